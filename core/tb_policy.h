@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * tb_policy.h - the guest driver's policy, shared by the Linux driver and
+ * the simulator: what target to aim for, how many pages of which size to
+ * move this pass, and how to adapt to success, failure and refusal.
+ * Mechanism (allocating, talking to the device, timers) stays with callers.
+ *
+ * Units: 4 KiB pages; times in ms.
+ */
+#ifndef TB_POLICY_H
+#define TB_POLICY_H
+
+#include "tb_proto.h"
+
+/* Tunables; the driver exposes each as a module parameter. */
+struct tb_policy_params {
+	uint32_t batch;		/* entries per command, 1..TB_BATCH_MAX */
+	uint32_t rate_min;	/* inflate pages per pass: floor and start */
+	uint32_t rate_max;	/* inflate pages per pass: ceiling */
+	uint32_t backoff_min_ms; /* first back-off after a failure */
+	uint32_t backoff_max_ms; /* back-off ceiling (doubles up to it) */
+	uint32_t upgrade_after;	/* good 4 KiB passes before trying 2 MiB again */
+	bool use_2m;		/* try 2 MiB pages first */
+};
+
+extern const struct tb_policy_params tb_policy_defaults;
+
+/**
+ * struct tb_policy - adaptive state, owned by one convergence loop.
+ * @rate:	inflate pages allowed this pass
+ * @backoff_ms:	wait before the next pass; 0 when the last pass went well
+ * @order:	page order to allocate next (TB_ORDER_2M or TB_ORDER_4K)
+ * @good_4k:	consecutive successful 4 KiB passes since the last fallback
+ * @warned:	the "could not reach target" warning was given this episode
+ * @fallbacks:	2 MiB to 4 KiB fallbacks
+ * @backoffs:	passes that ended in a back-off
+ */
+struct tb_policy {
+	struct tb_policy_params p;
+	uint32_t rate;
+	uint32_t backoff_ms;
+	unsigned int order;
+	uint32_t good_4k;
+	bool warned;
+	uint64_t fallbacks;
+	uint64_t backoffs;
+};
+
+void tb_policy_init(struct tb_policy *pol, const struct tb_policy_params *p);
+
+/* The safeguard floor: the kernel's own minimum free pages plus a margin
+ * (NetBSD: freemin + 256 pages). */
+uint64_t tb_policy_safeguard(uint64_t min_free_pages, uint64_t margin_pages);
+
+/* A host target turned into one the guest will aim for. */
+struct tb_target {
+	uint64_t pages;		/* reservation to aim for */
+	bool hotplug_clipped;	/* asked above max: "memory 'hot-plug'
+				   unsupported - clipping reservation" */
+	bool min_clipped;	/* asked below min: held at min */
+};
+struct tb_target tb_policy_target(uint64_t asked, uint64_t min, uint64_t max);
+
+enum tb_dir { TB_DIR_NONE = 0, TB_DIR_INFLATE, TB_DIR_DEFLATE };
+
+/* One pass: move @pages (4 KiB units) in direction @dir using @order pages
+ * first; for deflate @order says which size to give back first. */
+struct tb_pass {
+	enum tb_dir dir;
+	uint64_t pages;
+	unsigned int order;
+};
+
+/* Plan a pass from the current reservation to the target.  @balloon_4k is
+ * the 4 KiB pages (not 2 MiB ones) in the balloon, for deflate. */
+struct tb_pass tb_policy_plan(struct tb_policy *pol, uint64_t current,
+			      uint64_t target, uint64_t balloon_4k);
+
+/* What became of an inflate pass. */
+enum tb_inflate_outcome {
+	TB_OUT_DONE,		/* every page placed */
+	TB_OUT_FALLBACK,	/* 2 MiB allocation failed: now 4 KiB */
+	TB_OUT_STALLED,		/* allocation failed at 4 KiB: back off */
+	TB_OUT_CAPPED,		/* host's maximum balloon size reached */
+};
+
+/*
+ * Feed back an inflate pass: @asked pages planned, @placed accepted by the
+ * host, @alloc_failed the guest could not allocate more, @max_balloon the
+ * host refused with TB_ST_ERR_MAX_BALLOON.
+ */
+enum tb_inflate_outcome tb_policy_inflated(struct tb_policy *pol,
+					   uint64_t asked, uint64_t placed,
+					   bool alloc_failed, bool max_balloon);
+
+/* Feed back a deflate pass; true when the host granted less than asked
+ * (a partial grant: back off and retry). */
+bool tb_policy_deflated(struct tb_policy *pol, uint64_t asked,
+			uint64_t granted);
+
+/* The guest is short of memory: slow down and hold off for @holdoff_ms. */
+void tb_policy_pressure(struct tb_policy *pol, uint32_t holdoff_ms);
+
+/* The target was reached (or changed): a new episode begins. */
+void tb_policy_settled(struct tb_policy *pol);
+
+/* Should the once-per-episode warning be printed now?  True only once. */
+bool tb_policy_warn_once(struct tb_policy *pol);
+
+#endif /* TB_POLICY_H */
