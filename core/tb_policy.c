@@ -56,21 +56,21 @@ struct tb_target tb_policy_target(uint64_t asked, uint64_t min, uint64_t max)
 	return t;
 }
 
-struct tb_pass tb_policy_plan(struct tb_policy *pol, uint64_t current,
+struct tb_pass tb_policy_plan(struct tb_policy *pol, uint64_t cur,
 			      uint64_t target, uint64_t balloon_4k)
 {
 	struct tb_pass pass = { .dir = TB_DIR_NONE };
 
-	if (current > target) {
+	if (cur > target) {
 		pass.dir = TB_DIR_INFLATE;
-		pass.pages = TB_MIN(current - target, (uint64_t)pol->rate);
+		pass.pages = TB_MIN(cur - target, (uint64_t)pol->rate);
 		/* A 2 MiB page must not overshoot the target. */
 		pass.order = pol->order;
 		if (pass.pages < TB_PAGES_PER_2M)
 			pass.order = TB_ORDER_4K;
-	} else if (current < target) {
+	} else if (cur < target) {
 		pass.dir = TB_DIR_DEFLATE;
-		pass.pages = target - current;
+		pass.pages = target - cur;
 		/* Small steps come from 4 KiB pages when there are enough, so a
 		 * 2 MiB page is not split over the target. */
 		pass.order = pass.pages < TB_PAGES_PER_2M &&

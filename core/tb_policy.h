@@ -71,9 +71,9 @@ struct tb_pass {
 	unsigned int order;
 };
 
-/* Plan a pass from the current reservation to the target.  @balloon_4k is
+/* Plan a pass from the current reservation @cur to the target.  @balloon_4k is
  * the 4 KiB pages (not 2 MiB ones) in the balloon, for deflate. */
-struct tb_pass tb_policy_plan(struct tb_policy *pol, uint64_t current,
+struct tb_pass tb_policy_plan(struct tb_policy *pol, uint64_t cur,
 			      uint64_t target, uint64_t balloon_4k);
 
 /* What became of an inflate pass. */

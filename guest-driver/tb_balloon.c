@@ -1,0 +1,1299 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tb_balloon.c - Linux guest driver for balloon-testbed's "tb-balloon" PCI
+ * device (1234:ba11).  The register map and the protocol are in
+ * core/tb_proto.h, the prose spec in qemu-dev/tb-balloon.txt, and every
+ * policy decision (how many pages of which size per pass, rate, back-off,
+ * min guard, clipping) in core/tb_policy.c, compiled into this module.
+ *
+ * Units: the device, the policy and this file count 4 KiB pages ("pages");
+ * a balloon entry is one 4 KiB page (order 0) or one 2 MiB page (order 9,
+ * 512 pages).  sysfs values and the could-not-reach warning are in KiB, as
+ * NetBSD's balloon(4) sysctls.  The reservation is the memory the guest may
+ * use: boot pages - balloon pages; a target is a reservation.
+ *
+ * One delayed work item converges the reservation towards the target in
+ * passes: it is kicked by TB_IRQ_TARGET and runs every poll_ms anyway, as
+ * VMware's drivers poll once a second.  A pass moves at most what the policy
+ * plans, in commands of up to `batch` entries, and requeues itself.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/gfp.h>
+#include <linux/jiffies.h>
+#include <linux/kobject.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/seq_file.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
+#include <linux/swap.h>
+#include <linux/sysfs.h>
+#include <linux/workqueue.h>
+
+#include "tb_policy.h"
+
+/* Module parameters.  Policy tunables: 0 means the core policy's default. */
+static unsigned int poll_ms = 1000;
+module_param(poll_ms, uint, 0644);
+MODULE_PARM_DESC(poll_ms, "Poll the target every this many ms (0: the device's POLL_MS advice)");
+
+static bool use_irq = true;
+module_param(use_irq, bool, 0444);
+MODULE_PARM_DESC(use_irq, "Wake up on the device's target interrupt (0: polling only)");
+
+static unsigned int batch;
+module_param(batch, uint, 0444);
+MODULE_PARM_DESC(batch, "Entries per command, 1..1024 (0: policy default, 512)");
+
+static unsigned int rate_min;
+module_param(rate_min, uint, 0444);
+MODULE_PARM_DESC(rate_min, "Inflate pages per pass at start and after failures (0: policy default)");
+
+static unsigned int rate_max;
+module_param(rate_max, uint, 0444);
+MODULE_PARM_DESC(rate_max, "Inflate pages per pass at most (0: policy default)");
+
+static unsigned int backoff_min_ms;
+module_param(backoff_min_ms, uint, 0444);
+MODULE_PARM_DESC(backoff_min_ms, "First back-off after a failed pass, ms (0: policy default)");
+
+static unsigned int backoff_max_ms;
+module_param(backoff_max_ms, uint, 0444);
+MODULE_PARM_DESC(backoff_max_ms, "Back-off ceiling, ms (0: policy default)");
+
+static unsigned int upgrade_after;
+module_param(upgrade_after, uint, 0444);
+MODULE_PARM_DESC(upgrade_after, "Good 4 KiB passes before 2 MiB pages are tried again (0: policy default)");
+
+static bool use_2m = true;
+module_param(use_2m, bool, 0444);
+MODULE_PARM_DESC(use_2m, "Inflate with 2 MiB pages first when the device offers them");
+
+static bool blocking_alloc;
+module_param(blocking_alloc, bool, 0644);
+MODULE_PARM_DESC(blocking_alloc, "1: behave like old drivers: GFP_HIGHUSER allocations that may retry and wake the OOM killer, no deflate on pressure");
+
+static unsigned int min_margin = 256;
+module_param(min_margin, uint, 0444);
+MODULE_PARM_DESC(min_margin, "Pages added to the kernel's min watermark to make the safeguard floor");
+
+static bool deflate_on_pressure = true;
+module_param(deflate_on_pressure, bool, 0644);
+MODULE_PARM_DESC(deflate_on_pressure, "Give pages back from the shrinker when tasks are stuck in direct reclaim");
+
+static unsigned int pressure_holdoff_ms = 5000;
+module_param(pressure_holdoff_ms, uint, 0644);
+MODULE_PARM_DESC(pressure_holdoff_ms, "No inflation for this many ms after a pressure deflate");
+
+static unsigned int cmd_timeout_ms = 5000;
+module_param(cmd_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(cmd_timeout_ms, "A device command not done after this many ms has failed");
+
+static unsigned int irq_storm_limit = 10000;
+module_param(irq_storm_limit, uint, 0644);
+MODULE_PARM_DESC(irq_storm_limit, "Interrupts per second above which the interrupt is given up for polling");
+
+/* Balloon lists by page size. */
+enum tb_size { TB_4K, TB_2M, TB_NR_SIZES };
+static const unsigned int tb_size_order[TB_NR_SIZES] = { TB_ORDER_4K, TB_ORDER_2M };
+
+/* Counters shown in debugfs, besides the per-command and per-status ones. */
+enum tb_stat {
+	TB_STAT_PASSES,
+	TB_STAT_PARTIAL_GRANTS,
+	TB_STAT_ALLOC_FAIL_2M,
+	TB_STAT_ALLOC_FAIL_4K,
+	TB_STAT_BACKOFFS,
+	TB_STAT_SHRINKER_CALLS,
+	TB_STAT_SHRINKER_PAGES,
+	TB_STAT_STALL_WARNINGS,
+	TB_STAT_CLIP_WARNINGS,
+	TB_STAT_BAD_REPLIES,
+	TB_STAT_CMD_TIMEOUTS,
+	TB_STAT_IRQS,
+	TB_STAT_IRQ_STORMS,
+	TB_STAT_HOST_TARGETS,
+	TB_STAT_ADMIN_TARGETS,
+	TB_STAT_BAD_TARGETS,
+	TB_STAT_STATE_RELEASED,
+	TB_STAT_NR
+};
+
+static const char *const tb_stat_names[TB_STAT_NR] = {
+	[TB_STAT_PASSES] = "passes",
+	[TB_STAT_PARTIAL_GRANTS] = "partial grants",
+	[TB_STAT_ALLOC_FAIL_2M] = "alloc fail 2m",
+	[TB_STAT_ALLOC_FAIL_4K] = "alloc fail 4k",
+	[TB_STAT_BACKOFFS] = "backoffs",
+	[TB_STAT_SHRINKER_CALLS] = "shrinker calls",
+	[TB_STAT_SHRINKER_PAGES] = "shrinker deflates",
+	[TB_STAT_STALL_WARNINGS] = "stall warnings",
+	[TB_STAT_CLIP_WARNINGS] = "clip warnings",
+	[TB_STAT_BAD_REPLIES] = "bad replies",
+	[TB_STAT_CMD_TIMEOUTS] = "cmd timeouts",
+	[TB_STAT_IRQS] = "irqs",
+	[TB_STAT_IRQ_STORMS] = "irq storms",
+	[TB_STAT_HOST_TARGETS] = "host targets",
+	[TB_STAT_ADMIN_TARGETS] = "admin targets",
+	[TB_STAT_BAD_TARGETS] = "bad targets",
+	[TB_STAT_STATE_RELEASED] = "released not ballooned",
+};
+
+/**
+ * struct tb_balloon - one bound device (the driver binds one at most).
+ * @pdev:	the PCI device
+ * @regs:	BAR0
+ * @batch:	DMA-coherent batch buffer, TB_BATCH_MAX entries; @lock
+ * @batch_dma:	its bus address, written to BATCH_ADDR_LO/HI
+ * @shadow:	the page behind each batch entry, so a device that scribbles
+ *		over the buffer cannot make us free a page we do not own; @lock
+ * @lock:	serialises passes, commands, the lists and everything below
+ *		marked @lock; the shrinker only trylocks it
+ * @work:	the convergence pass
+ * @pol:	policy state; @lock
+ * @pages:	balloon pages by size (page->lru of the head page); @lock
+ * @nr:		entries on each list; written under @lock, read locklessly
+ *		by sysfs and the shrinker's count
+ * @features:	TB_REG_FEATURES at probe
+ * @boot_pages:	TB_REG_BOOT_PAGES at probe: reservation with an empty balloon
+ * @max_res:	maximum reservation: min(boot pages, MAX_RESERVATION); @lock
+ * @max_balloon: the device's maximum balloon size; @lock
+ * @safeguard:	lowest allowed min, pages
+ * @min:	lowest reservation accepted (sysfs "min"); @lock
+ * @asked:	target asked by the host or the admin, whichever came last; @lock
+ * @target:	@asked after clipping by the policy (sysfs "target"); @lock
+ * @host_gen:	GENERATION seen last; @lock
+ * @host_target: TARGET seen last; @lock
+ * @clip_logged: @asked value the hot-plug clipping message was given for
+ * @settled:	the target is reached; the next move starts an episode; @lock
+ * @pressure_until: jiffies before which no inflation happens; @lock
+ * @gone:	the device stopped answering (surprise removal); @lock
+ * @removing:	remove() runs: no pass may be queued again
+ * @irq_window:	start (jiffies) of the current interrupt-rate window
+ * @irq_count:	interrupts in that window (hard irq context only)
+ * @irq_storm:	interrupts were given up; polling only
+ * @irq_requested: the interrupt handler is installed
+ * @shrinker:	deflates under memory pressure
+ * @shrinker_registered: @shrinker is registered
+ * @kobj:	/sys/kernel/tb_balloon
+ * @dbg:	debugfs directory
+ * @cmd_ops:	commands sent, by command; @lock
+ * @cmd_fails:	commands failed (result, timeout), by command; @lock
+ * @refused:	inflate entries refused, by status; @lock
+ * @denied:	deflate entries not granted, by status; @lock
+ * @stats:	other counters, enum tb_stat; @lock
+ * @irqs:	interrupts handled
+ * @irq_storms:	times the interrupt was given up
+ */
+struct tb_balloon {
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	struct tb_entry *batch;
+	dma_addr_t batch_dma;
+	struct page **shadow;
+	u8 *shadow_order;
+
+	struct mutex lock;
+	struct delayed_work work;
+	struct tb_policy pol;
+	struct list_head pages[TB_NR_SIZES];
+	u64 nr[TB_NR_SIZES];
+
+	u32 features;
+	u64 boot_pages;
+	u64 max_res;
+	u64 max_balloon;
+	u64 safeguard;
+	u64 min;
+	u64 asked;
+	u64 target;
+	u32 host_gen;
+	u64 host_target;
+	u64 clip_logged;
+	bool settled;
+	unsigned long pressure_until;
+	bool gone;
+	bool removing;
+
+	unsigned long irq_window;
+	unsigned int irq_count;
+	bool irq_storm;
+	bool irq_requested;
+
+	struct shrinker shrinker;
+	bool shrinker_registered;
+	struct kobject *kobj;
+	struct dentry *dbg;
+
+	u64 cmd_ops[TB_CMD_NR];
+	u64 cmd_fails[TB_CMD_NR];
+	u64 refused[TB_ST_NR];
+	u64 denied[TB_ST_NR];
+	u64 stats[TB_STAT_NR];
+	atomic64_t irqs;
+	atomic64_t irq_storms;
+};
+
+/* The one bound device, for /sys/kernel/tb_balloon; NULL when unbound. */
+static struct tb_balloon *tb_the;
+static DEFINE_MUTEX(tb_the_lock);
+
+static inline u32 tb_rd(struct tb_balloon *b, enum tb_reg reg)
+{
+	return ioread32(b->regs + reg);
+}
+
+static inline void tb_wr(struct tb_balloon *b, enum tb_reg reg, u32 val)
+{
+	iowrite32(val, b->regs + reg);
+}
+
+static u64 tb_balloon_pages(struct tb_balloon *b)
+{
+	return READ_ONCE(b->nr[TB_4K]) + READ_ONCE(b->nr[TB_2M]) * TB_PAGES_PER_2M;
+}
+
+/* Reservation = boot pages - balloon pages. */
+static u64 tb_current(struct tb_balloon *b)
+{
+	u64 bp = tb_balloon_pages(b);
+
+	return b->boot_pages > bp ? b->boot_pages - bp : 0;
+}
+
+static inline u64 tb_kib(u64 pages)
+{
+	return pages << (TB_PAGE_SHIFT - 10);
+}
+
+/*
+ * The kernel's own floor: the min watermarks of all zones, which is what
+ * vm.min_free_kbytes is turned into (min_free_kbytes itself is not exported).
+ */
+static u64 tb_min_wmark_pages(void)
+{
+	u64 sum = 0;
+	int nid, z;
+
+	for_each_online_node(nid) {
+		pg_data_t *pgdat = NODE_DATA(nid);
+
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &pgdat->node_zones[z];
+
+			if (populated_zone(zone))
+				sum += min_wmark_pages(zone);
+		}
+	}
+	return sum;
+}
+
+/*
+ * The device is gone when MAGIC stops reading back (all-ones after a
+ * surprise removal).  Its balloon then means nothing: give every page back
+ * to the guest at once.
+ */
+static void tb_release_all_local(struct tb_balloon *b)
+{
+	struct page *page, *tmp;
+	int s;
+
+	for (s = 0; s < TB_NR_SIZES; s++) {
+		list_for_each_entry_safe(page, tmp, &b->pages[s], lru) {
+			list_del(&page->lru);
+			__free_pages(page, tb_size_order[s]);
+		}
+		WRITE_ONCE(b->nr[s], 0);
+	}
+}
+
+static bool tb_alive(struct tb_balloon *b)
+{
+	u32 magic;
+
+	if (b->gone)
+		return false;
+	magic = tb_rd(b, TB_REG_MAGIC);
+	if (magic == TB_MAGIC)
+		return true;
+	b->gone = true;
+	pr_err("device gone (MAGIC reads 0x%08x): %llu balloon pages released to the guest\n",
+	       magic, tb_balloon_pages(b));
+	tb_release_all_local(b);
+	return false;
+}
+
+/*
+ * Every command to the device goes through here: it counts operations and
+ * failures per command and validates the reply.  @count entries must be in
+ * the batch buffer already.  On success *@done is CMD_DONE, checked against
+ * @count.  Caller holds @lock.
+ */
+static int tb_cmd(struct tb_balloon *b, enum tb_cmd cmd, u32 count, u32 *done)
+{
+	unsigned long deadline;
+	unsigned int spins = 0;
+	u32 st, res, d;
+
+	b->cmd_ops[cmd]++;
+	deadline = jiffies + msecs_to_jiffies(max(cmd_timeout_ms, 10u));
+
+	/* A command that timed out earlier may still run: let it finish. */
+	while ((st = tb_rd(b, TB_REG_CMD_STATUS)) & TB_CMD_BUSY) {
+		if (st == ~0u || time_after(jiffies, deadline))
+			goto timeout;
+		usleep_range(500, 1000);
+	}
+
+	if (count)
+		tb_wr(b, TB_REG_BATCH_COUNT, count);
+	/* Entries must be visible to the device before the command starts. */
+	wmb();
+	tb_wr(b, TB_REG_COMMAND, cmd);
+
+	while ((st = tb_rd(b, TB_REG_CMD_STATUS)) & TB_CMD_BUSY) {
+		if (st == ~0u || time_after(jiffies, deadline))
+			goto timeout;
+		if (++spins < 20)
+			udelay(5);
+		else
+			usleep_range(500, 1000);
+	}
+	/* Statuses were written back before CMD_STATUS cleared BUSY. */
+	rmb();
+
+	res = st & 0xff;
+	if (res != TB_CMD_OK) {
+		b->cmd_fails[cmd]++;
+		pr_warn_ratelimited("%s command failed: %s (CMD_STATUS 0x%08x)\n",
+				    tb_cmd_names[cmd],
+				    res < TB_CMD_RESULT_NR ? tb_cmd_result_names[res] : "invalid result",
+				    st);
+		return -EIO;
+	}
+	d = tb_rd(b, TB_REG_CMD_DONE);
+	if (d > count) {
+		b->stats[TB_STAT_BAD_REPLIES]++;
+		pr_warn_ratelimited("%s: device reports %u entries done of %u sent\n",
+				    tb_cmd_names[cmd], d, count);
+		d = count;
+	}
+	if (done)
+		*done = d;
+	return 0;
+
+timeout:
+	b->cmd_fails[cmd]++;
+	if (st == ~0u) {
+		tb_alive(b);
+		return -ENODEV;
+	}
+	b->stats[TB_STAT_CMD_TIMEOUTS]++;
+	pr_warn_ratelimited("%s command not done after %u ms\n", tb_cmd_names[cmd],
+			    cmd_timeout_ms);
+	return -ETIMEDOUT;
+}
+
+static void tb_put_entry(struct tb_balloon *b, unsigned int i, struct page *page,
+			 unsigned int order)
+{
+	struct tb_entry *e = &b->batch[i];
+
+	b->shadow[i] = page;
+	b->shadow_order[i] = order;
+	e->pfn = page_to_pfn(page);
+	e->order = order;
+	e->status = TB_ST_PENDING;
+	memset(e->reserved, 0, sizeof(e->reserved));
+}
+
+/* An entry's status as written back by the device, validated. */
+static u8 tb_entry_status(struct tb_balloon *b, unsigned int i)
+{
+	u8 st = READ_ONCE(b->batch[i].status);
+
+	if (st == TB_ST_PENDING || st >= TB_ST_NR) {
+		b->stats[TB_STAT_BAD_REPLIES]++;
+		pr_warn_ratelimited("entry %u: invalid status %u from the device\n", i, st);
+		return TB_ST_PENDING;
+	}
+	return st;
+}
+
+/*
+ * A command failed: the batch's pages stay in the balloon, as the device may
+ * hold them.  If the device is gone they are the guest's again.
+ */
+static void tb_keep_batch(struct tb_balloon *b, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		unsigned int order = b->shadow_order[i];
+		int s = order ? TB_2M : TB_4K;
+
+		if (b->gone) {
+			__free_pages(b->shadow[i], order);
+			continue;
+		}
+		list_add(&b->shadow[i]->lru, &b->pages[s]);
+		WRITE_ONCE(b->nr[s], b->nr[s] + 1);
+	}
+}
+
+/* CMD_DONE must match the OK statuses; a mismatch is counted, statuses win. */
+static void tb_check_done(struct tb_balloon *b, enum tb_cmd cmd, u32 done, u32 oks)
+{
+	if (done == oks)
+		return;
+	b->stats[TB_STAT_BAD_REPLIES]++;
+	pr_warn_ratelimited("%s: CMD_DONE %u but %u entries OK\n", tb_cmd_names[cmd],
+			    done, oks);
+}
+
+static gfp_t tb_gfp(struct tb_balloon *b, unsigned int order)
+{
+	gfp_t gfp;
+
+	if (blocking_alloc) {
+		/* The old way: may retry, reclaim hard and call the OOM killer. */
+		gfp = GFP_HIGHUSER | (order ? __GFP_NOWARN : 0);
+	} else {
+		gfp = GFP_HIGHUSER | __GFP_NORETRY | __GFP_NOWARN | __GFP_NOMEMALLOC;
+		/* No compaction storms for 2 MiB: fall back to 4 KiB instead. */
+		if (order)
+			gfp &= ~__GFP_DIRECT_RECLAIM;
+	}
+	/* Without discard the host keeps the contents: do not leak them. */
+	if (!(b->features & TB_F_DISCARD))
+		gfp |= __GFP_ZERO;
+	return gfp;
+}
+
+static u64 tb_balloon_room(struct tb_balloon *b)
+{
+	u64 bp = tb_balloon_pages(b);
+
+	return b->max_balloon > bp ? b->max_balloon - bp : 0;
+}
+
+/*
+ * One inflate pass: give @pass->pages pages to the host, 2 MiB pages first
+ * when @pass->order says so.  Refused pages are kept aside (so the allocator
+ * does not hand them out again) until the pass ends.  Caller holds @lock.
+ */
+static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
+{
+	u64 want = pass->pages, placed = 0, room;
+	bool alloc_failed = false, capped = false, cmd_failed = false;
+	unsigned int nrefused = 0;
+	LIST_HEAD(refused);
+	struct page *page, *tmp;
+	enum tb_inflate_outcome out;
+	u32 nbatch = b->pol.p.batch;
+
+	room = tb_balloon_room(b);
+	if (room < want) {
+		want = room;
+		capped = true;
+	}
+
+	while (placed < want && !alloc_failed && !cmd_failed && !b->gone) {
+		u64 queued = 0;
+		unsigned int n = 0, i;
+		u32 done = 0, oks = 0;
+
+		while (n < nbatch && placed + queued < want) {
+			u64 rem = want - placed - queued;
+			unsigned int order = TB_ORDER_4K;
+
+			if (pass->order == TB_ORDER_2M && rem >= TB_PAGES_PER_2M &&
+			    (b->features & TB_F_PAGE_2M))
+				order = TB_ORDER_2M;
+			page = alloc_pages(tb_gfp(b, order), order);
+			if (!page) {
+				b->stats[order ? TB_STAT_ALLOC_FAIL_2M : TB_STAT_ALLOC_FAIL_4K]++;
+				alloc_failed = true;
+				break;
+			}
+			tb_put_entry(b, n++, page, order);
+			queued += tb_entry_pages(order);
+		}
+		if (!n)
+			break;
+
+		if (tb_cmd(b, TB_CMD_INFLATE, n, &done)) {
+			/*
+			 * The device may or may not have taken these pages
+			 * (a timeout can complete later): keep them in the
+			 * balloon; a later deflate sorts them out.
+			 */
+			tb_keep_batch(b, n);
+			cmd_failed = true;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			unsigned int order = b->shadow_order[i];
+			int s = order ? TB_2M : TB_4K;
+			u8 st = tb_entry_status(b, i);
+
+			page = b->shadow[i];
+			oks += st == TB_ST_OK;
+			if (st == TB_ST_OK || st == TB_ST_PENDING) {
+				/* PENDING: unknown, so kept like a placed page. */
+				list_add(&page->lru, &b->pages[s]);
+				WRITE_ONCE(b->nr[s], b->nr[s] + 1);
+				if (st == TB_ST_OK)
+					placed += tb_entry_pages(order);
+				continue;
+			}
+			b->refused[st]++;
+			if (st == TB_ST_ERR_MAX_BALLOON)
+				capped = true;
+			list_add(&page->lru, &refused);
+			set_page_private(page, order);
+			nrefused++;
+		}
+		tb_check_done(b, TB_CMD_INFLATE, done, oks);
+		/* A device refusing everything must not make us allocate forever. */
+		if (capped || nrefused >= nbatch)
+			break;
+	}
+
+	list_for_each_entry_safe(page, tmp, &refused, lru) {
+		unsigned int order = page_private(page);
+
+		list_del(&page->lru);
+		set_page_private(page, 0);
+		__free_pages(page, order);
+	}
+
+	out = tb_policy_inflated(&b->pol, pass->pages, placed, alloc_failed,
+				 capped && placed < pass->pages);
+	if (out == TB_OUT_STALLED || out == TB_OUT_CAPPED) {
+		b->stats[TB_STAT_BACKOFFS]++;
+		if (tb_policy_warn_once(&b->pol)) {
+			b->stats[TB_STAT_STALL_WARNINGS]++;
+			pr_warn("WARNING: balloon could not reach target %zu (current %zu)\n",
+				(size_t)tb_kib(b->target), (size_t)tb_kib(tb_current(b)));
+		}
+	}
+}
+
+/* Take up to one entry of size @s off the balloon list into slot @i. */
+static bool tb_take(struct tb_balloon *b, int s, unsigned int i)
+{
+	struct page *page;
+
+	page = list_first_entry_or_null(&b->pages[s], struct page, lru);
+	if (!page)
+		return false;
+	list_del(&page->lru);
+	WRITE_ONCE(b->nr[s], b->nr[s] - 1);
+	tb_put_entry(b, i, page, tb_size_order[s]);
+	return true;
+}
+
+/*
+ * Ask up to @want pages back, @order sized ones first.  A 2 MiB page may
+ * overshoot @want when no 4 KiB page is left.  Returns the pages granted;
+ * *@short_grant tells whether the host granted fewer than asked.
+ * Caller holds @lock.
+ */
+static u64 tb_deflate_pages(struct tb_balloon *b, u64 want, unsigned int order,
+			    bool *short_grant)
+{
+	u64 granted = 0;
+	u32 nbatch = b->pol.p.batch;
+
+	*short_grant = false;
+	while (granted < want && !b->gone) {
+		u64 queued = 0;
+		unsigned int n = 0, i;
+		u32 done = 0, oks = 0;
+		bool stop = false;
+
+		while (n < nbatch && granted + queued < want) {
+			u64 rem = want - granted - queued;
+			bool have4k = !list_empty(&b->pages[TB_4K]);
+			bool have2m = !list_empty(&b->pages[TB_2M]);
+			int s;
+
+			if (!have4k && !have2m)
+				break;
+			if (order == TB_ORDER_2M)
+				s = have2m && (rem >= TB_PAGES_PER_2M || !have4k) ? TB_2M : TB_4K;
+			else
+				s = have4k ? TB_4K : TB_2M;
+			tb_take(b, s, n);
+			queued += tb_entry_pages(b->shadow_order[n]);
+			n++;
+		}
+		if (!n)
+			break;
+
+		if (tb_cmd(b, TB_CMD_DEFLATE, n, &done)) {
+			/* Nothing was granted: the pages stay in the balloon. */
+			tb_keep_batch(b, n);
+			*short_grant = true;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			unsigned int o = b->shadow_order[i];
+			int s = o ? TB_2M : TB_4K;
+			struct page *page = b->shadow[i];
+			u8 st = tb_entry_status(b, i);
+
+			oks += st == TB_ST_OK;
+			if (st == TB_ST_OK || st == TB_ST_ERR_STATE) {
+				/*
+				 * ERR_STATE: the host says the page is not in
+				 * its balloon (e.g. an inflate that timed
+				 * out), so it is the guest's already.
+				 */
+				if (st == TB_ST_ERR_STATE) {
+					b->denied[st]++;
+					b->stats[TB_STAT_STATE_RELEASED]++;
+				}
+				__free_pages(page, o);
+				granted += tb_entry_pages(o);
+				continue;
+			}
+			if (st != TB_ST_PENDING)
+				b->denied[st]++;
+			list_add_tail(&page->lru, &b->pages[s]);
+			WRITE_ONCE(b->nr[s], b->nr[s] + 1);
+			stop = true;
+		}
+		tb_check_done(b, TB_CMD_DEFLATE, done, oks);
+		if (stop) {
+			*short_grant = true;
+			break;
+		}
+	}
+	return granted;
+}
+
+static void tb_deflate(struct tb_balloon *b, const struct tb_pass *pass)
+{
+	bool short_grant;
+	u64 granted = tb_deflate_pages(b, pass->pages, pass->order, &short_grant);
+
+	if (tb_policy_deflated(&b->pol, pass->pages, granted) || short_grant) {
+		b->stats[TB_STAT_PARTIAL_GRANTS]++;
+		b->stats[TB_STAT_BACKOFFS]++;
+		if (!b->pol.backoff_ms)
+			b->pol.backoff_ms = b->pol.p.backoff_min_ms;
+		pr_warn_ratelimited("increase reservation incomplete: was %zu, returned %d\n",
+				    (size_t)pass->pages, (int)granted);
+	}
+}
+
+/* Re-read the host's registers; a new host target wins over the admin's. */
+static void tb_refresh(struct tb_balloon *b)
+{
+	u32 gen = tb_rd(b, TB_REG_GENERATION);
+	u64 tgt = tb_rd(b, TB_REG_TARGET);
+	u64 mr = tb_rd(b, TB_REG_MAX_RESERVATION);
+	u64 mb = tb_rd(b, TB_REG_MAX_BALLOON);
+
+	if (gen != b->host_gen || tgt != b->host_target) {
+		b->host_gen = gen;
+		b->host_target = tgt;
+		b->asked = tgt;
+		b->settled = false;
+		tb_policy_settled(&b->pol);
+		b->stats[TB_STAT_HOST_TARGETS]++;
+		/* Any value is taken (the policy clips it) but absurd ones are noted. */
+		if (tgt == 0 || tgt > 2 * b->boot_pages) {
+			b->stats[TB_STAT_BAD_TARGETS]++;
+			pr_warn_ratelimited("absurd host target %llu pages (boot %llu pages)\n",
+					    tgt, b->boot_pages);
+		}
+	}
+	/* 0 or past RAM means no limit beyond RAM itself. */
+	b->max_res = (mr && mr < b->boot_pages) ? mr : b->boot_pages;
+	b->max_balloon = mb < b->boot_pages ? mb : b->boot_pages;
+	if (b->min > b->max_res)
+		b->max_res = b->min;
+}
+
+/* One convergence pass.  Returns the delay before the next one, jiffies. */
+static unsigned long tb_pass(struct tb_balloon *b)
+{
+	unsigned int poll = poll_ms ? poll_ms : tb_rd(b, TB_REG_POLL_MS);
+	unsigned long idle = msecs_to_jiffies(clamp(poll, 10u, 600000u));
+	struct tb_target t;
+	struct tb_pass pass;
+	u64 cur;
+
+	b->stats[TB_STAT_PASSES]++;
+	if (!tb_alive(b))
+		return idle;
+	tb_refresh(b);
+
+	cur = tb_current(b);
+	t = tb_policy_target(b->asked, b->min, b->max_res);
+	if (t.hotplug_clipped && b->clip_logged != b->asked) {
+		b->clip_logged = b->asked;
+		b->stats[TB_STAT_CLIP_WARNINGS]++;
+		pr_warn("memory 'hot-plug' unsupported - clipping reservation %zu => %zu pages.\n",
+			(size_t)b->asked, (size_t)t.pages);
+	}
+	b->target = t.pages;
+
+	/* After pressure, inflation waits; giving memory back does not. */
+	if (t.pages < cur && time_before(jiffies, b->pressure_until))
+		return b->pressure_until - jiffies;
+
+	pass = tb_policy_plan(&b->pol, cur, t.pages, b->nr[TB_4K]);
+	switch (pass.dir) {
+	case TB_DIR_NONE:
+		if (!b->settled) {
+			b->settled = true;
+			tb_policy_settled(&b->pol);
+			pr_info("reached target %llu KiB (balloon %llu KiB)\n",
+				tb_kib(t.pages), tb_kib(tb_balloon_pages(b)));
+		}
+		return idle;
+	case TB_DIR_INFLATE:
+		b->settled = false;
+		tb_inflate(b, &pass);
+		break;
+	case TB_DIR_DEFLATE:
+		b->settled = false;
+		tb_deflate(b, &pass);
+		break;
+	}
+	if (b->pol.backoff_ms)
+		return msecs_to_jiffies(b->pol.backoff_ms);
+	/* More to do: requeue at once, the workqueue lets others run between. */
+	return 0;
+}
+
+static void tb_work_fn(struct work_struct *work)
+{
+	struct tb_balloon *b = container_of(to_delayed_work(work), struct tb_balloon, work);
+	unsigned long delay;
+
+	mutex_lock(&b->lock);
+	if (b->removing) {
+		mutex_unlock(&b->lock);
+		return;
+	}
+	delay = tb_pass(b);
+	if (!b->removing)
+		queue_delayed_work(system_freezable_wq, &b->work, delay);
+	mutex_unlock(&b->lock);
+}
+
+static void tb_kick(struct tb_balloon *b)
+{
+	if (!READ_ONCE(b->removing))
+		mod_delayed_work(system_freezable_wq, &b->work, 0);
+}
+
+/*
+ * INTx, possibly shared: read and acknowledge, then let the work item do the
+ * rest.  A device that keeps interrupting is given up for polling.
+ */
+static irqreturn_t tb_irq(int irq, void *data)
+{
+	struct tb_balloon *b = data;
+	u32 st = tb_rd(b, TB_REG_IRQ_STATUS);
+
+	if (st == ~0u || b->irq_storm)
+		return IRQ_NONE;
+	st &= TB_IRQ_TARGET | TB_IRQ_CMD_DONE;
+	if (!st)
+		return IRQ_NONE;
+	tb_wr(b, TB_REG_IRQ_ACK, st);
+	atomic64_inc(&b->irqs);
+
+	if (time_after(jiffies, b->irq_window + HZ)) {
+		b->irq_window = jiffies;
+		b->irq_count = 0;
+	}
+	if (irq_storm_limit && ++b->irq_count > irq_storm_limit) {
+		b->irq_storm = true;
+		tb_wr(b, TB_REG_IRQ_ENABLE, 0);
+		atomic64_inc(&b->irq_storms);
+		pr_warn_ratelimited("interrupt storm (over %u/s): polling only from now on\n",
+				    irq_storm_limit);
+	}
+	if (st & TB_IRQ_TARGET)
+		tb_kick(b);
+	return IRQ_HANDLED;
+}
+
+/*
+ * Memory pressure: a task is stuck in direct reclaim.  Give balloon pages
+ * back and hold inflation off.  kswapd and opportunistic (NORETRY)
+ * allocations, such as our own, do not count as pressure.
+ */
+static unsigned long tb_shrink_count(struct shrinker *s, struct shrink_control *sc)
+{
+	struct tb_balloon *b = container_of(s, struct tb_balloon, shrinker);
+
+	if (!deflate_on_pressure || blocking_alloc || READ_ONCE(b->gone))
+		return 0;
+	return tb_balloon_pages(b);
+}
+
+static unsigned long tb_shrink_scan(struct shrinker *s, struct shrink_control *sc)
+{
+	struct tb_balloon *b = container_of(s, struct tb_balloon, shrinker);
+	bool short_grant;
+	u64 got;
+
+	if (!deflate_on_pressure || blocking_alloc || current_is_kswapd() ||
+	    (sc->gfp_mask & __GFP_NORETRY))
+		return SHRINK_STOP;
+	if (!mutex_trylock(&b->lock))
+		return SHRINK_STOP;
+	if (b->removing || b->gone) {
+		mutex_unlock(&b->lock);
+		return SHRINK_STOP;
+	}
+	b->stats[TB_STAT_SHRINKER_CALLS]++;
+	got = tb_deflate_pages(b, sc->nr_to_scan, TB_ORDER_4K, &short_grant);
+	b->stats[TB_STAT_SHRINKER_PAGES] += got;
+	if (got) {
+		tb_policy_pressure(&b->pol, pressure_holdoff_ms);
+		b->pressure_until = jiffies + msecs_to_jiffies(pressure_holdoff_ms);
+		b->settled = false;
+	}
+	mutex_unlock(&b->lock);
+	return got ? got : SHRINK_STOP;
+}
+
+/* sysfs: current (RO), min (RW), max (RO), target (RW), all in KiB. */
+static ssize_t tb_show(struct tb_balloon *b, const char *name, char *buf)
+{
+	u64 v;
+
+	if (!strcmp(name, "current"))
+		v = tb_current(b);
+	else if (!strcmp(name, "min"))
+		v = READ_ONCE(b->min);
+	else if (!strcmp(name, "max"))
+		v = READ_ONCE(b->max_res);
+	else
+		v = READ_ONCE(b->target);
+	return sysfs_emit(buf, "%llu\n", tb_kib(v));
+}
+
+static ssize_t tb_store(struct tb_balloon *b, const char *name, const char *buf,
+			size_t len)
+{
+	u64 kib, pages;
+	int ret;
+
+	ret = kstrtoull(buf, 0, &kib);
+	if (ret)
+		return ret;
+	if (kib > U64_MAX / 2)
+		return -EPERM;
+	pages = kib >> (TB_PAGE_SHIFT - 10);
+
+	mutex_lock(&b->lock);
+	if (!strcmp(name, "min")) {
+		/* NetBSD: EPERM below the safeguard; above max is beyond limits too. */
+		if (pages < b->safeguard || pages > b->max_res) {
+			ret = -EPERM;
+		} else {
+			b->min = pages;
+			b->settled = false;
+		}
+	} else {
+		if (pages < b->min || pages > b->max_res) {
+			ret = -EPERM;
+		} else {
+			b->asked = pages;
+			b->target = pages;
+			b->settled = false;
+			tb_policy_settled(&b->pol);
+			b->stats[TB_STAT_ADMIN_TARGETS]++;
+		}
+	}
+	mutex_unlock(&b->lock);
+	if (ret)
+		return ret;
+	tb_kick(b);
+	return len;
+}
+
+static ssize_t tb_kobj_show(struct kobject *kobj, struct kobj_attribute *attr, char *buf)
+{
+	ssize_t ret = -ENODEV;
+
+	mutex_lock(&tb_the_lock);
+	if (tb_the)
+		ret = tb_show(tb_the, attr->attr.name, buf);
+	mutex_unlock(&tb_the_lock);
+	return ret;
+}
+
+static ssize_t tb_kobj_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t len)
+{
+	ssize_t ret = -ENODEV;
+
+	mutex_lock(&tb_the_lock);
+	if (tb_the)
+		ret = tb_store(tb_the, attr->attr.name, buf, len);
+	mutex_unlock(&tb_the_lock);
+	return ret;
+}
+
+static struct kobj_attribute tb_kattr_current = __ATTR(current, 0444, tb_kobj_show, NULL);
+static struct kobj_attribute tb_kattr_min = __ATTR(min, 0644, tb_kobj_show, tb_kobj_store);
+static struct kobj_attribute tb_kattr_max = __ATTR(max, 0444, tb_kobj_show, NULL);
+static struct kobj_attribute tb_kattr_target = __ATTR(target, 0644, tb_kobj_show, tb_kobj_store);
+
+static struct attribute *tb_kobj_attrs[] = {
+	&tb_kattr_current.attr, &tb_kattr_min.attr, &tb_kattr_max.attr,
+	&tb_kattr_target.attr, NULL,
+};
+static const struct attribute_group tb_kobj_group = { .attrs = tb_kobj_attrs };
+
+static ssize_t tb_dev_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return tb_show(dev_get_drvdata(dev), attr->attr.name, buf);
+}
+
+static ssize_t tb_dev_store(struct device *dev, struct device_attribute *attr,
+			    const char *buf, size_t len)
+{
+	return tb_store(dev_get_drvdata(dev), attr->attr.name, buf, len);
+}
+
+static struct device_attribute tb_dattr_current = __ATTR(current, 0444, tb_dev_show, NULL);
+static struct device_attribute tb_dattr_min = __ATTR(min, 0644, tb_dev_show, tb_dev_store);
+static struct device_attribute tb_dattr_max = __ATTR(max, 0444, tb_dev_show, NULL);
+static struct device_attribute tb_dattr_target = __ATTR(target, 0644, tb_dev_show, tb_dev_store);
+
+static struct attribute *tb_dev_attrs[] = {
+	&tb_dattr_current.attr, &tb_dattr_min.attr, &tb_dattr_max.attr,
+	&tb_dattr_target.attr, NULL,
+};
+static const struct attribute_group tb_dev_group = { .attrs = tb_dev_attrs };
+
+/* debugfs stats: fixed-width "name: value" lines; page counts are 4 KiB pages. */
+static void tb_stat_line(struct seq_file *f, const char *name, u64 v)
+{
+	seq_printf(f, "%-22s: %16llu\n", name, v);
+}
+
+static int tb_stats_show(struct seq_file *f, void *offset)
+{
+	struct tb_balloon *b = f->private;
+	char name[40];
+	int i;
+
+	mutex_lock(&b->lock);
+	tb_stat_line(f, "target pages", b->target);
+	tb_stat_line(f, "current pages", tb_current(b));
+	tb_stat_line(f, "min pages", b->min);
+	tb_stat_line(f, "max pages", b->max_res);
+	tb_stat_line(f, "safeguard pages", b->safeguard);
+	tb_stat_line(f, "boot pages", b->boot_pages);
+	tb_stat_line(f, "max balloon pages", b->max_balloon);
+	tb_stat_line(f, "balloon pages", tb_balloon_pages(b));
+	tb_stat_line(f, "balloon 2m entries", b->nr[TB_2M]);
+	tb_stat_line(f, "balloon 4k entries", b->nr[TB_4K]);
+	tb_stat_line(f, "device balloon pages", b->gone ? 0 : tb_rd(b, TB_REG_BALLOON_PAGES));
+	tb_stat_line(f, "rate pages", b->pol.rate);
+	tb_stat_line(f, "backoff ms", b->pol.backoff_ms);
+	tb_stat_line(f, "order", b->pol.order);
+	tb_stat_line(f, "fallbacks 4k", b->pol.fallbacks);
+	tb_stat_line(f, "policy backoffs", b->pol.backoffs);
+	for (i = 0; i < TB_CMD_NR; i++) {
+		snprintf(name, sizeof(name), "%s ops", tb_cmd_names[i]);
+		tb_stat_line(f, name, b->cmd_ops[i]);
+		snprintf(name, sizeof(name), "%s fails", tb_cmd_names[i]);
+		tb_stat_line(f, name, b->cmd_fails[i]);
+	}
+	for (i = TB_ST_OK + 1; i < TB_ST_NR; i++) {
+		snprintf(name, sizeof(name), "refuse %s", tb_status_names[i]);
+		tb_stat_line(f, name, b->refused[i]);
+	}
+	for (i = TB_ST_OK + 1; i < TB_ST_NR; i++) {
+		snprintf(name, sizeof(name), "deny %s", tb_status_names[i]);
+		tb_stat_line(f, name, b->denied[i]);
+	}
+	b->stats[TB_STAT_IRQS] = atomic64_read(&b->irqs);
+	b->stats[TB_STAT_IRQ_STORMS] = atomic64_read(&b->irq_storms);
+	for (i = 0; i < TB_STAT_NR; i++)
+		tb_stat_line(f, tb_stat_names[i], b->stats[i]);
+	mutex_unlock(&b->lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(tb_stats);
+
+/*
+ * Unload: give every page back and tell the host.  A host that does not
+ * grant everything gets a few tries; clearing DRIVER_READY then empties the
+ * device's balloon, so every page is the guest's again.
+ */
+static void tb_deflate_all(struct tb_balloon *b)
+{
+	u64 before = tb_balloon_pages(b), left;
+	bool short_grant;
+	int tries;
+
+	for (tries = 0; tries < 10 && tb_balloon_pages(b) && tb_alive(b); tries++) {
+		tb_deflate_pages(b, tb_balloon_pages(b), TB_ORDER_2M, &short_grant);
+		if (short_grant && tb_balloon_pages(b))
+			msleep(50);
+	}
+	left = tb_balloon_pages(b);
+	if (!b->gone)
+		tb_wr(b, TB_REG_DRIVER_STATUS, 0);
+	tb_release_all_local(b);
+	pr_info("unload: %llu pages returned to the guest (%llu not granted, released with DRIVER_STATUS=0)\n",
+		before, left);
+}
+
+static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct tb_policy_params pp = tb_policy_defaults;
+	struct tb_balloon *b;
+	u32 magic, version;
+	int ret, s;
+
+	BUILD_BUG_ON(PAGE_SHIFT != TB_PAGE_SHIFT);
+	BUILD_BUG_ON(sizeof(struct tb_entry) != 16);
+
+	mutex_lock(&tb_the_lock);
+	ret = tb_the ? -EBUSY : 0;
+	mutex_unlock(&tb_the_lock);
+	if (ret) {
+		dev_err(&pdev->dev, "only one tb-balloon device is supported\n");
+		return ret;
+	}
+
+	ret = pci_enable_device(pdev);
+	if (ret)
+		return ret;
+	ret = pci_request_regions(pdev, KBUILD_MODNAME);
+	if (ret)
+		goto err_disable;
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b) {
+		ret = -ENOMEM;
+		goto err_regions;
+	}
+	b->pdev = pdev;
+	mutex_init(&b->lock);
+	INIT_DELAYED_WORK(&b->work, tb_work_fn);
+	for (s = 0; s < TB_NR_SIZES; s++)
+		INIT_LIST_HEAD(&b->pages[s]);
+
+	b->regs = pci_iomap(pdev, 0, TB_BAR0_SIZE);
+	if (!b->regs) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	magic = tb_rd(b, TB_REG_MAGIC);
+	version = tb_rd(b, TB_REG_VERSION);
+	if (magic != TB_MAGIC || version != TB_VERSION) {
+		dev_err(&pdev->dev, "not a tb-balloon v%u: magic 0x%08x version %u\n",
+			TB_VERSION, magic, version);
+		ret = -ENODEV;
+		goto err_unmap;
+	}
+	b->features = tb_rd(b, TB_REG_FEATURES);
+	b->boot_pages = tb_rd(b, TB_REG_BOOT_PAGES);
+	if (!b->boot_pages || b->boot_pages == U32_MAX) {
+		dev_err(&pdev->dev, "device reports %llu boot pages\n", b->boot_pages);
+		ret = -ENODEV;
+		goto err_unmap;
+	}
+
+	pci_set_master(pdev);
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		goto err_unmap;
+	b->batch = dma_alloc_coherent(&pdev->dev, TB_BATCH_MAX * sizeof(struct tb_entry),
+				      &b->batch_dma, GFP_KERNEL);
+	b->shadow = kcalloc(TB_BATCH_MAX, sizeof(*b->shadow), GFP_KERNEL);
+	b->shadow_order = kcalloc(TB_BATCH_MAX, sizeof(*b->shadow_order), GFP_KERNEL);
+	if (!b->batch || !b->shadow || !b->shadow_order) {
+		ret = -ENOMEM;
+		goto err_batch;
+	}
+
+	/* A reloaded driver starts from an empty balloon: RESET first. */
+	tb_wr(b, TB_REG_IRQ_ENABLE, 0);
+	tb_wr(b, TB_REG_BATCH_ADDR_LO, lower_32_bits(b->batch_dma));
+	tb_wr(b, TB_REG_BATCH_ADDR_HI, upper_32_bits(b->batch_dma));
+	tb_wr(b, TB_REG_DRIVER_STATUS, TB_DRIVER_READY);
+	ret = tb_cmd(b, TB_CMD_RESET, 0, NULL);
+	if (ret) {
+		dev_err(&pdev->dev, "reset command failed: %d\n", ret);
+		goto err_ready;
+	}
+
+	if (batch)
+		pp.batch = batch;
+	if (rate_min)
+		pp.rate_min = rate_min;
+	if (rate_max)
+		pp.rate_max = rate_max;
+	if (backoff_min_ms)
+		pp.backoff_min_ms = backoff_min_ms;
+	if (backoff_max_ms)
+		pp.backoff_max_ms = backoff_max_ms;
+	if (upgrade_after)
+		pp.upgrade_after = upgrade_after;
+	pp.use_2m = use_2m && (b->features & TB_F_PAGE_2M);
+	tb_policy_init(&b->pol, &pp);
+
+	b->host_gen = tb_rd(b, TB_REG_GENERATION);
+	b->host_target = tb_rd(b, TB_REG_TARGET);
+	b->asked = b->host_target;
+	b->safeguard = tb_policy_safeguard(tb_min_wmark_pages(), min_margin);
+	b->min = b->safeguard;
+	b->clip_logged = U64_MAX;
+	tb_refresh(b);
+	b->target = tb_policy_target(b->asked, b->min, b->max_res).pages;
+	pci_set_drvdata(pdev, b);
+
+	pr_info("probe %s: magic=0x%08x version=%u features=0x%x boot_pages=%llu target=%llu max_reservation=%u max_balloon=%u poll_ms=%u (4 KiB pages)\n",
+		pci_name(pdev), magic, version, b->features, b->boot_pages,
+		b->host_target, tb_rd(b, TB_REG_MAX_RESERVATION),
+		tb_rd(b, TB_REG_MAX_BALLOON), tb_rd(b, TB_REG_POLL_MS));
+
+	ret = sysfs_create_group(&pdev->dev.kobj, &tb_dev_group);
+	if (ret)
+		goto err_ready;
+	b->kobj = kobject_create_and_add(KBUILD_MODNAME, kernel_kobj);
+	if (!b->kobj) {
+		ret = -ENOMEM;
+		goto err_devgroup;
+	}
+	ret = sysfs_create_group(b->kobj, &tb_kobj_group);
+	if (ret)
+		goto err_kobj;
+
+	b->shrinker.count_objects = tb_shrink_count;
+	b->shrinker.scan_objects = tb_shrink_scan;
+	b->shrinker.seeks = DEFAULT_SEEKS;
+	ret = register_shrinker(&b->shrinker, KBUILD_MODNAME);
+	if (ret)
+		goto err_kobj;
+	b->shrinker_registered = true;
+
+	if (use_irq) {
+		ret = request_irq(pdev->irq, tb_irq, IRQF_SHARED, KBUILD_MODNAME, b);
+		if (ret) {
+			dev_err(&pdev->dev, "irq %d: %d\n", pdev->irq, ret);
+			goto err_shrinker;
+		}
+		b->irq_requested = true;
+		tb_wr(b, TB_REG_IRQ_ENABLE, TB_IRQ_TARGET);
+	}
+
+	/* debugfs is best effort: no error checking, as the API wants. */
+	b->dbg = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("stats", 0444, b->dbg, b, &tb_stats_fops);
+
+	mutex_lock(&tb_the_lock);
+	tb_the = b;
+	mutex_unlock(&tb_the_lock);
+
+	pr_info("ready: min=%llu KiB max=%llu KiB safeguard=%llu KiB target=%llu KiB batch=%u irq=%s discard=%s 2m=%s blocking_alloc=%d\n",
+		tb_kib(b->min), tb_kib(b->max_res), tb_kib(b->safeguard),
+		tb_kib(b->target), b->pol.p.batch, use_irq ? "on" : "off",
+		(b->features & TB_F_DISCARD) ? "on" : "off",
+		b->pol.p.use_2m ? "on" : "off", blocking_alloc);
+	queue_delayed_work(system_freezable_wq, &b->work, 0);
+	return 0;
+
+err_shrinker:
+	unregister_shrinker(&b->shrinker);
+err_kobj:
+	kobject_put(b->kobj);
+err_devgroup:
+	sysfs_remove_group(&pdev->dev.kobj, &tb_dev_group);
+err_ready:
+	tb_wr(b, TB_REG_DRIVER_STATUS, 0);
+err_batch:
+	kfree(b->shadow_order);
+	kfree(b->shadow);
+	if (b->batch)
+		dma_free_coherent(&pdev->dev, TB_BATCH_MAX * sizeof(struct tb_entry),
+				  b->batch, b->batch_dma);
+	pci_clear_master(pdev);
+err_unmap:
+	pci_iounmap(pdev, b->regs);
+err_free:
+	kfree(b);
+err_regions:
+	pci_release_regions(pdev);
+err_disable:
+	pci_disable_device(pdev);
+	return ret;
+}
+
+static void tb_remove(struct pci_dev *pdev)
+{
+	struct tb_balloon *b = pci_get_drvdata(pdev);
+
+	mutex_lock(&tb_the_lock);
+	tb_the = NULL;
+	mutex_unlock(&tb_the_lock);
+	debugfs_remove_recursive(b->dbg);
+	kobject_put(b->kobj);
+	sysfs_remove_group(&pdev->dev.kobj, &tb_dev_group);
+
+	WRITE_ONCE(b->removing, true);
+	if (b->irq_requested) {
+		if (!b->gone)
+			tb_wr(b, TB_REG_IRQ_ENABLE, 0);
+		free_irq(pdev->irq, b);
+	}
+	cancel_delayed_work_sync(&b->work);
+	unregister_shrinker(&b->shrinker);
+
+	mutex_lock(&b->lock);
+	tb_deflate_all(b);
+	mutex_unlock(&b->lock);
+
+	kfree(b->shadow_order);
+	kfree(b->shadow);
+	dma_free_coherent(&pdev->dev, TB_BATCH_MAX * sizeof(struct tb_entry),
+			  b->batch, b->batch_dma);
+	pci_clear_master(pdev);
+	pci_iounmap(pdev, b->regs);
+	kfree(b);
+	pci_release_regions(pdev);
+	pci_disable_device(pdev);
+}
+
+static const struct pci_device_id tb_ids[] = {
+	{ PCI_DEVICE(TB_PCI_VENDOR_ID, TB_PCI_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, tb_ids);
+
+static struct pci_driver tb_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = tb_ids,
+	.probe = tb_probe,
+	.remove = tb_remove,
+};
+module_pci_driver(tb_driver);
+
+MODULE_DESCRIPTION("balloon-testbed tb-balloon guest driver");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * backend.c - the table of backends.  emu and virtio live in be_qemu.c;
+ * libvirt and sim are linked in when their sources exist (harness/sim/,
+ * ...): they are declared weak here, so each only has to define its
+ * `const struct backend_ops backend_<name>` and be compiled in.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "backend.h"
+
+extern const struct backend_ops backend_emu, backend_virtio;
+extern const struct backend_ops backend_libvirt __attribute__((weak));
+extern const struct backend_ops backend_sim __attribute__((weak));
+
+static const struct backend_ops *table(size_t i)
+{
+	switch (i) {
+	case 0: return &backend_emu;
+	case 1: return &backend_virtio;
+	case 2: return &backend_libvirt;	/* NULL unless linked in */
+	case 3: return &backend_sim;
+	default: return (const struct backend_ops *)-1;
+	}
+}
+
+const struct backend_ops *backend_find(const char *name)
+{
+	const struct backend_ops *b;
+	for (size_t i = 0; (b = table(i)) != (const struct backend_ops *)-1;
+	     i++)
+		if (b && !strcmp(b->name, name))
+			return b;
+	return NULL;
+}
+
+const char *backend_names(void)
+{
+	static char names[128];
+	const struct backend_ops *b;
+	names[0] = 0;
+	for (size_t i = 0; (b = table(i)) != (const struct backend_ops *)-1;
+	     i++) {
+		if (!b)
+			continue;
+		if (names[0])
+			strcat(names, " ");
+		strcat(names, b->name);
+	}
+	return names;
+}

@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * backend.h - the seam between the harness's runner and whatever plays the
+ * host + guest: "emu" (our QEMU + tb-balloon + tb_balloon), "virtio" (stock
+ * QEMU + virtio-balloon + Linux virtio_balloon), and later "libvirt" and
+ * "sim" (core/ logic on a virtual clock).
+ *
+ * The runner never sleeps or reads a file descriptor itself: all waiting goes
+ * through ops->wait(), so a simulated backend can run on its own clock.
+ * Everything the backend observes (console lines, QMP events, agent replies,
+ * death of the guest) is handed to the runner through be->emit().
+ *
+ * Units: bytes for sizes, seconds (double) on the backend's clock, which
+ * starts at 0 when ops->start() is called.
+ *
+ * Adding a backend: write a `const struct backend_ops` and list it in
+ * backend_table[] (backend.c); nothing else in the harness changes.
+ */
+#ifndef HARNESS_BACKEND_H
+#define HARNESS_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct plan;	/* scenario.h: the resolved scenario */
+struct backend;
+
+/* What a backend reports, in arrival order. */
+enum be_event_kind {
+	BE_EV_CONSOLE,		/* one guest console line (text, no newline) */
+	BE_EV_BALLOON_CHANGE,	/* QMP BALLOON_CHANGE: value = actual bytes */
+	BE_EV_AGENT_REPLY,	/* reply to the outstanding agent request:
+				   text = "ok ..." or "err ..." */
+	BE_EV_AGENT_EVENT,	/* async agent line, text after "event " */
+	BE_EV_HOST,		/* other host-side event (QMP), text = name */
+	BE_EV_DIED,		/* the guest/QEMU ended; text says how */
+};
+
+struct be_event {
+	enum be_event_kind kind;
+	double t;		/* backend clock */
+	const char *text;	/* valid only during the callback */
+	int64_t value;
+};
+
+/* One sample of the balloon.  -1 in any field: not known to this backend. */
+struct be_sample {
+	int64_t target;		/* host's target reservation, bytes */
+	int64_t actual;		/* current reservation, bytes (query-balloon) */
+	int64_t balloon_4k;	/* balloon made of 4 KiB pages, bytes */
+	int64_t balloon_2m;	/* balloon made of 2 MiB pages, bytes */
+	int64_t host_rss;	/* host process RSS, bytes */
+	int64_t refusals;	/* inflate entries the host refused */
+	int64_t partial_grants;	/* deflate commands granted less than asked */
+	int64_t fallbacks;	/* driver's 2 MiB -> 4 KiB fallbacks */
+};
+
+struct backend_ops {
+	const char *name;		/* "emu", "virtio", "libvirt", "sim" */
+	const char *summary;		/* one line for --help */
+
+	/*
+	 * Check the plan against what this backend can do and fill
+	 * be->versions; no process is started.  Returns 0 or -1 with
+	 * be->error set.
+	 */
+	int (*prepare)(struct backend *be, const struct plan *plan);
+
+	/* Boot the guest.  Returns once it is started (not ready: readiness
+	 * is the console line "TB-READY", seen through emit()). */
+	int (*start)(struct backend *be);
+
+	/*
+	 * Wait until the backend clock reaches @until (or an event arrives
+	 * and @until_event is set), emitting events on the way.  Returns 0,
+	 * or -1 when the guest is gone (a BE_EV_DIED was emitted).
+	 */
+	int (*wait)(struct backend *be, double until, bool until_event);
+
+	double (*now)(struct backend *be);
+
+	/* Host side.  0 on success, -1 with be->error set; 1: this backend
+	 * cannot do that (the step is reported as skipped). */
+	int (*set_target)(struct backend *be, uint64_t bytes);
+	int (*set_prop)(struct backend *be, const char *prop, const char *value);
+	int (*get_prop)(struct backend *be, const char *prop, char *buf,
+			size_t len);
+
+	/* Send one agent request line (no newline); the reply arrives later
+	 * as BE_EV_AGENT_REPLY.  One request outstanding at a time. */
+	int (*agent_send)(struct backend *be, const char *line);
+
+	int (*sample)(struct backend *be, struct be_sample *s);
+
+	/* Stop the guest and every process started; safe to call twice and
+	 * from any state.  Must leave no process behind. */
+	void (*stop)(struct backend *be);
+
+	/* Async-signal-safe emergency kill (SIGINT/SIGTERM handler). */
+	void (*kill_now)(struct backend *be);
+
+	/* Can this backend do a step feature ("sysfs", "device-prop:<name>",
+	 * "driver-param:<name>", "message:<text>")?  NULL: everything. */
+	bool (*supports)(struct backend *be, const char *feature);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	const struct plan *plan;
+	const char *run_dir;		/* results/<scenario>/<run-id>/ */
+	char error[512];		/* last error, for the verdict */
+
+	/* Filled by prepare(): recorded in summary.json. */
+	char host_version[128];		/* e.g. "QEMU emulator version ..." */
+	char accel[16];			/* "kvm", "tcg", "virtual" */
+	char kernel_cmdline[2048];	/* the command line given to the guest */
+
+	/* Set by the runner. */
+	void (*emit)(void *arg, const struct be_event *ev);
+	void *emit_arg;
+
+	void *priv;			/* backend's own state */
+};
+
+/* Look up a backend by name; NULL if unknown. */
+const struct backend_ops *backend_find(const char *name);
+/* Names of all backends, space separated, for messages. */
+const char *backend_names(void);
+
+static inline void be_emit(struct backend *be, enum be_event_kind kind,
+			   const char *text, int64_t value)
+{
+	struct be_event ev = {
+		.kind = kind, .t = be->ops->now(be), .text = text,
+		.value = value,
+	};
+	if (be->emit)
+		be->emit(be->emit_arg, &ev);
+}
+
+#endif /* HARNESS_BACKEND_H */

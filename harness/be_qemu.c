@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * be_qemu.c - the two backends that start QEMU directly:
+ *   emu:    our QEMU, -device tb-balloon, the tb_balloon driver (default)
+ *   virtio: stock QEMU, -device virtio-balloon-pci, Linux's virtio_balloon
+ *
+ * QEMU runs in its own process group with PR_SET_PDEATHSIG, so it cannot
+ * outlive the harness.  Console (ttyS0) is QEMU's stdout through a pipe, so
+ * no line is lost before we connect; the agent (ttyS1) and QMP are Unix
+ * sockets in a private temporary directory (socket paths are short).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "scenario.h"
+#include "harness.h"
+
+#define QMP_TIMEOUT	10.0	/* one QMP command, s */
+#define LINE_MAX_LEN	4096
+
+struct linebuf {
+	char buf[LINE_MAX_LEN];
+	size_t len;
+};
+
+struct qemu_be {
+	bool virtio;
+	pid_t pid;
+	int con_fd, agent_fd, qmp_fd;
+	struct linebuf con, agent, qmp;
+	char sockdir[64];
+	struct timespec t0;
+	bool dead;
+	char qom_path[64];
+	uint64_t target;	/* last target we set (bytes) */
+	int stderr_fd;
+};
+
+static struct qemu_be *Q(struct backend *be)
+{
+	return be->priv;
+}
+
+static double qnow(struct backend *be)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec - Q(be)->t0.tv_sec) +
+	       (ts.tv_nsec - Q(be)->t0.tv_nsec) / 1e9;
+}
+
+static int errf(struct backend *be, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int errf(struct backend *be, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(be->error, sizeof(be->error), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static void run_capture(const char *cmd, char *out, size_t len)
+{
+	FILE *p = popen(cmd, "r");
+	out[0] = 0;
+	if (!p)
+		return;
+	if (fgets(out, (int)len, p))
+		out[strcspn(out, "\n")] = 0;
+	pclose(p);
+}
+
+static int qprepare(struct backend *be, const struct plan *plan)
+{
+	struct qemu_be *q = calloc(1, sizeof(*q));
+	const struct harness_paths *hp = harness_paths();
+	char cmd[PATH_MAX + 64];
+
+	if (!q)
+		return errf(be, "out of memory");
+	be->priv = q;
+	be->plan = plan;
+	q->virtio = !strcmp(be->ops->name, "virtio");
+	q->pid = -1;
+	q->con_fd = q->agent_fd = q->qmp_fd = q->stderr_fd = -1;
+	clock_gettime(CLOCK_MONOTONIC, &q->t0);
+	snprintf(q->qom_path, sizeof(q->qom_path), "/machine/peripheral/%s",
+		 q->virtio ? "balloon0" : "tb0");
+
+	const char *qemu = q->virtio ? hp->stock_qemu : hp->qemu;
+	if (!qemu || access(qemu, X_OK))
+		return errf(be, "QEMU binary '%s' not found or not executable"
+			    "%s", qemu ? qemu : "(none)", q->virtio ? "" :
+			    " (run `make qemu`, or pass --qemu)");
+	if (!hp->kernel || access(hp->kernel, R_OK))
+		return errf(be, "guest kernel '%s' not found (run `make "
+			    "guest`, or pass --kernel)", hp->kernel ?
+			    hp->kernel : "(none)");
+	if (!hp->initrd || access(hp->initrd, R_OK))
+		return errf(be, "initramfs '%s' not found (run `make guest`, "
+			    "or pass --initrd)", hp->initrd ? hp->initrd :
+			    "(none)");
+	snprintf(cmd, sizeof(cmd), "'%s' --version", qemu);
+	run_capture(cmd, be->host_version, sizeof(be->host_version));
+	snprintf(be->accel, sizeof(be->accel), "%s",
+		 hp->accel ? hp->accel : "tcg");
+
+	/* Kernel command line: console, our additions, driver parameters. */
+	size_t n = (size_t)snprintf(be->kernel_cmdline,
+		sizeof(be->kernel_cmdline),
+		"console=ttyS0 panic=-1 oops=panic quiet loglevel=5");
+	if (q->virtio)
+		n += (size_t)snprintf(be->kernel_cmdline + n,
+				      sizeof(be->kernel_cmdline) - n,
+				      " tb.driver=virtio");
+	for (int i = 0; !q->virtio && i < plan->ndparams; i++)
+		n += (size_t)snprintf(be->kernel_cmdline + n,
+				      sizeof(be->kernel_cmdline) - n,
+				      " tb_balloon.%s=%s",
+				      plan->dparams[i].key,
+				      plan->dparams[i].value);
+	if (plan->cmdline[0])
+		snprintf(be->kernel_cmdline + n,
+			 sizeof(be->kernel_cmdline) - n, " %s",
+			 plan->cmdline);
+	return 0;
+}
+
+static int connect_unix(const char *path, double timeout, pid_t pid)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	for (int i = 0; i < (int)(timeout * 50); i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			return fd;
+		close(fd);
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return -2;
+		usleep(20000);
+	}
+	return -1;
+}
+
+static int qmp_send(struct backend *be, json_t *cmd);
+static json_t *qmp_call(struct backend *be, const char *name, json_t *args);
+
+static int qstart(struct backend *be)
+{
+	struct qemu_be *q = Q(be);
+	const struct plan *plan = be->plan;
+	const struct harness_paths *hp = harness_paths();
+	char *argv[64], buf[16][PATH_MAX];
+	int argc = 0, nb = 0, con[2];
+	char errlog[PATH_MAX];
+
+	snprintf(q->sockdir, sizeof(q->sockdir), "/tmp/tbh.XXXXXX");
+	if (!mkdtemp(q->sockdir))
+		return errf(be, "mkdtemp: %s", strerror(errno));
+
+#define ARG(s) (argv[argc++] = (char *)(s))
+#define ARGF(...) (snprintf(buf[nb], PATH_MAX, __VA_ARGS__), \
+		   argv[argc++] = buf[nb++])
+	ARG(q->virtio ? hp->stock_qemu : hp->qemu);
+	ARG("-accel"); ARG(be->accel);
+	ARG("-nodefaults"); ARG("-display"); ARG("none"); ARG("-no-reboot");
+	ARG("-m"); ARGF("%llu", (unsigned long long)(plan->memory >> 20));
+	ARG("-smp"); ARGF("%d", plan->vcpus);
+	ARG("-kernel"); ARG(hp->kernel);
+	ARG("-initrd"); ARG(hp->initrd);
+	ARG("-append"); ARG(be->kernel_cmdline);
+	ARG("-chardev"); ARG("stdio,id=con,signal=off");
+	ARG("-serial"); ARG("chardev:con");
+	ARG("-chardev"); ARGF("socket,id=agent,path=%s/agent,server=on,"
+			      "wait=off", q->sockdir);
+	ARG("-serial"); ARG("chardev:agent");
+	ARG("-chardev"); ARGF("socket,id=qmp,path=%s/qmp,server=on,wait=off",
+			      q->sockdir);
+	ARG("-mon"); ARG("chardev=qmp,mode=control");
+	ARG("-device");
+	if (q->virtio) {
+		ARG("virtio-balloon-pci,id=balloon0");
+	} else {
+		size_t n = (size_t)snprintf(buf[nb], PATH_MAX,
+					    "tb-balloon,id=tb0");
+		for (int i = 0; i < plan->nprops; i++)
+			n += (size_t)snprintf(buf[nb] + n, PATH_MAX - n,
+					      ",%s=%s", plan->props[i].key,
+					      plan->props[i].value);
+		argv[argc++] = buf[nb++];
+	}
+	argv[argc] = NULL;
+#undef ARG
+#undef ARGF
+
+	/* Record the command line for whoever reads the results. */
+	if (be->run_dir) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/qemu.cmdline", be->run_dir);
+		FILE *f = fopen(path, "w");
+		if (f) {
+			for (int i = 0; i < argc; i++)
+				fprintf(f, "%s'%s'", i ? " " : "", argv[i]);
+			fputc('\n', f);
+			fclose(f);
+		}
+	}
+	snprintf(errlog, sizeof(errlog), "%s/qemu.log",
+		 be->run_dir ? be->run_dir : q->sockdir);
+	if (pipe2(con, O_CLOEXEC))
+		return errf(be, "pipe: %s", strerror(errno));
+	int errfd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			 0644);
+	pid_t pid = fork();
+	if (pid < 0)
+		return errf(be, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDONLY);
+		setpgid(0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(devnull, 0);
+		dup2(con[1], 1);
+		if (errfd >= 0)
+			dup2(errfd, 2);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execv(argv[0], argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	setpgid(pid, pid);	/* both sides: no race with kill_now */
+	q->pid = pid;
+	if (errfd >= 0)
+		close(errfd);
+	close(con[1]);
+	q->con_fd = con[0];
+	clock_gettime(CLOCK_MONOTONIC, &q->t0);
+	if (be->run_dir) {
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/qemu.pid", be->run_dir);
+		FILE *f = fopen(path, "w");
+		if (f) {
+			fprintf(f, "%d\n", (int)pid);
+			fclose(f);
+		}
+	}
+
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/qmp", q->sockdir);
+	q->qmp_fd = connect_unix(path, 15, pid);
+	if (q->qmp_fd < 0) {
+		char tail[256] = "";
+		snprintf(path, sizeof(path), "tail -n 1 '%s'", errlog);
+		run_capture(path, tail, sizeof(tail));
+		return errf(be, "QEMU %s: %s", q->qmp_fd == -2 ?
+			    "exited at start" : "QMP socket never appeared",
+			    tail[0] ? tail : "(no message)");
+	}
+	snprintf(path, sizeof(path), "%s/agent", q->sockdir);
+	q->agent_fd = connect_unix(path, 5, pid);
+	if (q->agent_fd < 0)
+		return errf(be, "cannot connect to the agent's serial port");
+
+	/* Greeting, capabilities, then events flow. */
+	json_t *r = qmp_call(be, "qmp_capabilities", NULL);
+	if (!r)
+		return -1;
+	json_decref(r);
+	(void)qmp_send;
+	return 0;
+}
+
+/* ---- line reading ---- */
+
+/* Read what is there; call @fn per complete line.  0, or -1 on EOF. */
+static int drain(struct backend *be, int fd, struct linebuf *lb,
+		 void (*fn)(struct backend *, char *))
+{
+	char tmp[4096];
+	ssize_t r = read(fd, tmp, sizeof(tmp));
+	if (r == 0)
+		return -1;
+	if (r < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -1;
+	for (ssize_t i = 0; i < r; i++) {
+		char ch = tmp[i];
+		if (ch == '\r')
+			continue;
+		if (ch == '\n' || lb->len == sizeof(lb->buf) - 1) {
+			lb->buf[lb->len] = 0;
+			fn(be, lb->buf);
+			lb->len = 0;
+			if (ch == '\n')
+				continue;
+		}
+		lb->buf[lb->len++] = ch;
+	}
+	return 0;
+}
+
+static void on_console(struct backend *be, char *line)
+{
+	be_emit(be, BE_EV_CONSOLE, line, 0);
+}
+
+static void on_agent(struct backend *be, char *line)
+{
+	/* A serial line may carry the tty's echo or noise: only the
+	 * protocol's words count. */
+	if (!strncmp(line, "event ", 6))
+		be_emit(be, BE_EV_AGENT_EVENT, line + 6, 0);
+	else if (!strncmp(line, "ok", 2) || !strncmp(line, "err", 3))
+		be_emit(be, BE_EV_AGENT_REPLY, line, 0);
+}
+
+/* QMP: events are emitted; a reply is parked for qmp_call. */
+static json_t *qmp_reply;
+
+static void on_qmp(struct backend *be, char *line)
+{
+	json_error_t jerr;
+	json_t *j = json_loads(line, 0, &jerr);
+	if (!j)
+		return;
+	json_t *ev = json_object_get(j, "event");
+	if (json_is_string(ev)) {
+		const char *name = json_string_value(ev);
+		if (!strcmp(name, "BALLOON_CHANGE")) {
+			json_t *a = json_object_get(json_object_get(j, "data"),
+						    "actual");
+			be_emit(be, BE_EV_BALLOON_CHANGE, name,
+				json_integer_value(a));
+		} else {
+			be_emit(be, BE_EV_HOST, name, 0);
+		}
+		json_decref(j);
+		return;
+	}
+	if (json_object_get(j, "return") || json_object_get(j, "error")) {
+		json_decref(qmp_reply);
+		qmp_reply = j;
+		return;
+	}
+	json_decref(j);	/* the greeting */
+}
+
+static void check_child(struct backend *be)
+{
+	struct qemu_be *q = Q(be);
+	int status;
+	char msg[128];
+
+	if (q->pid <= 0 || q->dead)
+		return;
+	if (waitpid(q->pid, &status, WNOHANG) != q->pid)
+		return;
+	q->pid = -1;
+	q->dead = true;
+	if (WIFSIGNALED(status))
+		snprintf(msg, sizeof(msg), "QEMU killed by signal %d (%s)",
+			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(msg, sizeof(msg), "QEMU exited with status %d",
+			 WEXITSTATUS(status));
+	be_emit(be, BE_EV_DIED, msg, 0);
+}
+
+/* One poll round, at most @timeout s. */
+static int pump(struct backend *be, double timeout)
+{
+	struct qemu_be *q = Q(be);
+	struct pollfd p[3] = {
+		{ .fd = q->con_fd, .events = POLLIN },
+		{ .fd = q->agent_fd, .events = POLLIN },
+		{ .fd = q->qmp_fd, .events = POLLIN },
+	};
+	int ms = timeout <= 0 ? 0 : (int)(timeout * 1000) + 1;
+	if (ms > 100)
+		ms = 100;	/* notice a dead child promptly */
+	int r = poll(p, 3, ms);
+	if (r < 0 && errno == EINTR)
+		return 1;
+	if (r > 0) {
+		if (p[0].revents && drain(be, q->con_fd, &q->con, on_console)) {
+			close(q->con_fd);
+			q->con_fd = -1;
+		}
+		if (p[1].revents &&
+		    drain(be, q->agent_fd, &q->agent, on_agent)) {
+			close(q->agent_fd);
+			q->agent_fd = -1;
+		}
+		if (p[2].revents && drain(be, q->qmp_fd, &q->qmp, on_qmp)) {
+			close(q->qmp_fd);
+			q->qmp_fd = -1;
+		}
+	}
+	check_child(be);
+	if (q->dead)
+		return -1;
+	/* All channels gone but the child not yet reaped: wait for it. */
+	if (q->con_fd < 0 && q->qmp_fd < 0) {
+		for (int i = 0; i < 50 && !q->dead; i++) {
+			usleep(20000);
+			check_child(be);
+		}
+		if (!q->dead) {
+			q->dead = true;
+			be_emit(be, BE_EV_DIED, "QEMU closed its console and "
+				"QMP", 0);
+		}
+		return -1;
+	}
+	return r > 0;
+}
+
+extern volatile sig_atomic_t harness_interrupted;
+
+static int qwait(struct backend *be, double until, bool until_event)
+{
+	while (!harness_interrupted) {
+		double left = until - qnow(be);
+		int r = pump(be, left);
+		if (r < 0)
+			return -1;
+		if ((r > 0 && until_event) || qnow(be) >= until)
+			return 0;
+	}
+	return 0;
+}
+
+static int qmp_send(struct backend *be, json_t *cmd)
+{
+	struct qemu_be *q = Q(be);
+	char *s = json_dumps(cmd, JSON_COMPACT);
+	if (!s || q->qmp_fd < 0) {
+		free(s);
+		return errf(be, "QMP not connected");
+	}
+	size_t len = strlen(s);
+	s[len] = '\n';
+	ssize_t w = send(q->qmp_fd, s, len + 1, MSG_NOSIGNAL);
+	free(s);
+	return w == (ssize_t)len + 1 ? 0 : errf(be, "QMP write failed");
+}
+
+/* Synchronous QMP command; events that arrive meanwhile are emitted. */
+static json_t *qmp_call(struct backend *be, const char *name, json_t *args)
+{
+	json_t *cmd = json_pack("{s:s}", "execute", name);
+	if (args)
+		json_object_set_new(cmd, "arguments", args);
+	int rc = qmp_send(be, cmd);
+	json_decref(cmd);
+	if (rc)
+		return NULL;
+	double end = qnow(be) + QMP_TIMEOUT;
+	while (!qmp_reply) {
+		if (qnow(be) > end) {
+			errf(be, "QMP '%s' got no reply within %.0f s (QEMU "
+			     "hung)", name, QMP_TIMEOUT);
+			return NULL;
+		}
+		if (pump(be, end - qnow(be)) < 0 && !qmp_reply) {
+			errf(be, "QEMU went away during QMP '%s'", name);
+			return NULL;
+		}
+	}
+	json_t *r = qmp_reply;
+	qmp_reply = NULL;
+	json_t *e = json_object_get(r, "error");
+	if (e) {
+		errf(be, "QMP '%s': %s", name,
+		     json_string_value(json_object_get(e, "desc")));
+		json_decref(r);
+		return NULL;
+	}
+	json_t *ret = json_incref(json_object_get(r, "return"));
+	json_decref(r);
+	return ret;
+}
+
+static int qset_target(struct backend *be, uint64_t bytes)
+{
+	json_t *r = qmp_call(be, "balloon",
+			     json_pack("{s:I}", "value", (json_int_t)bytes));
+	if (!r)
+		return -1;
+	json_decref(r);
+	Q(be)->target = bytes;
+	return 0;
+}
+
+static int qset_prop(struct backend *be, const char *prop, const char *value)
+{
+	struct qemu_be *q = Q(be);
+	bool is_size, is_bool;
+	json_t *v;
+
+	if (q->virtio)
+		return 1;	/* virtio-balloon has none of our properties */
+	if (!device_prop_known(prop, &is_size, &is_bool))
+		return errf(be, "unknown device property '%s'", prop);
+	if (is_bool)
+		v = json_boolean(!strcmp(value, "on"));
+	else
+		v = json_integer(strtoll(value, NULL, 10));
+	json_t *r = qmp_call(be, "qom-set", json_pack("{s:s,s:s,s:o}",
+			     "path", q->qom_path, "property", prop,
+			     "value", v));
+	if (!r)
+		return -1;
+	json_decref(r);
+	return 0;
+}
+
+static int qget_prop(struct backend *be, const char *prop, char *buf,
+		     size_t len)
+{
+	json_t *r = qmp_call(be, "qom-get", json_pack("{s:s,s:s}", "path",
+			     Q(be)->qom_path, "property", prop));
+	if (!r)
+		return -1;
+	char *s = json_is_string(r) ? strdup(json_string_value(r)) :
+		  json_dumps(r, JSON_COMPACT | JSON_ENCODE_ANY);
+	snprintf(buf, len, "%s", s ? s : "");
+	free(s);
+	json_decref(r);
+	return 0;
+}
+
+static int qagent_send(struct backend *be, const char *line)
+{
+	struct qemu_be *q = Q(be);
+	char buf[LINE_MAX_LEN];
+	int n = snprintf(buf, sizeof(buf), "%s\n", line);
+	if (q->agent_fd < 0)
+		return errf(be, "agent serial port closed");
+	if (send(q->agent_fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
+		return errf(be, "agent write failed: %s", strerror(errno));
+	return 0;
+}
+
+static int64_t rss_bytes(pid_t pid)
+{
+	char path[64], line[256];
+	long long kb = -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %lld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+/* The device's `stats` property: a JSON object, or a string of
+ * key=value pairs; both are read. */
+static int64_t stat_get(json_t *st, const char *const *names)
+{
+	for (; *names; names++) {
+		json_t *v = json_object_get(st, *names);
+		if (json_is_integer(v))
+			return json_integer_value(v);
+	}
+	return -1;
+}
+
+static int qsample(struct backend *be, struct be_sample *s)
+{
+	struct qemu_be *q = Q(be);
+	memset(s, 0xff, sizeof(*s));	/* all -1 */
+
+	json_t *r = qmp_call(be, "query-balloon", NULL);
+	if (!r)
+		return -1;
+	s->actual = json_integer_value(json_object_get(r, "actual"));
+	json_decref(r);
+	s->target = q->target ? (int64_t)q->target :
+		    (int64_t)be->plan->memory;
+	s->host_rss = q->pid > 0 ? rss_bytes(q->pid) : -1;
+	if (q->virtio)
+		return 0;
+
+	r = qmp_call(be, "qom-get", json_pack("{s:s,s:s}", "path",
+		     q->qom_path, "property", "stats"));
+	if (!r)
+		return 0;	/* an older device: the curve goes without */
+	json_t *st = r;
+	if (json_is_string(r)) {
+		/* "key=value key=value" */
+		st = json_object();
+		char *dup = strdup(json_string_value(r)), *save = NULL;
+		for (char *tok = strtok_r(dup, " ,\n", &save); tok;
+		     tok = strtok_r(NULL, " ,\n", &save)) {
+			char *eq = strchr(tok, '=');
+			if (!eq)
+				continue;
+			*eq = 0;
+			json_object_set_new(st, tok,
+				json_integer(strtoll(eq + 1, NULL, 0)));
+		}
+		free(dup);
+	}
+	/* tb-balloon's stats (qemu-dev/tb-balloon.txt): refusals are the
+	 * inflate entries not accepted, counted by status name. */
+	static const char *const n_part[] = { "partial-grants",
+		"partial_grants", NULL };
+	static const char *const n_bal[] = { "balloon-pages", NULL };
+	int64_t v;
+	json_t *inf = json_object_get(json_object_get(st, "entries"),
+				      "inflate");
+	if (json_is_object(inf)) {
+		const char *k;
+		json_t *val;
+		s->refusals = 0;
+		json_object_foreach(inf, k, val)
+			if (strcmp(k, "ok") && strcmp(k, "pending"))
+				s->refusals += json_integer_value(val);
+	}
+	s->partial_grants = stat_get(st, n_part);
+	(void)n_bal;
+	(void)v;
+	if (st != r)
+		json_decref(st);
+	json_decref(r);
+	return 0;
+}
+
+static void qstop(struct backend *be)
+{
+	struct qemu_be *q = Q(be);
+	if (!q)
+		return;
+	if (q->pid > 0 && !q->dead) {
+		/* Politely first (QMP quit), then the whole group. */
+		if (q->qmp_fd >= 0) {
+			json_t *cmd = json_pack("{s:s}", "execute", "quit");
+			qmp_send(be, cmd);
+			json_decref(cmd);
+		}
+		for (int i = 0; i < 100 && q->pid > 0; i++) {
+			int st;
+			if (waitpid(q->pid, &st, WNOHANG) == q->pid)
+				q->pid = -1;
+			else
+				usleep(20000);
+		}
+		if (q->pid > 0) {
+			kill(-q->pid, SIGKILL);
+			waitpid(q->pid, NULL, 0);
+		}
+		q->pid = -1;
+	} else if (q->pid > 0) {
+		kill(-q->pid, SIGKILL);	/* stragglers in the group */
+	}
+	q->pid = -1;
+	for (int *fd = &q->con_fd; fd <= &q->qmp_fd; fd++)
+		if (*fd >= 0) {
+			close(*fd);
+			*fd = -1;
+		}
+	if (q->sockdir[0]) {
+		char p[128];
+		snprintf(p, sizeof(p), "%s/qmp", q->sockdir);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/agent", q->sockdir);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/qemu.log", q->sockdir);
+		unlink(p);
+		rmdir(q->sockdir);
+		q->sockdir[0] = 0;
+	}
+}
+
+static void qkill_now(struct backend *be)
+{
+	struct qemu_be *q = be->priv;
+	if (q && q->pid > 0)
+		kill(-q->pid, SIGKILL);
+}
+
+static bool qsupports(struct backend *be, const char *feature)
+{
+	if (!Q(be)->virtio)
+		return true;
+	/* Linux's virtio_balloon has no sysfs interface, no module
+	 * parameters of ours, and the device none of our properties. */
+	return strncmp(feature, "sysfs", 5) &&
+	       strncmp(feature, "device-prop:", 12) &&
+	       strncmp(feature, "driver-param:", 13) &&
+	       strncmp(feature, "message:", 8) &&
+	       strncmp(feature, "counter:", 8);
+}
+
+const struct backend_ops backend_emu = {
+	.name = "emu",
+	.summary = "our QEMU with tb-balloon and the tb_balloon driver",
+	.prepare = qprepare, .start = qstart, .wait = qwait, .now = qnow,
+	.set_target = qset_target, .set_prop = qset_prop,
+	.get_prop = qget_prop, .agent_send = qagent_send,
+	.sample = qsample, .stop = qstop, .kill_now = qkill_now,
+	.supports = qsupports,
+};
+
+const struct backend_ops backend_virtio = {
+	.name = "virtio",
+	.summary = "stock QEMU, virtio-balloon-pci and Linux's virtio_balloon",
+	.prepare = qprepare, .start = qstart, .wait = qwait, .now = qnow,
+	.set_target = qset_target, .set_prop = qset_prop,
+	.get_prop = qget_prop, .agent_send = qagent_send,
+	.sample = qsample, .stop = qstop, .kill_now = qkill_now,
+	.supports = qsupports,
+};

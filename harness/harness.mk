@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# harness/: the scenario runner.  Targets:
+#   make scenario NAME=x [BACKEND=emu|virtio|...] [SET='k=v step.k=v']
+#   make plot NAME=x [RUNS='run-id run-id ...']
+#   make regress            every scenario, CI sizes, one line each
+#   make test-harness       parser tests (data) + bounded-run tests
+# Backends added later (harness/sim/, harness/libvirt/) bring their own .mk,
+# included below, which appends the objects implementing their
+# `const struct backend_ops backend_<name>` (see backend.h) to
+# HARNESS_BACKEND_OBJS and any libraries to HARNESS_BACKEND_LIBS; backend.c
+# finds them by name through weak references, nothing else changes.
+
+HARNESS		:= $(BUILD)/harness/harness
+HARNESS_SRCS	:= $(filter-out harness/run_check.c,$(wildcard harness/*.c))
+HARNESS_OBJS	:= $(HARNESS_SRCS:%.c=$(BUILD)/%.o)
+HARNESS_BACKEND_OBJS ?=
+HARNESS_BACKEND_LIBS ?=
+# Paths are built with snprintf into PATH_MAX buffers; truncation is
+# checked where it matters, so gcc's guesses about it are noise here.
+HARNESS_CFLAGS	:= -Iharness -Wno-format-truncation
+HARNESS_LIBS	= $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lm
+
+-include harness/sim/sim.mk
+-include harness/libvirt/libvirt.mk
+
+NAME		?= pinned-2g
+BACKEND		?= emu
+SET		?=
+RUNS		?=
+ONLY		?=
+RESULTS		?= results
+STOCK_QEMU	?= /usr/bin/qemu-system-x86_64
+HARNESS_QEMU	= $(if $(QEMU_BIN),$(QEMU_BIN),$(BUILD)/qemu/build/qemu-system-x86_64)
+# The accelerator is probed once per build tree (KVM may exist and not work).
+HARNESS_ACCEL	= $(or $(strip $(shell scripts/accel.sh $(HARNESS_QEMU_FOR_ACCEL) $(BUILD)/accel $(KERNEL_IMAGE) $(INITRAMFS) 2>/dev/null)),tcg)
+HARNESS_QEMU_FOR_ACCEL = $(if $(wildcard $(HARNESS_QEMU)),$(HARNESS_QEMU),$(STOCK_QEMU))
+# The driver's real parameter list, when the module is built.
+HARNESS_KO	= $(firstword $(wildcard $(MODULE_KO)))
+HARNESS_DPARAMS	= $(if $(HARNESS_KO),$(shell modinfo -F parm $(HARNESS_KO) 2>/dev/null | sed 's/:.*//' | tr '\n' ' '))
+
+HARNESS_ARGS	= --qemu $(HARNESS_QEMU) --stock-qemu $(STOCK_QEMU) \
+		  --kernel $(KERNEL_IMAGE) --initrd $(INITRAMFS) \
+		  --accel $(HARNESS_ACCEL) --results $(RESULTS) \
+		  --plot harness/plot.sh --driver-params '$(HARNESS_DPARAMS)'
+
+# What a run needs built: the harness, and for emu our QEMU too.
+HARNESS_RUN_DEPS = $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) \
+		   $(if $(filter emu,$(BACKEND)),$(QEMU_BIN))
+
+$(BUILD)/harness/%.o: harness/%.c harness/*.h core/*.h | $(DEPS_STAMP)
+	$(msg) CC $@
+	$(Q)mkdir -p $(dir $@) && $(TB_CC) $(HARNESS_CFLAGS) -c -o $@ $<
+
+$(BUILD)/harness/run.o: harness/run_check.c
+
+$(HARNESS): $(HARNESS_OBJS) $(HARNESS_BACKEND_OBJS) $(CORE_LIB)
+	$(msg) CCLD $@
+	$(Q)$(TB_CC) -o $@ $(HARNESS_OBJS) $(HARNESS_BACKEND_OBJS) $(CORE_LIB) $(HARNESS_LIBS) $(HARNESS_BACKEND_LIBS)
+
+.PHONY: harness scenario plot regress test-harness test-harness-parse test-harness-bounded
+harness: $(HARNESS)
+ALL_TARGETS += harness
+TEST_TARGETS += test-harness regress
+
+scenario: $(HARNESS_RUN_DEPS)
+	$(Q)$(HARNESS) $(HARNESS_ARGS) --backend $(BACKEND) scenarios/$(NAME).ini $(SET)
+
+plot:
+	$(Q)sh harness/plot.sh --overlay $(RESULTS)/$(NAME) $(if $(RUNS),$(RUNS),$$(ls -1 $(RESULTS)/$(NAME) | grep -v -e latest -e '^overlay' | tail -n 2))
+
+regress: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
+	$(Q)BUILD=$(BUILD) ONLY='$(ONLY)' SET='$(SET)' sh harness/regress.sh $(HARNESS) $(HARNESS_ARGS) --backend $(BACKEND)
+
+test-harness: test-harness-parse test-harness-bounded
+
+test-harness-parse: $(HARNESS)
+	$(Q)sh harness/tests/parse.sh $(HARNESS)
+
+test-harness-bounded: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
+	$(Q)sh harness/tests/bounded.sh $(HARNESS) $(HARNESS_ARGS)
+
+# Not in `make test` (about 11 minutes): shows each scenario can fail.
+.PHONY: regress-breakage
+regress-breakage: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
+	$(Q)ONLY='$(ONLY)' sh harness/tests/breakage.sh $(HARNESS) $(HARNESS_ARGS) --backend $(BACKEND)

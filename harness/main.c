@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * main.c - harness command line.
+ *
+ *   harness [options] SCENARIO.ini [KEY=VALUE | STEP.KEY=VALUE ...]
+ *   harness --dump SCENARIO.ini [overrides]   print the resolved plan
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+volatile sig_atomic_t harness_interrupted;
+
+static struct harness_paths paths = {
+	.stock_qemu = "/usr/bin/qemu-system-x86_64",
+	.results = "results",
+	.accel = "tcg",
+};
+
+const struct harness_paths *harness_paths(void)
+{
+	return &paths;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: harness [options] SCENARIO.ini [KEY=VALUE | STEP.KEY=VALUE ...]\n"
+"  --dump             print the resolved plan and exit (boots nothing)\n"
+"  --check            parse only; exit 0 if the scenario is valid\n"
+"  --backend NAME     %s (default emu)\n"
+"  --set KEY=VALUE    override a key (same as a trailing KEY=VALUE)\n"
+"  --ci               apply the scenario's [ci] section (smaller sizes)\n"
+"  --qemu PATH        our QEMU (emu backend)\n"
+"  --stock-qemu PATH  stock QEMU (virtio backend)\n"
+"  --kernel PATH      guest kernel;  --initrd PATH  guest initramfs\n"
+"  --accel kvm|tcg    accelerator (scripts/accel.sh decides in make)\n"
+"  --results DIR      results root (default results)\n"
+"  --run-id ID        name of the run directory (default date-backend)\n"
+"  --plot SCRIPT      run `sh SCRIPT RUNDIR` after the run\n"
+"  --driver-params L  the driver's parameter names (from modinfo)\n"
+"  --quiet            no live progress line\n"
+"exit: 0 expectations held, 1 an expectation failed, 2 the run failed\n",
+		backend_names());
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dump", no_argument, NULL, 'd' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "set", required_argument, NULL, 's' },
+		{ "ci", no_argument, NULL, 'C' },
+		{ "qemu", required_argument, NULL, 'q' },
+		{ "stock-qemu", required_argument, NULL, 'Q' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "accel", required_argument, NULL, 'a' },
+		{ "results", required_argument, NULL, 'r' },
+		{ "run-id", required_argument, NULL, 'R' },
+		{ "plot", required_argument, NULL, 'p' },
+		{ "driver-params", required_argument, NULL, 'D' },
+		{ "quiet", no_argument, NULL, 'z' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char **sets = calloc((size_t)argc + 1, sizeof(char *));
+	struct parse_opts po = { .sets = sets };
+	const char *backend = "emu";
+	bool dump = false, check_only = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dump = true; break;
+		case 'c': check_only = true; break;
+		case 'b': backend = optarg; break;
+		case 's': sets[po.nsets++] = optarg; break;
+		case 'C': po.ci = true; break;
+		case 'q': paths.qemu = optarg; break;
+		case 'Q': paths.stock_qemu = optarg; break;
+		case 'k': paths.kernel = optarg; break;
+		case 'i': paths.initrd = optarg; break;
+		case 'a': paths.accel = optarg; break;
+		case 'r': paths.results = optarg; break;
+		case 'R': paths.run_id = optarg; break;
+		case 'p': paths.plot = optarg; break;
+		case 'D': po.driver_params = *optarg ? optarg : NULL; break;
+		case 'z': paths.quiet = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	const char *file = argv[optind++];
+	/* Trailing KEY=VALUE words: what `make scenario SET='...'` passes. */
+	for (; optind < argc; optind++)
+		sets[po.nsets++] = argv[optind];
+
+	const struct backend_ops *ops = backend_find(backend);
+	if (!ops) {
+		fprintf(stderr, "harness: unknown backend '%s' (expected one "
+			"of: %s)\n", backend, backend_names());
+		return 2;
+	}
+	struct plan *plan = malloc(sizeof(*plan));
+	char err[1024];
+	if (!plan || plan_load(plan, file, &po, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", plan ? err : "out of memory");
+		return 2;
+	}
+	if (dump) {
+		plan_dump(plan, stdout);
+		return 0;
+	}
+	if (check_only)
+		return 0;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	int rc = run_plan(plan, ops);
+	free(plan);
+	free(sets);
+	return rc;
+}

@@ -1,0 +1,1329 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * scenario.c - scenario file parser and resolver.
+ *
+ * Hand-written rather than Debian's libinih (checked: libinih 55): its
+ * packaged build gives the handler no line number (INI_HANDLER_LINENO is a
+ * compile-time option, off in Debian), reports a repeated section as the
+ * same name with no boundary (so two steps both called [free] merge), and
+ * has no `include`.  Our errors must name file, line and key, and the
+ * timeline is the order of sections, so the ~150 lines below are simpler
+ * than working around those.
+ *
+ * Two phases: lex every file into (section, key, value, origin) entries,
+ * then resolve them into struct plan, where units, percentages, `scale`,
+ * tolerances and command-line overrides are applied and every key is
+ * checked.  Nothing is booted until this returns 0.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario.h"
+
+#define MAX_ENTRIES	2048
+#define MAX_SECTIONS	(PLAN_MAX_STEPS + 8)
+#define MAX_INCLUDE	8
+
+struct section {
+	char name[64];
+	struct origin from;
+};
+
+struct entry {
+	int sec;			/* index into sections */
+	char key[64];
+	char value[PLAN_STR];
+	struct origin from;
+};
+
+struct lexer {
+	struct section secs[MAX_SECTIONS];
+	int nsecs;
+	struct entry *ents;
+	int nents;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(char *err, size_t len, const struct origin *o,
+		const char *sec, const char *key, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (o && o->line)
+		snprintf(err, len, "%s:%d: ", o->file, o->line);
+	else if (o)
+		snprintf(err, len, "command line: ");
+	else
+		err[0] = 0;
+	size_t n = strlen(err);
+	if (sec && key)
+		snprintf(err + n, len - n, "[%s] %s: %s", sec, key, msg);
+	else if (key)
+		snprintf(err + n, len - n, "%s: %s", key, msg);
+	else
+		snprintf(err + n, len - n, "%s", msg);
+	return -1;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = 0;
+	return s;
+}
+
+static bool name_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}
+
+static int add_section(struct lexer *lx, const char *name,
+		       const struct origin *o)
+{
+	if (lx->nsecs == MAX_SECTIONS)
+		return fail(lx->err, lx->errlen, o, NULL, NULL,
+			    "too many sections (at most %d steps)",
+			    PLAN_MAX_STEPS);
+	struct section *s = &lx->secs[lx->nsecs++];
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->from = *o;
+	return 0;
+}
+
+static int lex_file(struct lexer *lx, const char *path, int depth,
+		    const struct origin *incl_from)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	struct origin o = { .line = 0 };
+
+	if (!f) {
+		if (incl_from)
+			return fail(lx->err, lx->errlen, incl_from, NULL,
+				    "include", "cannot open '%s': %s", path,
+				    strerror(errno));
+		snprintf(lx->err, lx->errlen, "%s: cannot open: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	snprintf(o.file, sizeof(o.file), "%s", path);
+	while (fgets(line, sizeof(line), f)) {
+		o.line++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			fclose(f);
+			return fail(lx->err, lx->errlen, &o, NULL, NULL,
+				    "line longer than %zu characters",
+				    sizeof(line) - 2);
+		}
+		/* Comments: whole lines, or '#'/';' after white space. */
+		for (char *p = line; *p; p++) {
+			if ((*p == '#' || *p == ';') &&
+			    (p == line || isspace((unsigned char)p[-1]))) {
+				*p = 0;
+				break;
+			}
+		}
+		char *s = trim(line);
+		if (!*s)
+			continue;
+		if (*s == '[') {
+			char *e = strchr(s, ']');
+			if (!e || e[1]) {
+				fclose(f);
+				return fail(lx->err, lx->errlen, &o, NULL,
+					    NULL, "expected '[section]'");
+			}
+			*e = 0;
+			char *name = trim(s + 1);
+			if (!name_ok(name)) {
+				fclose(f);
+				return fail(lx->err, lx->errlen, &o, NULL,
+					    NULL, "bad section name '%s' "
+					    "(letters, digits, '_', '.', "
+					    "'-')", name);
+			}
+			if (add_section(lx, name, &o)) {
+				fclose(f);
+				return -1;
+			}
+			continue;
+		}
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			fclose(f);
+			return fail(lx->err, lx->errlen, &o, NULL, NULL,
+				    "expected 'key = value', got '%s'", s);
+		}
+		*eq = 0;
+		char *key = trim(s), *val = trim(eq + 1);
+		if (!name_ok(key)) {
+			fclose(f);
+			return fail(lx->err, lx->errlen, &o, NULL, NULL,
+				    "bad key '%s'", key);
+		}
+		if (!strcmp(key, "include")) {
+			char inc[PLAN_STR];
+			const char *slash = strrchr(path, '/');
+			if (depth >= MAX_INCLUDE) {
+				fclose(f);
+				return fail(lx->err, lx->errlen, &o, NULL,
+					    "include", "nested more than %d "
+					    "deep (an include loop?)",
+					    MAX_INCLUDE);
+			}
+			/* Relative to the including file, as fio does. */
+			if (val[0] != '/' && slash)
+				snprintf(inc, sizeof(inc), "%.*s/%s",
+					 (int)(slash - path), path, val);
+			else
+				snprintf(inc, sizeof(inc), "%s", val);
+			if (lex_file(lx, inc, depth + 1, &o)) {
+				fclose(f);
+				return -1;
+			}
+			continue;
+		}
+		if (lx->nsecs == 0) {
+			fclose(f);
+			return fail(lx->err, lx->errlen, &o, NULL, key,
+				    "key outside any section (start with "
+				    "[global])");
+		}
+		if (lx->nents == MAX_ENTRIES) {
+			fclose(f);
+			return fail(lx->err, lx->errlen, &o, NULL, key,
+				    "too many keys");
+		}
+		if (strlen(val) >= PLAN_STR) {
+			fclose(f);
+			return fail(lx->err, lx->errlen, &o, NULL, key,
+				    "value longer than %d characters",
+				    PLAN_STR - 1);
+		}
+		struct entry *en = &lx->ents[lx->nents++];
+		en->sec = lx->nsecs - 1;
+		snprintf(en->key, sizeof(en->key), "%s", key);
+		snprintf(en->value, sizeof(en->value), "%s", val);
+		en->from = o;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* ---- units ---- */
+
+/* Sizes: 512M, 2G, 4096K, 1.5G, 123 (bytes), 65% (of guest memory). */
+static int parse_size(const char *s, uint64_t memory, double scale,
+		      bool allow_pct, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || errno || v < 0 || !isfinite(v))
+		return -1;
+	while (*end == ' ')
+		end++;
+	double mult = 1;
+	bool pct = false;
+	switch (toupper((unsigned char)*end)) {
+	case 0: break;
+	case 'K': mult = 1024.0; end++; break;
+	case 'M': mult = 1024.0 * 1024; end++; break;
+	case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+	case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
+	case '%':
+		if (!allow_pct || !memory)
+			return -1;
+		pct = true;
+		end++;
+		break;
+	default: return -1;
+	}
+	/* "512MiB" and "512MB" read as binary too. */
+	if (!pct && mult > 1 && (*end == 'i' || *end == 'I'))
+		end++;
+	if (!pct && mult > 1 && (*end == 'b' || *end == 'B'))
+		end++;
+	if (*end)
+		return -1;
+	/* Percentages follow the (already scaled) guest memory. */
+	double bytes = pct ? v / 100.0 * (double)memory : v * mult * scale;
+	if (bytes > 1e18)
+		return -1;
+	/* Whole 4 KiB pages, the unit of every register and the driver. */
+	*out = bytes >= 4096 ? (uint64_t)(bytes / 4096) * 4096 :
+	       (uint64_t)llround(bytes);
+	return 0;
+}
+
+/* Times: 250ms, 30s, 2m, 1.5s; a bare number is seconds. */
+static int parse_time(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || errno || v < 0 || !isfinite(v))
+		return -1;
+	while (*end == ' ')
+		end++;
+	if (!strcmp(end, "ms"))
+		v /= 1000;
+	else if (!strcmp(end, "m") || !strcmp(end, "min"))
+		v *= 60;
+	else if (*end && strcmp(end, "s"))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_int(const char *s, long long lo, long long hi, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 0);
+	if (end == s || *end || errno || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "1", "yes", "true", "on" };
+	static const char *const no[] = { "0", "no", "false", "off" };
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void fmt_size(char *buf, size_t len, double bytes)
+{
+	static const char *const sfx[] = { "", "K", "M", "G", "T" };
+	uint64_t b = (uint64_t)llround(bytes);
+	int i = 0;
+	while (i < 4 && b && b % 1024 == 0) {
+		b /= 1024;
+		i++;
+	}
+	snprintf(buf, len, "%llu%s", (unsigned long long)b, sfx[i]);
+}
+
+void fmt_time(char *buf, size_t len, double s)
+{
+	double ms = s * 1000;
+	if (fabs(ms - llround(ms)) < 1e-6 && llround(ms) % 1000)
+		snprintf(buf, len, "%lldms", (long long)llround(ms));
+	else
+		snprintf(buf, len, "%gs", s);
+}
+
+/* ---- tables ---- */
+
+static const struct {
+	const char *name;
+	bool is_size, is_bool;
+} device_props[] = {
+	{ "max-reservation", true, false },
+	{ "max-balloon", true, false },
+	{ "pool", true, false },
+	{ "poll-ms", false, false },
+	{ "refuse-every", false, false },
+	{ "refuse-all", false, true },
+	{ "reply-delay-ms", false, false },
+	{ "discard", false, true },
+	{ "page-2m", false, true },
+};
+
+bool device_prop_known(const char *name, bool *is_size, bool *is_bool)
+{
+	for (size_t i = 0; i < sizeof(device_props) / sizeof(device_props[0]);
+	     i++) {
+		if (!strcmp(name, device_props[i].name)) {
+			if (is_size)
+				*is_size = device_props[i].is_size;
+			if (is_bool)
+				*is_bool = device_props[i].is_bool;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The driver's parameters as the driver engineer announced them; the real
+ * list comes from `modinfo` when the module is built (opts->driver_params). */
+static const char default_driver_params[] =
+	"poll_ms use_irq batch rate_min rate_max backoff_min_ms "
+	"backoff_max_ms upgrade_after use_2m min_margin blocking_alloc "
+	"deflate_on_pressure pressure_holdoff_ms";
+
+static bool word_in(const char *word, const char *list)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; (p = strstr(p, word)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
+			return true;
+	return false;
+}
+
+static const char *const expect_names[EX_NR] = {
+	[EX_CONVERGED] = "expect-converged",
+	[EX_RESERVATION] = "expect-reservation",
+	[EX_BALLOON] = "expect-balloon",
+	[EX_NEVER_BELOW] = "expect-never-below",
+	[EX_MESSAGE] = "expect-message",
+	[EX_NO_MESSAGE] = "expect-no-message",
+	[EX_OOM] = "expect-oom",
+	[EX_SURVIVES] = "expect-survives",
+	[EX_RSS_DROP] = "expect-rss-drop",
+	[EX_REFUSALS] = "expect-refusals",
+	[EX_PARTIAL] = "expect-partial-grants",
+	[EX_FALLBACKS] = "expect-fallbacks",
+	[EX_REPLY] = "expect-reply",
+	[EX_ACCOUNTING] = "expect-accounting",
+	[EX_CHANGE_INTERVAL] = "expect-change-interval",
+	[EX_HEALTHY] = "expect-healthy",
+};
+
+const char *expect_kind_name(enum expect_kind k)
+{
+	return k < EX_NR ? expect_names[k] : "?";
+}
+
+static const char *const action_names[ACT_NR] = {
+	[ACT_NONE] = "none", [ACT_PIN] = "pin", [ACT_ALLOC] = "alloc",
+	[ACT_PAGECACHE] = "pagecache", [ACT_FRAGMENT] = "fragment",
+	[ACT_FREE] = "free", [ACT_EXEC] = "exec",
+	[ACT_SYSFS_WRITE] = "sysfs-write", [ACT_SYSFS_READ] = "sysfs-read",
+};
+
+const char *agent_action_name(enum agent_action a)
+{
+	return a < ACT_NR ? action_names[a] : "?";
+}
+
+static const char *const sysfs_names[] = { "current", "min", "max", "target" };
+
+/* ---- resolving ---- */
+
+struct ctx {
+	struct plan *plan;
+	const struct parse_opts *opts;
+	char *err;
+	size_t errlen;
+};
+
+#define BAD(c, o, sec, key, ...) fail((c)->err, (c)->errlen, o, sec, key, \
+				      __VA_ARGS__)
+
+static int want_size(struct ctx *c, const struct origin *o, const char *sec,
+		     const char *key, const char *val, bool pct, uint64_t *out)
+{
+	if (parse_size(val, c->plan->memory, c->plan->scale, pct, out))
+		return BAD(c, o, sec, key, "expected a size like 512M, 2G%s, "
+			   "got '%s'", pct ? " or 65%" : "", val);
+	return 0;
+}
+
+static int want_time(struct ctx *c, const struct origin *o, const char *sec,
+		     const char *key, const char *val, double *out)
+{
+	if (parse_time(val, out))
+		return BAD(c, o, sec, key, "expected a time like 250ms or "
+			   "30s, got '%s'", val);
+	return 0;
+}
+
+static int set_kv(struct ctx *c, struct kv *arr, int *n, const char *key,
+		  const char *value, bool is_size, const struct origin *o,
+		  const char *sec)
+{
+	int i;
+	for (i = 0; i < *n; i++)
+		if (!strcmp(arr[i].key, key))
+			break;
+	if (i == *n) {
+		if (*n == PLAN_MAX_KV)
+			return BAD(c, o, sec, key, "too many such keys (%d)",
+				   PLAN_MAX_KV);
+		(*n)++;
+	}
+	snprintf(arr[i].key, sizeof(arr[i].key), "%s", key);
+	snprintf(arr[i].value, sizeof(arr[i].value), "%s", value);
+	arr[i].is_size = is_size;
+	arr[i].from = *o;
+	return 0;
+}
+
+/* A device property value, resolved: sizes to bytes, bools to on/off. */
+static int device_value(struct ctx *c, const struct origin *o,
+			const char *sec, const char *key, const char *prop,
+			const char *val, char *out, size_t len, bool *is_size)
+{
+	bool sz, bl;
+	if (!device_prop_known(prop, &sz, &bl)) {
+		char list[400] = "";
+		for (size_t i = 0;
+		     i < sizeof(device_props) / sizeof(device_props[0]); i++) {
+			strcat(list, i ? ", " : "");
+			strcat(list, device_props[i].name);
+		}
+		return BAD(c, o, sec, key, "unknown device property '%s' "
+			   "(expected one of: %s)", prop, list);
+	}
+	*is_size = sz;
+	if (sz) {
+		uint64_t v;
+		if (want_size(c, o, sec, key, val, true, &v))
+			return -1;
+		snprintf(out, len, "%llu", (unsigned long long)v);
+	} else if (bl) {
+		bool b;
+		if (parse_bool(val, &b))
+			return BAD(c, o, sec, key, "expected yes or no, got "
+				   "'%s'", val);
+		snprintf(out, len, "%s", b ? "on" : "off");
+	} else {
+		long long v;
+		if (parse_int(val, 0, UINT32_MAX, &v))
+			return BAD(c, o, sec, key, "expected a whole number, "
+				   "got '%s'", val);
+		snprintf(out, len, "%lld", v);
+	}
+	return 0;
+}
+
+static const struct kv *find_tol(const struct plan *p, const char *name)
+{
+	for (int i = 0; i < p->ntolerances; i++)
+		if (!strcmp(p->tolerances[i].key, name))
+			return &p->tolerances[i];
+	return NULL;
+}
+
+/* "VALUE [~ TOLERANCE]" where TOLERANCE is a named tolerance or literal. */
+static int parse_expect(struct ctx *c, const struct origin *o,
+			const char *sec, const char *key, const char *val,
+			struct expect *ex)
+{
+	char buf[PLAN_STR], *tol = NULL;
+	int k;
+
+	for (k = 0; k < EX_NR; k++)
+		if (!strcmp(key, expect_names[k]))
+			break;
+	if (k == EX_NR) {
+		char list[600] = "";
+		for (int i = 0; i < EX_NR; i++) {
+			strcat(list, i ? ", " : "");
+			strcat(list, expect_names[i]);
+		}
+		return BAD(c, o, sec, key, "unknown expectation (expected one "
+			   "of: %s)", list);
+	}
+	memset(ex, 0, sizeof(*ex));
+	ex->kind = k;
+	ex->from = *o;
+	snprintf(ex->key, sizeof(ex->key), "%s", key);
+	snprintf(buf, sizeof(buf), "%s", val);
+
+	bool sized = k == EX_CONVERGED || k == EX_RESERVATION ||
+		     k == EX_BALLOON || k == EX_NEVER_BELOW ||
+		     k == EX_ACCOUNTING || k == EX_CHANGE_INTERVAL;
+	if (sized && (tol = strchr(buf, '~'))) {
+		*tol++ = 0;
+		tol = trim(tol);
+	}
+	char *v = trim(buf);
+	bool time_tol = k == EX_CHANGE_INTERVAL;
+
+	ex->tol = (double)c->plan->tolerance;
+	if (time_tol)
+		ex->tol = 0.25;
+	if (tol) {
+		const struct kv *named = name_ok(tol) && isalpha((unsigned char)
+				*tol) ? find_tol(c->plan, tol) : NULL;
+		const char *tv = tol;
+		if (named) {
+			snprintf(ex->tol_name, sizeof(ex->tol_name), "%s", tol);
+			tv = named->value;
+		} else if (isalpha((unsigned char)*tol)) {
+			return BAD(c, o, sec, key, "no tolerance named '%s' "
+				   "(define tolerance.%s in [global])", tol,
+				   tol);
+		}
+		if (time_tol) {
+			if (parse_time(tv, &ex->tol))
+				return BAD(c, o, sec, key, "expected a time "
+					   "tolerance like 250ms, got '%s'",
+					   tv);
+		} else {
+			uint64_t t;
+			/* Named tolerances are already resolved bytes. */
+			if (named ? parse_size(tv, 0, 1, false, &t) :
+			    parse_size(tv, c->plan->memory, c->plan->scale,
+				       true, &t))
+				return BAD(c, o, sec, key, "expected a size "
+					   "tolerance like 8M, got '%s'", tv);
+			ex->tol = (double)t;
+		}
+	}
+
+	switch (k) {
+	case EX_CONVERGED:
+	case EX_CHANGE_INTERVAL:
+		return want_time(c, o, sec, key, v, &ex->value);
+	case EX_RESERVATION:
+	case EX_BALLOON:
+	case EX_NEVER_BELOW:
+	case EX_RSS_DROP: {
+		uint64_t b;
+		if (want_size(c, o, sec, key, v, true, &b))
+			return -1;
+		ex->value = (double)b;
+		return 0;
+	}
+	case EX_MESSAGE:
+	case EX_NO_MESSAGE:
+	case EX_REPLY:
+		if (!*v)
+			return BAD(c, o, sec, key, "expected the text to look "
+				   "for");
+		snprintf(ex->text, sizeof(ex->text), "%s", v);
+		return 0;
+	case EX_SURVIVES:
+	case EX_HEALTHY:
+	case EX_ACCOUNTING: {
+		bool b;
+		if (parse_bool(v, &b) || !b)
+			return BAD(c, o, sec, key, "expected yes, got '%s'",
+				   v);
+		ex->value = 1;
+		return 0;
+	}
+	case EX_OOM:
+	case EX_REFUSALS:
+	case EX_PARTIAL:
+	case EX_FALLBACKS: {
+		long long n;
+		bool b;
+		ex->cmp = k == EX_OOM ? CMP_EQ : CMP_GE;
+		if (k == EX_OOM && !parse_bool(v, &b)) {
+			ex->cmp = b ? CMP_GE : CMP_EQ;
+			ex->value = b ? 1 : 0;
+			return 0;
+		}
+		if (!strncmp(v, ">=", 2)) {
+			ex->cmp = CMP_GE;
+			v = trim(v + 2);
+		} else if (!strncmp(v, "<=", 2)) {
+			ex->cmp = CMP_LE;
+			v = trim(v + 2);
+		} else if (*v == '=') {
+			ex->cmp = CMP_EQ;
+			v = trim(v + 1);
+		}
+		if (parse_int(v, 0, INT_MAX, &n))
+			return BAD(c, o, sec, key, "expected a count like 3, "
+				   ">= 1, <= 2 or = 0%s, got '%s'",
+				   k == EX_OOM ? " (or yes/no)" : "", v);
+		ex->value = (double)n;
+		return 0;
+	}
+	default:
+		return -1;
+	}
+}
+
+static int add_expect(struct ctx *c, struct expect *arr, int *n,
+		      const struct origin *o, const char *sec,
+		      const char *key, const char *val)
+{
+	if (*n == PLAN_MAX_EXPECTS)
+		return BAD(c, o, sec, key, "too many expectations (%d)",
+			   PLAN_MAX_EXPECTS);
+	if (parse_expect(c, o, sec, key, val, &arr[*n]))
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+static int global_key(struct ctx *c, const char *sec, const char *key,
+		      const char *val, const struct origin *o)
+{
+	struct plan *p = c->plan;
+	long long n;
+
+	if (!strcmp(key, "memory")) {
+		if (want_size(c, o, sec, key, val, false, &p->memory))
+			return -1;
+		/* Whole MiB: QEMU's -m takes MiB, and keeps ratios exact. */
+		p->memory &= ~((1ull << 20) - 1);
+		if (p->memory < (128ull << 20))
+			return BAD(c, o, sec, key, "expected at least 128M "
+				   "(after scale), got '%s'", val);
+		return 0;
+	}
+	if (!strcmp(key, "scale")) {
+		char *end;
+		p->scale = strtod(val, &end);
+		if (end == val || *end || !(p->scale > 0 && p->scale <= 1))
+			return BAD(c, o, sec, key, "expected a factor in "
+				   "(0, 1] like 0.25, got '%s'", val);
+		return 0;
+	}
+	if (!strcmp(key, "vcpus")) {
+		if (parse_int(val, 1, 64, &n))
+			return BAD(c, o, sec, key, "expected 1..64, got '%s'",
+				   val);
+		p->vcpus = (int)n;
+		return 0;
+	}
+	if (!strcmp(key, "seed")) {
+		if (parse_int(val, 0, LLONG_MAX, &n))
+			return BAD(c, o, sec, key, "expected a whole number, "
+				   "got '%s'", val);
+		p->seed = (uint64_t)n;
+		return 0;
+	}
+	if (!strcmp(key, "cmdline")) {
+		snprintf(p->cmdline, sizeof(p->cmdline), "%s", val);
+		return 0;
+	}
+	if (!strcmp(key, "description")) {
+		snprintf(p->description, sizeof(p->description), "%s", val);
+		return 0;
+	}
+	if (!strcmp(key, "sample"))
+		return want_time(c, o, sec, key, val, &p->sample) ? -1 :
+		       p->sample < 0.05 ? BAD(c, o, sec, key, "expected at "
+					     "least 50ms, got '%s'", val) : 0;
+	if (!strcmp(key, "time-limit"))
+		return want_time(c, o, sec, key, val, &p->time_limit);
+	if (!strcmp(key, "boot-timeout"))
+		return want_time(c, o, sec, key, val, &p->boot_timeout);
+	if (!strcmp(key, "agent-timeout"))
+		return want_time(c, o, sec, key, val, &p->agent_timeout);
+	if (!strcmp(key, "settle"))
+		return want_time(c, o, sec, key, val, &p->settle);
+	if (!strcmp(key, "tolerance"))
+		return want_size(c, o, sec, key, val, true, &p->tolerance);
+	if (!strncmp(key, "tolerance.", 10)) {
+		const char *name = key + 10;
+		uint64_t b;
+		double t;
+		char out[64];
+		if (!*name || !isalpha((unsigned char)*name))
+			return BAD(c, o, sec, key, "expected "
+				   "tolerance.<name>, the name starting with "
+				   "a letter");
+		/* A tolerance is a size, or a time for time expectations. */
+		if (!parse_time(val, &t) && !isdigit((unsigned char)
+				val[strlen(val) - 1]))
+			fmt_time(out, sizeof(out), t);
+		else if (!want_size(c, o, sec, key, val, true, &b))
+			snprintf(out, sizeof(out), "%llu",
+				 (unsigned long long)b);
+		else
+			return -1;
+		return set_kv(c, p->tolerances, &p->ntolerances, name, out,
+			      !strchr(out, 's'), o, sec);
+	}
+	if (!strncmp(key, "driver.", 7)) {
+		const char *param = key + 7;
+		const char *known = c->opts && c->opts->driver_params ?
+				    c->opts->driver_params :
+				    default_driver_params;
+		if (!word_in(param, known))
+			return BAD(c, o, sec, key, "unknown driver parameter "
+				   "'%s' (expected one of: %s)", param, known);
+		for (const char *q = val; *q; q++)
+			if (isspace((unsigned char)*q) || *q == '"')
+				return BAD(c, o, sec, key, "expected a value "
+					   "without spaces or quotes, got "
+					   "'%s'", val);
+		if (!*val)
+			return BAD(c, o, sec, key, "expected a value");
+		return set_kv(c, p->dparams, &p->ndparams, param, val, false,
+			      o, sec);
+	}
+	if (!strncmp(key, "expect-", 7))
+		return add_expect(c, p->expects, &p->nexpects, o, sec, key,
+				  val);
+	if (device_prop_known(key, NULL, NULL)) {
+		char out[PLAN_STR];
+		bool is_size;
+		if (device_value(c, o, sec, key, key, val, out, sizeof(out),
+				 &is_size))
+			return -1;
+		return set_kv(c, p->props, &p->nprops, key, out, is_size, o,
+			      sec);
+	}
+	return BAD(c, o, sec, key, "unknown key in [%s] (expected memory, "
+		   "vcpus, cmdline, sample, time-limit, boot-timeout, "
+		   "agent-timeout, settle, seed, scale, tolerance, "
+		   "tolerance.<name>, description, a device property, "
+		   "driver.<param> or expect-*)", sec);
+}
+
+static struct step *find_step(struct plan *p, const char *name)
+{
+	for (int i = 0; i < p->nsteps; i++)
+		if (!strcmp(p->steps[i].name, name))
+			return &p->steps[i];
+	return NULL;
+}
+
+static int set_action(struct ctx *c, struct step *st, enum agent_action a,
+		      const struct origin *o, const char *key)
+{
+	if (st->action != ACT_NONE && st->action != a)
+		return BAD(c, o, st->name, key, "one guest action per step "
+			   "(this step already does '%s'; add a step)",
+			   action_names[st->action]);
+	st->action = a;
+	return 0;
+}
+
+static int step_key(struct ctx *c, struct step *st, const char *key,
+		    const char *val, const struct origin *o)
+{
+	struct plan *p = c->plan;
+	const char *sec = st->name;
+	uint64_t b;
+
+	if (!strcmp(key, "at")) {
+		st->when = WHEN_AT;
+		return want_time(c, o, sec, key, val, &st->at);
+	}
+	if (!strcmp(key, "after")) {
+		if (!strcmp(val, "previous"))
+			st->when = WHEN_PREVIOUS;
+		else if (!strcmp(val, "converged"))
+			st->when = WHEN_CONVERGED;
+		else if (!strcmp(val, "settled"))
+			st->when = WHEN_SETTLED;
+		else
+			return BAD(c, o, sec, key, "expected previous, "
+				   "converged or settled, got '%s'", val);
+		return 0;
+	}
+	if (!strcmp(key, "delay"))
+		return want_time(c, o, sec, key, val, &st->delay);
+	if (!strcmp(key, "hold"))
+		return want_time(c, o, sec, key, val, &st->hold);
+	if (!strcmp(key, "target")) {
+		if (want_size(c, o, sec, key, val, true, &st->target))
+			return -1;
+		st->has_target = true;
+		return 0;
+	}
+	if (!strncmp(key, "set.", 4)) {
+		char out[PLAN_STR];
+		bool is_size;
+		if (device_value(c, o, sec, key, key + 4, val, out,
+				 sizeof(out), &is_size))
+			return -1;
+		return set_kv(c, st->props, &st->nprops, key + 4, out,
+			      is_size, o, sec);
+	}
+	static const struct { const char *k; enum agent_action a; } sized[] = {
+		{ "pin", ACT_PIN }, { "alloc", ACT_ALLOC },
+		{ "pagecache", ACT_PAGECACHE }, { "fragment", ACT_FRAGMENT },
+	};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(key, sized[i].k))
+			continue;
+		if (set_action(c, st, sized[i].a, o, key) ||
+		    want_size(c, o, sec, key, val, true, &b))
+			return -1;
+		snprintf(st->arg, sizeof(st->arg), "%llu",
+			 (unsigned long long)b);
+		return 0;
+	}
+	if (!strcmp(key, "free")) {
+		if (set_action(c, st, ACT_FREE, o, key))
+			return -1;
+		if (strcmp(val, "all") && !find_step(p, val))
+			return BAD(c, o, sec, key, "expected 'all' or an "
+				   "earlier step's name, got '%s'", val);
+		if (strcmp(val, "all")) {
+			struct step *ref = find_step(p, val);
+			if (ref->action < ACT_PIN || ref->action > ACT_FRAGMENT)
+				return BAD(c, o, sec, key, "step [%s] starts "
+					   "no workload to free", val);
+		}
+		snprintf(st->free_ref, sizeof(st->free_ref), "%s", val);
+		return 0;
+	}
+	if (!strcmp(key, "exec")) {
+		if (set_action(c, st, ACT_EXEC, o, key))
+			return -1;
+		if (!*val)
+			return BAD(c, o, sec, key, "expected a command");
+		snprintf(st->arg, sizeof(st->arg), "%s", val);
+		return 0;
+	}
+	if (!strcmp(key, "sysfs-write") || !strcmp(key, "sysfs-read")) {
+		bool wr = key[6] == 'w';
+		char name[64] = "", rest[PLAN_STR] = "";
+		size_t i;
+		if (set_action(c, st, wr ? ACT_SYSFS_WRITE : ACT_SYSFS_READ,
+			       o, key))
+			return -1;
+		sscanf(val, "%63s %255[^\n]", name, rest);
+		/* NetBSD's balloon(4): only min and target are writable. */
+		for (i = wr ? 1 : 0; i < 4; i++)
+			if (!strcmp(name, sysfs_names[i]) &&
+			    (!wr || strcmp(name, "max")))
+				break;
+		if (i == 4 || (wr && !*rest) || (!wr && *rest))
+			return BAD(c, o, sec, key, "expected %s, got '%s'",
+				   wr ? "'min SIZE' or 'target SIZE'" :
+				   "current, min, max or target", val);
+		if (!wr) {
+			snprintf(st->arg, sizeof(st->arg), "%s", name);
+			return 0;
+		}
+		if (want_size(c, o, sec, key, rest, true, &b))
+			return -1;
+		/* sysfs takes KiB, like NetBSD's sysctl. */
+		snprintf(st->arg, sizeof(st->arg), "%s %llu", name,
+			 (unsigned long long)(b / 1024));
+		return 0;
+	}
+	if (!strcmp(key, "random-targets")) {
+		long long n;
+		if (parse_int(val, 1, 100000, &n))
+			return BAD(c, o, sec, key, "expected a count 1..100000,"
+				   " got '%s'", val);
+		st->random_targets = (int)n;
+		return 0;
+	}
+	if (!strcmp(key, "random-range")) {
+		char lo[64], hi[64];
+		if (sscanf(val, "%63[^.]..%63s", lo, hi) != 2)
+			return BAD(c, o, sec, key, "expected LOW..HIGH like "
+				   "40%%..90%%, got '%s'", val);
+		if (want_size(c, o, sec, key, trim(lo), true, &st->random_lo) ||
+		    want_size(c, o, sec, key, trim(hi), true, &st->random_hi))
+			return -1;
+		if (st->random_lo > st->random_hi)
+			return BAD(c, o, sec, key, "expected LOW <= HIGH, got "
+				   "'%s'", val);
+		return 0;
+	}
+	if (!strcmp(key, "random-interval"))
+		return want_time(c, o, sec, key, val, &st->random_interval);
+	if (!strncmp(key, "expect-", 7))
+		return add_expect(c, st->expects, &st->nexpects, o, sec, key,
+				  val);
+	return BAD(c, o, sec, key, "unknown key in a step (expected at, "
+		   "after, delay, hold, target, set.<property>, pin, alloc, "
+		   "pagecache, fragment, free, exec, sysfs-write, sysfs-read, "
+		   "random-targets, random-range, random-interval or "
+		   "expect-*)");
+}
+
+static bool is_global(const char *s)
+{
+	return !strcmp(s, "global");
+}
+
+static bool is_ci(const char *s)
+{
+	return !strcmp(s, "ci");
+}
+
+/* Command-line "key=value" (global) or "step.key=value". */
+struct set_item {
+	char sec[64];
+	char key[64];
+	char value[PLAN_STR];
+};
+
+static int split_set(struct ctx *c, const struct plan *p, const char *s,
+		     struct set_item *it)
+{
+	struct origin o = { .line = 0 };
+	const char *eq = strchr(s, '=');
+	char key[128];
+
+	if (!eq || eq == s || (size_t)(eq - s) >= sizeof(key))
+		return BAD(c, &o, NULL, NULL, "expected KEY=VALUE or "
+			   "STEP.KEY=VALUE, got '%s'", s);
+	snprintf(key, sizeof(key), "%.*s", (int)(eq - s), s);
+	char *k = trim(key);
+	snprintf(it->value, sizeof(it->value), "%s", eq + 1);
+	snprintf(it->sec, sizeof(it->sec), "global");
+	snprintf(it->key, sizeof(it->key), "%s", k);
+	/* "inflate.target" names a step; "driver.x" and "set.x" are keys. */
+	char *dot = strchr(k, '.');
+	if (dot && strncmp(k, "driver.", 7) && strncmp(k, "tolerance.", 10)) {
+		*dot = 0;
+		if (!find_step((struct plan *)p, k) && !is_global(k))
+			return BAD(c, &o, NULL, NULL, "'%s': no step [%s] in "
+				   "%s", s, k, p->file);
+		snprintf(it->sec, sizeof(it->sec), "%s", k);
+		snprintf(it->key, sizeof(it->key), "%s", dot + 1);
+	}
+	return 0;
+}
+
+static void defaults(struct plan *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->memory = 1ull << 30;
+	p->vcpus = 1;
+	p->sample = 0.5;
+	p->time_limit = 180;
+	p->boot_timeout = 90;
+	p->agent_timeout = 60;
+	p->settle = 5;
+	p->seed = 1;
+	p->scale = 1;
+	p->tolerance = 8ull << 20;
+}
+
+int plan_load(struct plan *plan, const char *file,
+	      const struct parse_opts *opts, char *err, size_t errlen)
+{
+	struct lexer lx = { .err = err, .errlen = errlen };
+	struct ctx c = { .plan = plan, .opts = opts, .err = err,
+			 .errlen = errlen };
+	struct set_item *sets = NULL;
+	struct plan *scratch = NULL;
+	int nsets = opts ? opts->nsets : 0, rc = -1;
+
+	defaults(plan);
+	err[0] = 0;
+	snprintf(plan->file, sizeof(plan->file), "%s", file);
+	const char *base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	snprintf(plan->name, sizeof(plan->name), "%.*s",
+		 (int)(strcspn(base, ".")), base);
+	plan->ci = opts && opts->ci;
+
+	lx.ents = calloc(MAX_ENTRIES, sizeof(*lx.ents));
+	sets = calloc(nsets + 1, sizeof(*sets));
+	scratch = malloc(sizeof(*scratch));
+	if (!lx.ents || !sets || !scratch) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if (lex_file(&lx, file, 0, NULL))
+		goto out;
+	if (lx.nsecs == 0 || !is_global(lx.secs[0].name)) {
+		struct origin o = lx.nsecs ? lx.secs[0].from :
+			(struct origin){ .line = 1 };
+		if (!lx.nsecs)
+			snprintf(o.file, sizeof(o.file), "%s", file);
+		fail(err, errlen, &o, NULL, NULL, "expected [global] as the "
+		     "first section");
+		goto out;
+	}
+
+	/* Steps, in file order; names unique. */
+	for (int s = 0; s < lx.nsecs; s++) {
+		const char *name = lx.secs[s].name;
+		if (is_global(name) || is_ci(name))
+			continue;
+		struct step *dup = find_step(plan, name);
+		if (dup) {
+			fail(err, errlen, &lx.secs[s].from, NULL, NULL,
+			     "duplicate step [%s] (first at %s:%d)", name,
+			     dup->from.file, dup->from.line);
+			goto out;
+		}
+		if (plan->nsteps == PLAN_MAX_STEPS) {
+			fail(err, errlen, &lx.secs[s].from, NULL, NULL,
+			     "too many steps (at most %d)", PLAN_MAX_STEPS);
+			goto out;
+		}
+		struct step *st = &plan->steps[plan->nsteps++];
+		snprintf(st->name, sizeof(st->name), "%s", name);
+		st->from = lx.secs[s].from;
+		st->when = WHEN_PREVIOUS;
+	}
+	for (int i = 0; i < nsets; i++)
+		if (split_set(&c, plan, opts->sets[i], &sets[i]))
+			goto out;
+
+	/*
+	 * Global settings: memory and scale first, since percentages and
+	 * every other size depend on them; then all keys in order.  The [ci]
+	 * section is always checked (on a scratch copy) so a typo there is
+	 * caught by every run, not only by CI.
+	 */
+	struct origin cl = { .line = 0 };
+	for (int pass = 0; pass < 2; pass++) {
+		for (int ci = 0; ci < 2; ci++) {
+			bool apply = !ci || plan->ci;
+			for (int i = 0; i < lx.nents; i++) {
+				struct entry *e = &lx.ents[i];
+				const char *sn = lx.secs[e->sec].name;
+				if (!(ci ? is_ci(sn) : is_global(sn)))
+					continue;
+				bool first = !strcmp(e->key, "memory") ||
+					     !strcmp(e->key, "scale");
+				if (pass == 0 && !first)
+					continue;
+				if (apply) {
+					if (global_key(&c, sn, e->key,
+						       e->value, &e->from))
+						goto out;
+				} else if (pass == 1) {
+					*scratch = *plan;
+					c.plan = scratch;
+					int r = global_key(&c, sn, e->key,
+							   e->value, &e->from);
+					c.plan = plan;
+					if (r)
+						goto out;
+				}
+			}
+		}
+		for (int i = 0; i < nsets; i++) {
+			bool first = !strcmp(sets[i].key, "memory") ||
+				     !strcmp(sets[i].key, "scale");
+			if (!is_global(sets[i].sec) || (pass == 0 && !first))
+				continue;
+			if (global_key(&c, "global", sets[i].key,
+				       sets[i].value, &cl))
+				goto out;
+		}
+	}
+
+	/* Steps: keys in order, then command-line overrides. */
+	int si = -1;
+	for (int s = 0; s < lx.nsecs; s++) {
+		const char *name = lx.secs[s].name;
+		if (is_global(name) || is_ci(name))
+			continue;
+		struct step *st = find_step(plan, name);
+		si++;
+		/* Step keys may refer to earlier steps only: hide the rest. */
+		int saved = plan->nsteps;
+		plan->nsteps = si + 1;
+		for (int i = 0; i < lx.nents; i++) {
+			if (lx.ents[i].sec != s)
+				continue;
+			if (step_key(&c, st, lx.ents[i].key,
+				     lx.ents[i].value, &lx.ents[i].from)) {
+				plan->nsteps = saved;
+				goto out;
+			}
+		}
+		for (int i = 0; i < nsets; i++) {
+			if (strcmp(sets[i].sec, name))
+				continue;
+			if (step_key(&c, st, sets[i].key, sets[i].value,
+				     &cl)) {
+				plan->nsteps = saved;
+				goto out;
+			}
+		}
+		plan->nsteps = saved;
+		if (st->random_targets && !st->random_hi) {
+			fail(err, errlen, &st->from, name, "random-targets",
+			     "needs random-range = LOW..HIGH");
+			goto out;
+		}
+		if (st->random_targets && st->random_interval <= 0)
+			st->random_interval = 1;
+	}
+	if (plan->nsteps == 0) {
+		fail(err, errlen, &lx.secs[0].from, NULL, NULL,
+		     "no steps: add a section after [global], e.g. "
+		     "[inflate] with target = 50%%");
+		goto out;
+	}
+	if (plan->boot_timeout > plan->time_limit)
+		plan->boot_timeout = plan->time_limit;
+	rc = 0;
+out:
+	free(lx.ents);
+	free(sets);
+	free(scratch);
+	return rc;
+}
+
+/* ---- dump ---- */
+
+static void dump_origin(FILE *out, const struct origin *o)
+{
+	if (o->line)
+		fprintf(out, "\t; %s:%d", o->file, o->line);
+	else
+		fprintf(out, "\t; command line");
+}
+
+static void dump_expect(FILE *out, const struct expect *e)
+{
+	char v[64], t[64];
+	static const char *const cmps[] = { "", ">= ", "<= " };
+
+	switch (e->kind) {
+	case EX_CONVERGED:
+	case EX_CHANGE_INTERVAL:
+		fmt_time(v, sizeof(v), e->value);
+		break;
+	case EX_RESERVATION:
+	case EX_BALLOON:
+	case EX_NEVER_BELOW:
+	case EX_RSS_DROP:
+		fmt_size(v, sizeof(v), e->value);
+		break;
+	case EX_MESSAGE:
+	case EX_NO_MESSAGE:
+	case EX_REPLY:
+		snprintf(v, sizeof(v), "\"%.56s\"", e->text);
+		break;
+	case EX_SURVIVES:
+	case EX_HEALTHY:
+	case EX_ACCOUNTING:
+		snprintf(v, sizeof(v), "yes");
+		break;
+	default:
+		snprintf(v, sizeof(v), "%s%g", cmps[e->cmp], e->value);
+	}
+	fprintf(out, "%s = %s", e->key, v);
+	if (e->kind == EX_CHANGE_INTERVAL) {
+		fmt_time(t, sizeof(t), e->tol);
+		fprintf(out, " ~ %s", t);
+	} else if (e->kind == EX_CONVERGED || e->kind == EX_RESERVATION ||
+		   e->kind == EX_BALLOON || e->kind == EX_NEVER_BELOW ||
+		   e->kind == EX_ACCOUNTING) {
+		fmt_size(t, sizeof(t), e->tol);
+		fprintf(out, " ~ %s", t);
+	}
+	if (e->tol_name[0])
+		fprintf(out, " (%s)", e->tol_name);
+	dump_origin(out, &e->from);
+	fputc('\n', out);
+}
+
+static void dump_kv(FILE *out, const char *prefix, const struct kv *kv)
+{
+	char v[64];
+	if (kv->is_size) {
+		fmt_size(v, sizeof(v), strtod(kv->value, NULL));
+		fprintf(out, "%s%s = %s", prefix, kv->key, v);
+	} else {
+		fprintf(out, "%s%s = %s", prefix, kv->key, kv->value);
+	}
+	dump_origin(out, &kv->from);
+	fputc('\n', out);
+}
+
+void plan_dump(const struct plan *p, FILE *out)
+{
+	char a[64], b[64];
+	static const char *const when[] = { "at", "previous", "converged",
+					    "settled" };
+
+	fprintf(out, "# scenario %s (%s)%s\n", p->name, p->file,
+		p->ci ? " with [ci] overrides" : "");
+	fprintf(out, "[global]\n");
+	if (p->description[0])
+		fprintf(out, "description = %s\n", p->description);
+	fmt_size(a, sizeof(a), p->memory);
+	fprintf(out, "memory = %s\nvcpus = %d\n", a, p->vcpus);
+	fprintf(out, "cmdline = %s\n", p->cmdline);
+	fmt_time(a, sizeof(a), p->sample);
+	fprintf(out, "sample = %s\n", a);
+	fmt_time(a, sizeof(a), p->time_limit);
+	fmt_time(b, sizeof(b), p->boot_timeout);
+	fprintf(out, "time-limit = %s\nboot-timeout = %s\n", a, b);
+	fmt_time(a, sizeof(a), p->agent_timeout);
+	fmt_time(b, sizeof(b), p->settle);
+	fprintf(out, "agent-timeout = %s\nsettle = %s\n", a, b);
+	fprintf(out, "seed = %llu\nscale = %g\n", (unsigned long long)p->seed,
+		p->scale);
+	fmt_size(a, sizeof(a), p->tolerance);
+	fprintf(out, "tolerance = %s\n", a);
+	for (int i = 0; i < p->ntolerances; i++)
+		dump_kv(out, "tolerance.", &p->tolerances[i]);
+	for (int i = 0; i < p->nprops; i++)
+		dump_kv(out, "", &p->props[i]);
+	for (int i = 0; i < p->ndparams; i++)
+		dump_kv(out, "driver.", &p->dparams[i]);
+	for (int i = 0; i < p->nexpects; i++)
+		dump_expect(out, &p->expects[i]);
+
+	for (int s = 0; s < p->nsteps; s++) {
+		const struct step *st = &p->steps[s];
+		fprintf(out, "\n[%s]\t; %s:%d\n", st->name, st->from.file,
+			st->from.line);
+		if (st->when == WHEN_AT) {
+			fmt_time(a, sizeof(a), st->at);
+			fprintf(out, "at = %s\n", a);
+		} else {
+			fprintf(out, "after = %s\n", when[st->when]);
+		}
+		if (st->delay) {
+			fmt_time(a, sizeof(a), st->delay);
+			fprintf(out, "delay = %s\n", a);
+		}
+		if (st->hold) {
+			fmt_time(a, sizeof(a), st->hold);
+			fprintf(out, "hold = %s\n", a);
+		}
+		if (st->has_target) {
+			fmt_size(a, sizeof(a), st->target);
+			fprintf(out, "target = %s\n", a);
+		}
+		for (int i = 0; i < st->nprops; i++)
+			dump_kv(out, "set.", &st->props[i]);
+		switch (st->action) {
+		case ACT_NONE:
+			break;
+		case ACT_PIN: case ACT_ALLOC: case ACT_PAGECACHE:
+		case ACT_FRAGMENT:
+			fmt_size(a, sizeof(a), strtod(st->arg, NULL));
+			fprintf(out, "%s = %s\n", action_names[st->action], a);
+			break;
+		case ACT_FREE:
+			fprintf(out, "free = %s\n", st->free_ref);
+			break;
+		default:
+			fprintf(out, "%s = %s\n", action_names[st->action],
+				st->arg);
+		}
+		if (st->random_targets) {
+			fmt_size(a, sizeof(a), st->random_lo);
+			fmt_size(b, sizeof(b), st->random_hi);
+			fprintf(out, "random-targets = %d\nrandom-range = "
+				"%s..%s\n", st->random_targets, a, b);
+			fmt_time(a, sizeof(a), st->random_interval);
+			fprintf(out, "random-interval = %s\n", a);
+		}
+		for (int i = 0; i < st->nexpects; i++)
+			dump_expect(out, &st->expects[i]);
+	}
+}

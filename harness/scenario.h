@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * scenario.h - scenario files (INI, fio-job-file style) parsed and resolved
+ * into a plan: settings, a timeline of steps and their expectations.
+ * The format is documented in scenarios/README.
+ *
+ * Units in the plan: bytes, seconds (double), counts.
+ */
+#ifndef HARNESS_SCENARIO_H
+#define HARNESS_SCENARIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define PLAN_MAX_STEPS		64
+#define PLAN_MAX_EXPECTS	16
+#define PLAN_MAX_KV		32
+#define PLAN_STR		256
+
+/* Where a value came from: "file:line" or "command line". */
+struct origin {
+	char file[PLAN_STR];
+	int line;		/* 0: command line */
+};
+
+struct kv {
+	char key[64];
+	char value[PLAN_STR];	/* resolved, as passed on (bytes for sizes) */
+	bool is_size;		/* value counts bytes */
+	struct origin from;
+};
+
+enum expect_kind {
+	EX_CONVERGED,		/* reached target within value (s) */
+	EX_RESERVATION,		/* reservation at step end = value ± tol */
+	EX_BALLOON,		/* balloon size at step end = value ± tol */
+	EX_NEVER_BELOW,		/* reservation never below value - tol */
+	EX_MESSAGE,		/* console line containing text appeared */
+	EX_NO_MESSAGE,		/* ... did not appear */
+	EX_OOM,			/* OOM kills counted (value = count, cmp) */
+	EX_SURVIVES,		/* this step's workload still alive at end */
+	EX_RSS_DROP,		/* host RSS dropped by at least value */
+	EX_REFUSALS,		/* refusals counted >= value */
+	EX_PARTIAL,		/* partial grants counted >= value */
+	EX_FALLBACKS,		/* 2M->4K fallbacks counted >= value */
+	EX_REPLY,		/* agent reply starts with text */
+	EX_ACCOUNTING,		/* device, driver and guest agree within tol */
+	EX_CHANGE_INTERVAL,	/* median time between reservation changes */
+	EX_HEALTHY,		/* agent answers ping at the end */
+	EX_NR
+};
+
+enum cmp { CMP_EQ, CMP_GE, CMP_LE };
+
+struct expect {
+	enum expect_kind kind;
+	char key[64];		/* as written, e.g. "expect-converged" */
+	double value;		/* bytes, seconds or a count */
+	double tol;		/* bytes or seconds; resolved */
+	char tol_name[64];	/* named tolerance used, "" if literal */
+	enum cmp cmp;
+	char text[PLAN_STR];
+	struct origin from;
+};
+
+enum step_when { WHEN_AT, WHEN_PREVIOUS, WHEN_CONVERGED, WHEN_SETTLED };
+
+enum agent_action {
+	ACT_NONE, ACT_PIN, ACT_ALLOC, ACT_PAGECACHE, ACT_FRAGMENT, ACT_FREE,
+	ACT_EXEC, ACT_SYSFS_WRITE, ACT_SYSFS_READ, ACT_NR
+};
+
+struct step {
+	char name[64];
+	struct origin from;
+	enum step_when when;
+	double at;		/* WHEN_AT: seconds after the guest is ready */
+	double delay;		/* after the condition, wait this long */
+	double hold;		/* the step lasts at least this long */
+
+	bool has_target;
+	uint64_t target;	/* reservation, bytes */
+
+	struct kv props[PLAN_MAX_KV];	/* set.<prop> = value */
+	int nprops;
+
+	enum agent_action action;
+	char arg[PLAN_STR];	/* agent request argument(s), resolved */
+	char free_ref[64];	/* ACT_FREE: step whose workload to free */
+
+	int random_targets;	/* churn: this many random targets */
+	uint64_t random_lo, random_hi;
+	double random_interval;
+
+	struct expect expects[PLAN_MAX_EXPECTS];
+	int nexpects;
+};
+
+struct plan {
+	char name[64];		/* scenario name: file name without .ini */
+	char file[PLAN_STR];
+	char description[PLAN_STR];
+
+	uint64_t memory;	/* guest RAM, bytes */
+	int vcpus;
+	char cmdline[PLAN_STR];	/* kernel command line additions */
+	double sample;		/* sample interval, s */
+	double time_limit;	/* whole run, s (boot included) */
+	double boot_timeout;	/* until TB-READY, s */
+	double agent_timeout;	/* one agent request, s */
+	double settle;		/* no change for this long: settled */
+	uint64_t seed;
+	double scale;		/* sizes multiplied by this (CI variants) */
+	bool ci;		/* [ci] overrides applied */
+	uint64_t tolerance;	/* default tolerance, bytes */
+
+	struct kv tolerances[PLAN_MAX_KV];	/* tolerance.<name> */
+	int ntolerances;
+	struct kv props[PLAN_MAX_KV];	/* device properties at boot */
+	int nprops;
+	struct kv dparams[PLAN_MAX_KV];	/* driver module parameters */
+	int ndparams;
+
+	struct expect expects[PLAN_MAX_EXPECTS];	/* whole run */
+	int nexpects;
+
+	struct step steps[PLAN_MAX_STEPS];
+	int nsteps;
+};
+
+struct parse_opts {
+	bool ci;			/* apply the [ci] section */
+	const char *const *sets;	/* "key=value" / "step.key=value" */
+	int nsets;
+	const char *driver_params;	/* space-separated known names, or
+					   NULL for the built-in list */
+};
+
+/*
+ * Parse and resolve @file.  Returns 0, or -1 with one line in @err naming
+ * file, line and key and what was expected.
+ */
+int plan_load(struct plan *plan, const char *file,
+	      const struct parse_opts *opts, char *err, size_t errlen);
+
+/* Print the resolved plan (harness --dump). */
+void plan_dump(const struct plan *plan, FILE *out);
+
+/* Formatting helpers shared with the results writer. */
+void fmt_size(char *buf, size_t len, double bytes);
+void fmt_time(char *buf, size_t len, double seconds);
+const char *expect_kind_name(enum expect_kind k);
+const char *agent_action_name(enum agent_action a);
+
+/* Device properties: is @name one, and does it take a size? */
+bool device_prop_known(const char *name, bool *is_size, bool *is_bool);
+
+#endif /* HARNESS_SCENARIO_H */

@@ -1,0 +1,1378 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sim.c - the simulated machine (see sim.h).
+ *
+ * Three actors share one virtual clock: the driver (a convergence pass is a
+ * series of commands, one event each), the agent's current workload (one
+ * event per chunk of pages) and QMP's BALLOON_CHANGE throttle.  The next
+ * event is always the earliest; ties go to the driver, then the workload.
+ * Integer nanoseconds and a seeded PRNG keep runs byte-for-byte repeatable.
+ *
+ * The driver part follows guest-driver/tb_balloon.c: every decision (what
+ * to aim for, how much to move, which page size, when to back off, when to
+ * warn) is core/tb_policy.c's, and every entry is judged by core/tb_host.c,
+ * so the simulation and the real device/driver cannot drift apart there.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+#define NEVER		UINT64_MAX
+#define OWNER_BALLOON	0xffffu
+#define MAX_PROCS	1024
+#define CHUNK_PAGES	4096u	/* a workload moves 16 MiB per event */
+#define SHRINK_BATCH	128u	/* the shrinker's nr_to_scan per call */
+#define PID_BASE	1000u
+
+struct proc {
+	bool used, alive, killable;
+	char kind[16];
+	uint64_t pages;		/* requested size */
+};
+
+enum req_kind { REQ_NONE, REQ_FILL, REQ_PUNCH, REQ_FREE, REQ_REPLY };
+
+struct request {
+	enum req_kind kind;
+	enum sim_pstate state;	/* REQ_FILL: what the pages become */
+	uint16_t owner;
+	uint64_t left, done;
+	uint64_t next;		/* virtual time of the next chunk */
+	uint64_t *pfns;		/* fragment: pages in allocation order */
+	uint64_t npfns;
+	char reply[160];
+};
+
+struct balloon_list {
+	uint64_t *pfn;
+	uint64_t n, cap;
+};
+
+/* The driver's state: struct tb_balloon's fields of the same names. */
+struct driver {
+	struct tb_policy pol;
+	uint64_t wake;			/* next driver event, NEVER: none */
+	bool in_pass;			/* a pass runs: b->lock is held */
+	bool kick;			/* kicked during the pass */
+	struct tb_pass pass;
+	uint64_t want;			/* inflate: pass pages within room */
+	uint64_t placed, granted;
+	bool alloc_failed, capped;
+	bool sending;			/* batch[] allocated, command next */
+	uint64_t batch[TB_BATCH_MAX];
+	uint8_t batch_order[TB_BATCH_MAX];
+	uint32_t nbatch;
+	uint64_t refused[TB_BATCH_MAX];
+	uint8_t refused_order[TB_BATCH_MAX];
+	uint32_t nrefused;
+	uint64_t host_gen;		/* target generation seen */
+	uint64_t asked, target;		/* host/admin target; after clipping */
+	uint64_t max_res, max_balloon;
+	uint64_t clip_logged;		/* asked value the clip message named */
+	bool settled;
+	uint64_t pressure_until;
+	uint64_t min_pages, safeguard;
+	struct balloon_list l4k, l2m;
+	uint64_t refusals, partial_grants, pressure_pages;
+};
+
+struct sim {
+	struct sim_config c;
+	sim_out_fn out;
+	void *arg;
+	uint64_t now, rng, emitted;
+	bool ready, dead;
+
+	struct sim_mem mem;
+	struct tb_host_config hcfg;
+	struct tb_host_state host;
+	uint64_t target, generation;
+
+	uint64_t bc_last, bc_flush;	/* BALLOON_CHANGE throttle */
+	int64_t bc_sent;
+
+	struct driver d;
+	struct proc procs[MAX_PROCS];
+	struct request req;
+	uint64_t oom_kills;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static void emit(struct sim *s, enum sim_out kind, const char *text,
+		 int64_t value)
+{
+	s->emitted++;
+	if (s->out)
+		s->out(s->arg, kind, s->now, text, value);
+}
+
+/* A kernel log line as the console shows it: "[    1.234567] text". */
+static void __attribute__((format(printf, 2, 3)))
+console(struct sim *s, const char *fmt, ...)
+{
+	char line[512];
+	int n;
+	va_list ap;
+
+	n = snprintf(line, sizeof(line), "[%5" PRIu64 ".%06" PRIu64 "] ",
+		     s->now / SIM_NS_PER_S, s->now % SIM_NS_PER_S / 1000);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	emit(s, SIM_OUT_CONSOLE, line, 0);
+}
+
+#define drv_msg(s, ...)	console(s, "tb_balloon: " __VA_ARGS__)
+
+static uint64_t rng_next(struct sim *s)
+{
+	/* splitmix64: small, good enough, and the same everywhere. */
+	uint64_t z = (s->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* A cost with the configured random spread. */
+static uint64_t cost(struct sim *s, uint64_t ns)
+{
+	uint64_t j = s->c.timing.jitter_permille;
+
+	if (!j || !ns)
+		return ns;
+	return ns + ns * (rng_next(s) % (2 * j + 1)) / 1000 - ns * j / 1000;
+}
+
+static uint64_t balloon_pages(const struct sim *s)
+{
+	return s->host.balloon_pages;
+}
+
+static uint64_t reservation(const struct sim *s)
+{
+	return s->c.ram_pages - balloon_pages(s);
+}
+
+static void bc_update(struct sim *s)
+{
+	uint64_t thr = s->c.qmp_throttle_ms * SIM_NS_PER_MS;
+	int64_t actual = (int64_t)(reservation(s) * TB_PAGE_SIZE);
+
+	if (actual == s->bc_sent && s->bc_flush == NEVER)
+		return;
+	if (!thr || s->bc_last == NEVER || s->now >= s->bc_last + thr) {
+		s->bc_last = s->now;
+		s->bc_sent = actual;
+		s->bc_flush = NEVER;
+		emit(s, SIM_OUT_BALLOON_CHANGE, "BALLOON_CHANGE", actual);
+	} else if (s->bc_flush == NEVER) {
+		s->bc_flush = s->bc_last + thr;	/* QEMU sends the last one */
+	}
+}
+
+static void bc_flush(struct sim *s)
+{
+	int64_t actual = (int64_t)(reservation(s) * TB_PAGE_SIZE);
+
+	s->bc_flush = NEVER;
+	s->bc_last = s->now;
+	if (actual != s->bc_sent) {
+		s->bc_sent = actual;
+		emit(s, SIM_OUT_BALLOON_CHANGE, "BALLOON_CHANGE", actual);
+	}
+}
+
+/* ---- configuration ---------------------------------------------------- */
+
+int sim_parse_size(const char *str, uint64_t ram_bytes, uint64_t *bytes)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(str, &end);
+	if (errno || end == str || v < 0)
+		return -1;
+	switch (*end) {
+	case '\0': case 'b': case 'B': break;
+	case 'k': case 'K': v *= 1024.0; end++; break;
+	case 'm': case 'M': v *= 1048576.0; end++; break;
+	case 'g': case 'G': v *= 1073741824.0; end++; break;
+	case 't': case 'T': v *= 1099511627776.0; end++; break;
+	case '%': v = v * (double)ram_bytes / 100.0; end++; break;
+	default: return -1;
+	}
+	if (*end == 'i' && end[-1] != '%')
+		end++;
+	if ((*end == 'B' || *end == 'b') && end[-1] != '%')
+		end++;
+	if (*end)
+		return -1;
+	*bytes = (uint64_t)v;
+	return 0;
+}
+
+static int parse_bool(const char *v, bool *b)
+{
+	if (!strcmp(v, "1") || !strcmp(v, "on") || !strcmp(v, "true") ||
+	    !strcmp(v, "yes") || !strcmp(v, "y") || !strcmp(v, "Y")) {
+		*b = true;
+		return 0;
+	}
+	if (!strcmp(v, "0") || !strcmp(v, "off") || !strcmp(v, "false") ||
+	    !strcmp(v, "no") || !strcmp(v, "n") || !strcmp(v, "N")) {
+		*b = false;
+		return 0;
+	}
+	return -1;
+}
+
+static int parse_u64(const char *v, uint64_t *out)
+{
+	char *end;
+	unsigned long long x;
+
+	errno = 0;
+	x = strtoull(v, &end, 0);
+	if (errno || end == v || *end || *v == '-')
+		return -1;
+	*out = x;
+	return 0;
+}
+
+void sim_config_defaults(struct sim_config *c, uint64_t ram_bytes)
+{
+	memset(c, 0, sizeof(*c));
+	c->ram_pages = ram_bytes / TB_PAGE_SIZE;
+	/* A Debian 6.1 kernel with our initramfs: MemTotal - MemFree after
+	 * boot is about 3% of memory plus 60 MiB (CALIBRATION.md). */
+	c->kernel_pages = c->ram_pages * 3 / 100 + (60u << 20) / TB_PAGE_SIZE;
+	if (c->kernel_pages > c->ram_pages / 2)
+		c->kernel_pages = c->ram_pages / 2;
+	c->init_on_alloc = true;
+	c->seed = 1;
+	c->timing = sim_timing_defaults;
+	c->host.ram_pages = c->ram_pages;
+	c->host.max_reservation = c->ram_pages;
+	c->host.max_balloon = c->ram_pages * 65 / 100;
+	c->host.page_2m = true;
+	c->pool = TB_POOL_UNLIMITED;
+	c->discard = true;
+	c->qmp_throttle_ms = 1000;
+	c->drv.pol = tb_policy_defaults;
+	c->drv.poll_ms = 1000;
+	c->drv.use_irq = true;
+	c->drv.deflate_on_pressure = true;
+	c->drv.pressure_holdoff_ms = 5000;
+	c->drv.min_margin = 256;
+	c->poll_ms_advice = 1000;
+}
+
+/* Device properties: a size in bytes (suffixes, %), a count or a flag. */
+static int set_prop(struct sim_config *c, const char *prop, const char *value,
+		    char *err, size_t errlen)
+{
+	struct tb_host_config *h = &c->host;
+	uint64_t *pool = &c->pool, ram_bytes = c->ram_pages * TB_PAGE_SIZE;
+	bool *discard = &c->discard;
+	uint32_t *poll_ms = &c->poll_ms_advice;
+	uint32_t *reply_delay_ms = &c->reply_delay_ms;
+	uint64_t bytes = 0, n = 0;
+	bool b = false;
+
+	if (!strcmp(prop, "max-balloon") || !strcmp(prop, "max-reservation") ||
+	    !strcmp(prop, "pool")) {
+		if (!strcmp(prop, "pool") && (!strcmp(value, "unlimited") ||
+					      !strcmp(value, "-1") ||
+					      !strcmp(value, "18446744073709551615"))) {
+			*pool = TB_POOL_UNLIMITED;
+			return 0;
+		}
+		if (sim_parse_size(value, ram_bytes, &bytes)) {
+			snprintf(err, errlen, "device property %s: '%s' is not "
+				 "a size", prop, value);
+			return -1;
+		}
+		n = bytes / TB_PAGE_SIZE;
+		if (!strcmp(prop, "max-balloon"))
+			h->max_balloon = n;
+		else if (!strcmp(prop, "max-reservation"))
+			h->max_reservation = n;
+		else
+			*pool = n;
+		return 0;
+	}
+	if (!strcmp(prop, "refuse-every") || !strcmp(prop, "poll-ms") ||
+	    !strcmp(prop, "reply-delay-ms")) {
+		if (parse_u64(value, &n) || n > UINT32_MAX) {
+			snprintf(err, errlen, "device property %s: '%s' is not "
+				 "a count", prop, value);
+			return -1;
+		}
+		if (!strcmp(prop, "refuse-every"))
+			h->refuse_every = (uint32_t)n;
+		else if (!strcmp(prop, "poll-ms"))
+			*poll_ms = (uint32_t)n;
+		else
+			*reply_delay_ms = (uint32_t)n;
+		return 0;
+	}
+	if (!strcmp(prop, "refuse-all") || !strcmp(prop, "page-2m") ||
+	    !strcmp(prop, "discard")) {
+		if (parse_bool(value, &b)) {
+			snprintf(err, errlen, "device property %s: '%s' is not "
+				 "on/off", prop, value);
+			return -1;
+		}
+		if (!strcmp(prop, "refuse-all"))
+			h->refuse_all = b;
+		else if (!strcmp(prop, "page-2m"))
+			h->page_2m = b;
+		else
+			*discard = b;
+		return 0;
+	}
+	snprintf(err, errlen, "device property '%s' is not known to the "
+		 "simulator", prop);
+	return -1;
+}
+
+int sim_config_set_prop(struct sim_config *c, const char *prop,
+			const char *value, char *err, size_t errlen)
+{
+	return set_prop(c, prop, value, err, errlen);
+}
+
+int sim_config_set_param(struct sim_config *c, const char *param,
+			 const char *value, char *err, size_t errlen)
+{
+	struct sim_driver_params *d = &c->drv;
+	uint64_t n;
+	bool b;
+	struct { const char *name; uint32_t *u32; bool *flag; } t[] = {
+		{ "batch", &d->pol.batch, NULL },
+		{ "rate_min", &d->pol.rate_min, NULL },
+		{ "rate_max", &d->pol.rate_max, NULL },
+		{ "backoff_min_ms", &d->pol.backoff_min_ms, NULL },
+		{ "backoff_max_ms", &d->pol.backoff_max_ms, NULL },
+		{ "upgrade_after", &d->pol.upgrade_after, NULL },
+		{ "use_2m", NULL, &d->pol.use_2m },
+		{ "poll_ms", &d->poll_ms, NULL },
+		{ "use_irq", NULL, &d->use_irq },
+		{ "deflate_on_pressure", NULL, &d->deflate_on_pressure },
+		{ "pressure_holdoff_ms", &d->pressure_holdoff_ms, NULL },
+		{ "blocking_alloc", NULL, &d->blocking_alloc },
+		{ "min_margin", &d->min_margin, NULL },
+		/* Real parameters with nothing to model here. */
+		{ "cmd_timeout_ms", &d->ignored, NULL },
+		{ "irq_storm_limit", &d->ignored, NULL },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (strcmp(param, t[i].name))
+			continue;
+		if (t[i].flag) {
+			if (parse_bool(value, &b))
+				break;
+			*t[i].flag = b;
+		} else {
+			if (parse_u64(value, &n) || n > UINT32_MAX)
+				break;
+			*t[i].u32 = (uint32_t)n;
+		}
+		return 0;
+	}
+	if (i < sizeof(t) / sizeof(t[0]))
+		snprintf(err, errlen, "driver parameter %s: bad value '%s'",
+			 param, value);
+	else
+		snprintf(err, errlen, "driver parameter '%s' is not known to "
+			 "the simulator", param);
+	return -1;
+}
+
+/* ---- OOM ---------------------------------------------------------------- */
+
+static void free_owner(struct sim *s, uint16_t owner, bool files_too,
+		       uint64_t *freed)
+{
+	struct sim_mem *m = &s->mem;
+	uint64_t pfn, n = 0;
+
+	for (pfn = 0; pfn < m->pages; pfn++) {
+		enum sim_pstate st;
+
+		if (m->owner[pfn] != owner)
+			continue;
+		st = sim_mem_state(m, pfn);
+		if (st == SIM_ANON || st == SIM_PINNED ||
+		    (files_too && (st == SIM_CACHE || st == SIM_SHMEM))) {
+			sim_mem_free(m, pfn, 0);
+			n++;
+		}
+	}
+	if (freed)
+		*freed = n;
+}
+
+static uint64_t proc_rss(const struct sim *s, uint16_t id)
+{
+	const struct sim_mem *m = &s->mem;
+	uint64_t pfn, n = 0;
+
+	for (pfn = 0; pfn < m->pages; pfn++)
+		if (m->owner[pfn] == id &&
+		    (sim_mem_state(m, pfn) == SIM_ANON ||
+		     sim_mem_state(m, pfn) == SIM_PINNED))
+			n++;
+	return n;
+}
+
+static void die(struct sim *s, const char *why)
+{
+	console(s, "Kernel panic - not syncing: %s", why);
+	s->dead = true;
+	emit(s, SIM_OUT_DIED, why, 0);
+}
+
+/*
+ * mm/oom_kill.c: the process with the most resident anonymous memory dies
+ * (mlock()ed memory counts: it is resident).  Returns the victim's owner
+ * id, or 0 when there is none and the kernel panics.
+ */
+static uint16_t oom_kill(struct sim *s, const char *who, unsigned int order)
+{
+	uint16_t id, victim = 0;
+	uint64_t best = 0, rss, freed;
+	char ev[96];
+
+	console(s, "%s invoked oom-killer: gfp_mask=0x%x, order=%u, "
+		"oom_score_adj=0", who, 0x140dca, order);
+	for (id = 1; id < MAX_PROCS; id++) {
+		if (!s->procs[id].alive || !s->procs[id].killable)
+			continue;
+		rss = proc_rss(s, id);
+		if (rss > best) {
+			best = rss;
+			victim = id;
+		}
+	}
+	if (!victim) {
+		die(s, "System is deadlocked on memory");
+		return 0;
+	}
+	console(s, "Out of memory: Killed process %u (tb-agent) "
+		"total-vm:%" PRIu64 "kB, anon-rss:%" PRIu64 "kB, file-rss:0kB, "
+		"shmem-rss:0kB, UID:0 pgtables:%" PRIu64 "kB oom_score_adj:0",
+		PID_BASE + victim, best * 4 + 2048, best * 4, best / 512 * 4 + 4);
+	free_owner(s, victim, false, &freed);
+	s->procs[victim].alive = false;
+	s->oom_kills++;
+	snprintf(ev, sizeof(ev), "exit id=%u %s signal=9", victim,
+		 s->procs[victim].kind);
+	emit(s, SIM_OUT_AGENT_EVENT, ev, victim);
+	return victim;
+}
+
+/* ---- the driver (guest-driver/tb_balloon.c) ----------------------------- */
+
+static int list_push(struct balloon_list *l, uint64_t pfn)
+{
+	if (l->n == l->cap) {
+		uint64_t cap = l->cap ? l->cap * 2 : 1024;
+		uint64_t *p = realloc(l->pfn, cap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		l->pfn = p;
+		l->cap = cap;
+	}
+	l->pfn[l->n++] = pfn;
+	return 0;
+}
+
+static struct balloon_list *list_of(struct driver *d, unsigned int order)
+{
+	return order == TB_ORDER_2M ? &d->l2m : &d->l4k;
+}
+
+static uint64_t drv_balloon(const struct driver *d)
+{
+	return d->l4k.n + d->l2m.n * TB_PAGES_PER_2M;
+}
+
+static uint64_t kib(uint64_t pages)
+{
+	return pages << (TB_PAGE_SHIFT - 10);
+}
+
+/* tb_kick(): mod_delayed_work(0).  A running pass is not cut short: the
+ * work runs again as soon as it ends. */
+static void drv_kick(struct sim *s)
+{
+	if (!s->ready)
+		return;
+	if (s->d.in_pass)
+		s->d.kick = true;
+	else if (s->now + s->c.timing.irq_ns < s->d.wake)
+		s->d.wake = s->now + cost(s, s->c.timing.irq_ns);
+}
+
+/* tb_refresh(): re-read the host's registers; a new host target wins. */
+static void drv_refresh(struct sim *s)
+{
+	struct driver *d = &s->d;
+	uint64_t boot = s->c.ram_pages, mr = s->hcfg.max_reservation;
+
+	if (d->host_gen != s->generation) {
+		d->host_gen = s->generation;
+		d->asked = s->target;
+		d->settled = false;
+		tb_policy_settled(&d->pol);
+	}
+	d->max_res = mr && mr < boot ? mr : boot;
+	d->max_balloon = s->hcfg.max_balloon < boot ? s->hcfg.max_balloon : boot;
+	if (d->min_pages > d->max_res)
+		d->max_res = d->min_pages;
+}
+
+/*
+ * gfp for a balloon page.  Default: __GFP_NORETRY (one round of direct
+ * reclaim, never the OOM killer) for 4 KiB, no direct reclaim at all for
+ * 2 MiB.  blocking_alloc: GFP_HIGHUSER, which reclaims and, for a
+ * non-costly order, calls the OOM killer (drv_alloc).
+ */
+static unsigned int balloon_gfp(const struct sim *s, unsigned int order)
+{
+	unsigned int gfp = SIM_GFP_KSWAPD;
+
+	if (s->c.drv.blocking_alloc || !order)
+		gfp |= SIM_GFP_RECLAIM;
+	/* init_on_alloc zeroes; without discard __GFP_ZERO does. */
+	if (s->c.init_on_alloc || !s->c.discard)
+		gfp |= SIM_GFP_TOUCH;
+	return gfp;
+}
+
+static uint64_t drv_alloc(struct sim *s, unsigned int order)
+{
+	uint64_t pfn;
+
+	for (;;) {
+		pfn = sim_mem_alloc(&s->mem, order, SIM_BALLOON, OWNER_BALLOON,
+				    balloon_gfp(s, order));
+		/* PAGE_ALLOC_COSTLY_ORDER is 3: above it, never OOM. */
+		if (pfn != SIM_NO_PFN || !s->c.drv.blocking_alloc ||
+		    order > 3 || s->dead)
+			return pfn;
+		/* Our own shrinker cannot help: the pass holds the lock. */
+		if (!oom_kill(s, "kworker/u4:1", order))
+			return SIM_NO_PFN;
+	}
+}
+
+/* tb_inflate(), first half of one command: allocate (and, with
+ * init_on_alloc, zero) up to `batch` pages.  Returns the time taken. */
+static uint64_t drv_inflate_alloc(struct sim *s)
+{
+	struct driver *d = &s->d;
+	const struct sim_timing *t = &s->c.timing;
+	uint64_t queued = 0, ns = 0;
+
+	d->nbatch = 0;
+	while (d->nbatch < d->pol.p.batch && d->placed + queued < d->want) {
+		uint64_t rem = d->want - d->placed - queued, pfn;
+		unsigned int order = TB_ORDER_4K;
+
+		if (d->pass.order == TB_ORDER_2M && rem >= TB_PAGES_PER_2M &&
+		    s->hcfg.page_2m)
+			order = TB_ORDER_2M;
+		pfn = drv_alloc(s, order);
+		if (s->dead)
+			return 0;
+		if (pfn == SIM_NO_PFN) {
+			d->alloc_failed = true;
+			break;
+		}
+		d->batch[d->nbatch] = pfn;
+		d->batch_order[d->nbatch++] = (uint8_t)order;
+		queued += tb_entry_pages(order);
+		ns += order ? t->alloc_2m_ns : t->alloc_4k_ns;
+		if (s->c.init_on_alloc || !s->c.discard)
+			ns += tb_entry_pages(order) * t->zero_4k_ns;
+	}
+	return cost(s, ns);
+}
+
+/* Second half: the INFLATE command; the device's verdicts per entry come
+ * from core/tb_host.c.  Refused pages are kept aside until the pass ends,
+ * so the allocator does not hand them straight back. */
+static uint64_t drv_inflate_send(struct sim *s)
+{
+	struct driver *d = &s->d;
+	const struct sim_timing *t = &s->c.timing;
+	uint64_t ns = t->cmd_ns + (uint64_t)d->nbatch * t->entry_ns +
+		      (uint64_t)s->c.reply_delay_ms * SIM_NS_PER_MS;
+	uint32_t i;
+
+	for (i = 0; i < d->nbatch; i++) {
+		uint64_t pfn = d->batch[i];
+		unsigned int order = d->batch_order[i];
+		uint64_t n = tb_entry_pages(order);
+		enum tb_status st = tb_host_entry(&s->hcfg, &s->host,
+						  TB_CMD_INFLATE, pfn, order,
+						  true);
+
+		if (st == TB_ST_OK) {
+			list_push(list_of(d, order), pfn);
+			d->placed += n;
+			if (s->c.discard) {
+				sim_mem_untouch(&s->mem, pfn, n);
+				ns += order ? t->discard_2m_ns : t->discard_4k_ns;
+			}
+			continue;
+		}
+		if (st == TB_ST_ERR_MAX_BALLOON)
+			d->capped = true;
+		d->refusals++;
+		d->refused[d->nrefused] = pfn;
+		d->refused_order[d->nrefused++] = (uint8_t)order;
+	}
+	d->nbatch = 0;
+	bc_update(s);
+	return cost(s, ns);
+}
+
+static void drv_inflate_end(struct sim *s)
+{
+	struct driver *d = &s->d;
+	enum tb_inflate_outcome out;
+
+	while (d->nrefused) {
+		d->nrefused--;
+		sim_mem_free(&s->mem, d->refused[d->nrefused],
+			     d->refused_order[d->nrefused]);
+	}
+	out = tb_policy_inflated(&d->pol, d->pass.pages, d->placed,
+				 d->alloc_failed,
+				 d->capped && d->placed < d->pass.pages);
+	if ((out == TB_OUT_STALLED || out == TB_OUT_CAPPED) &&
+	    tb_policy_warn_once(&d->pol))
+		drv_msg(s, "WARNING: balloon could not reach target %zu "
+			"(current %zu)", (size_t)kib(d->target),
+			(size_t)kib(reservation(s)));
+}
+
+/*
+ * tb_deflate_pages(), one command: ask up to @want pages back, @order
+ * sized ones first.  Adds granted pages to *granted; returns true when the
+ * host granted less than asked (the caller stops).  *ns gets the time.
+ */
+static bool drv_deflate_cmd(struct sim *s, uint64_t want, unsigned int order,
+			    uint64_t *granted, uint64_t *ns)
+{
+	struct driver *d = &s->d;
+	const struct sim_timing *t = &s->c.timing;
+	uint64_t queued = 0, c = 0;
+	uint32_t k = 0, i;
+	bool short_grant = false;
+
+	while (k < d->pol.p.batch && *granted + queued < want) {
+		uint64_t rem = want - *granted - queued;
+		bool have4k = d->l4k.n, have2m = d->l2m.n;
+		unsigned int o;
+
+		if (!have4k && !have2m)
+			break;
+		if (order == TB_ORDER_2M)
+			o = have2m && (rem >= TB_PAGES_PER_2M || !have4k) ?
+			    TB_ORDER_2M : TB_ORDER_4K;
+		else
+			o = have4k ? TB_ORDER_4K : TB_ORDER_2M;
+		d->batch[k] = list_of(d, o)->pfn[--list_of(d, o)->n];
+		d->batch_order[k++] = (uint8_t)o;
+		queued += tb_entry_pages(o);
+	}
+	if (!k)
+		return false;
+	c = t->cmd_ns + (uint64_t)k * t->entry_ns +
+	    (uint64_t)s->c.reply_delay_ms * SIM_NS_PER_MS;
+	for (i = 0; i < k; i++) {
+		unsigned int o = d->batch_order[i];
+		enum tb_status st = tb_host_entry(&s->hcfg, &s->host,
+						  TB_CMD_DEFLATE, d->batch[i],
+						  o, true);
+
+		if (st == TB_ST_OK || st == TB_ST_ERR_STATE) {
+			sim_mem_free(&s->mem, d->batch[i], o);
+			*granted += tb_entry_pages(o);
+			c += o ? t->free_2m_ns : t->free_4k_ns;
+		} else {
+			list_push(list_of(d, o), d->batch[i]);
+			short_grant = true;
+		}
+	}
+	bc_update(s);
+	*ns += cost(s, c);
+	return short_grant;
+}
+
+static void drv_deflate_end(struct sim *s, bool short_grant)
+{
+	struct driver *d = &s->d;
+
+	if (tb_policy_deflated(&d->pol, d->pass.pages, d->granted) ||
+	    short_grant) {
+		d->partial_grants++;
+		if (!d->pol.backoff_ms)
+			d->pol.backoff_ms = d->pol.p.backoff_min_ms;
+		drv_msg(s, "increase reservation incomplete: was %zu, "
+			"returned %d", (size_t)d->pass.pages, (int)d->granted);
+	}
+}
+
+/* The end of tb_pass(): back off, or requeue at once. */
+static void drv_pass_done(struct sim *s, uint64_t ns)
+{
+	struct driver *d = &s->d;
+
+	d->in_pass = false;
+	d->wake = s->now + ns;
+	if (d->pol.backoff_ms && !d->kick)
+		d->wake += (uint64_t)d->pol.backoff_ms * SIM_NS_PER_MS;
+	d->kick = false;
+}
+
+/* tb_pass() up to the plan; false when there is nothing to move. */
+static bool drv_begin_pass(struct sim *s)
+{
+	struct driver *d = &s->d;
+	uint32_t poll = s->c.drv.poll_ms ? s->c.drv.poll_ms : s->c.poll_ms_advice;
+	uint64_t idle, cur, room, bp;
+	struct tb_target t;
+
+	poll = poll < 10 ? 10 : poll > 600000 ? 600000 : poll;
+	idle = (uint64_t)poll * SIM_NS_PER_MS;
+	drv_refresh(s);
+	cur = reservation(s);
+	t = tb_policy_target(d->asked, d->min_pages, d->max_res);
+	if (t.hotplug_clipped && d->clip_logged != d->asked) {
+		d->clip_logged = d->asked;
+		drv_msg(s, "memory 'hot-plug' unsupported - clipping "
+			"reservation %zu => %zu pages.", (size_t)d->asked,
+			(size_t)t.pages);
+	}
+	d->target = t.pages;
+
+	/* After pressure, inflation waits; giving memory back does not. */
+	if (t.pages < cur && s->now < d->pressure_until) {
+		d->wake = d->pressure_until;
+		return false;
+	}
+	d->pass = tb_policy_plan(&d->pol, cur, t.pages, d->l4k.n);
+	if (d->pass.dir == TB_DIR_NONE) {
+		if (!d->settled) {
+			d->settled = true;
+			tb_policy_settled(&d->pol);
+			drv_msg(s, "reached target %" PRIu64 " KiB (balloon %"
+				PRIu64 " KiB)", kib(t.pages),
+				kib(drv_balloon(d)));
+		}
+		d->wake = s->now + idle;
+		return false;
+	}
+	d->settled = false;
+	d->in_pass = true;
+	d->kick = false;
+	d->placed = d->granted = 0;
+	d->alloc_failed = d->capped = d->sending = false;
+	d->want = d->pass.pages;
+	if (d->pass.dir == TB_DIR_INFLATE) {
+		bp = drv_balloon(d);
+		room = d->max_balloon > bp ? d->max_balloon - bp : 0;
+		if (room < d->want) {
+			d->want = room;
+			d->capped = true;
+		}
+	}
+	return true;
+}
+
+/* One driver event: a pass starts, or its next command runs. */
+static void drv_event(struct sim *s)
+{
+	struct driver *d = &s->d;
+	uint64_t ns = 0;
+	bool short_grant;
+
+	d->wake = NEVER;
+	if (!d->in_pass && !drv_begin_pass(s))
+		return;
+
+	if (d->pass.dir == TB_DIR_DEFLATE) {
+		short_grant = drv_deflate_cmd(s, d->pass.pages, d->pass.order,
+					      &d->granted, &ns);
+		if (short_grant || d->granted >= d->pass.pages ||
+		    !drv_balloon(d)) {
+			drv_deflate_end(s, short_grant);
+			drv_pass_done(s, ns);
+		} else {
+			d->wake = s->now + ns;
+		}
+		return;
+	}
+
+	if (d->sending) {
+		d->sending = false;
+		ns = drv_inflate_send(s);
+		if (!(d->capped || d->nrefused >= d->pol.p.batch ||
+		      d->alloc_failed || d->placed >= d->want)) {
+			d->wake = s->now + ns;
+			return;
+		}
+	} else if (d->placed < d->want && !d->alloc_failed) {
+		ns = drv_inflate_alloc(s);
+		if (s->dead)
+			return;
+		if (d->nbatch) {
+			d->sending = true;
+			d->wake = s->now + ns;
+			return;
+		}
+	}
+	drv_inflate_end(s);
+	drv_pass_done(s, ns);
+}
+
+/*
+ * The shrinker (tb_shrink_scan): a task is stuck in direct reclaim.  Give
+ * 4 KiB pages back first and hold inflation off.  It only trylocks: while
+ * a pass runs, it gives nothing.  Returns pages given back; *ns gets the
+ * time it took.
+ */
+static uint64_t drv_pressure(struct sim *s, uint64_t *ns)
+{
+	struct driver *d = &s->d;
+	uint64_t got = 0;
+
+	if (!s->c.drv.deflate_on_pressure || !s->ready || d->in_pass)
+		return 0;
+	drv_deflate_cmd(s, SHRINK_BATCH, TB_ORDER_4K, &got, ns);
+	d->pressure_pages += got;
+	if (got) {
+		tb_policy_pressure(&d->pol, s->c.drv.pressure_holdoff_ms);
+		d->pressure_until = s->now + *ns +
+			(uint64_t)s->c.drv.pressure_holdoff_ms * SIM_NS_PER_MS;
+		d->settled = false;
+	}
+	return got;
+}
+
+/* ---- the agent's workloads --------------------------------------------- */
+
+/* A user-space page fault: reclaim, then the balloon's shrinker, then the
+ * OOM killer.  Returns SIM_NO_PFN when @owner itself was killed. */
+static uint64_t user_alloc(struct sim *s, enum sim_pstate state,
+			   uint16_t owner, uint64_t *ns)
+{
+	uint64_t pfn;
+
+	for (;;) {
+		pfn = sim_mem_alloc(&s->mem, 0, state, owner,
+				    SIM_GFP_RECLAIM | SIM_GFP_TOUCH);
+		if (pfn != SIM_NO_PFN)
+			return pfn;
+		if (drv_pressure(s, ns))
+			continue;
+		if (!oom_kill(s, "tb-agent", 0) || !s->procs[owner].alive)
+			return SIM_NO_PFN;
+	}
+}
+
+static uint16_t proc_new(struct sim *s, const char *kind, uint64_t pages,
+			 bool killable)
+{
+	uint16_t id;
+
+	for (id = 1; id < MAX_PROCS; id++)
+		if (!s->procs[id].used)
+			break;
+	if (id == MAX_PROCS)
+		return 0;
+	s->procs[id] = (struct proc){ .used = true, .alive = true,
+				      .killable = killable, .pages = pages };
+	snprintf(s->procs[id].kind, sizeof(s->procs[id].kind), "%s", kind);
+	return id;
+}
+
+/* The reply leaves after @ns of work plus the serial line's latency. */
+static void req_reply_after(struct sim *s, uint64_t ns, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void req_reply_after(struct sim *s, uint64_t ns, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->req.reply, sizeof(s->req.reply), fmt, ap);
+	va_end(ap);
+	s->req.kind = REQ_REPLY;
+	s->req.next = s->now + ns + s->c.timing.agent_ns / 2;
+}
+#define req_reply(s, ...)	req_reply_after(s, 0, __VA_ARGS__)
+
+static void req_event(struct sim *s)
+{
+	struct request *r = &s->req;
+	const struct sim_timing *t = &s->c.timing;
+	uint64_t ns = 0, n, i, pfn;
+
+	switch (r->kind) {
+	case REQ_REPLY:
+		r->kind = REQ_NONE;
+		free(r->pfns);
+		r->pfns = NULL;
+		emit(s, SIM_OUT_AGENT_REPLY, r->reply, 0);
+		return;
+	case REQ_FILL:
+		n = r->left < CHUNK_PAGES ? r->left : CHUNK_PAGES;
+		for (i = 0; i < n; i++) {
+			pfn = user_alloc(s, r->state, r->owner, &ns);
+			if (s->dead)
+				return;
+			if (pfn == SIM_NO_PFN) {
+				req_reply(s, "err killed id=%u", r->owner);
+				return;
+			}
+			if (r->pfns)
+				r->pfns[r->npfns++] = pfn;
+		}
+		ns += n * (r->state == SIM_ANON || r->state == SIM_PINNED ?
+			   t->touch_4k_ns : t->cache_4k_ns);
+		r->left -= n;
+		r->done += n;
+		if (!r->left && r->pfns) {
+			r->kind = REQ_PUNCH;	/* fragment: now delete half */
+			r->done = 0;
+		} else if (!r->left) {
+			req_reply_after(s, cost(s, ns), "ok id=%u pages=%"
+					PRIu64, r->owner, r->done);
+			return;
+		}
+		break;
+	case REQ_PUNCH:
+		/* Delete every other file: the survivors pin each 2 MiB. */
+		for (n = 0; n < CHUNK_PAGES && r->done < r->npfns; n++) {
+			if (r->done % 2)
+				sim_mem_free(&s->mem, r->pfns[r->done], 0);
+			r->done++;
+		}
+		ns += n / 2 * t->unlink_4k_ns;
+		if (r->done >= r->npfns) {
+			uint64_t kept = (r->npfns + 1) / 2;
+
+			req_reply_after(s, cost(s, ns), "ok id=%u pages=%"
+					PRIu64, r->owner, kept);
+			return;
+		}
+		break;
+	default:
+		return;
+	}
+	r->next = s->now + cost(s, ns);
+}
+
+static int size_arg(struct sim *s, const char *arg, uint64_t *pages)
+{
+	uint64_t bytes;
+
+	if (!arg || sim_parse_size(arg, s->c.ram_pages * TB_PAGE_SIZE, &bytes))
+		return -1;
+	*pages = bytes / TB_PAGE_SIZE;
+	return 0;
+}
+
+/* The driver's sysfs files (tb_show/tb_store), in KiB. */
+static void agent_sysfs(struct sim *s, const char *name, const char *value)
+{
+	struct driver *d = &s->d;
+	uint64_t v, pages;
+
+	if (strcmp(name, "current") && strcmp(name, "min") &&
+	    strcmp(name, "max") && strcmp(name, "target")) {
+		req_reply(s, "err ENOENT no sysfs file '%s'", name);
+		return;
+	}
+	if (!value) {
+		v = !strcmp(name, "current") ? reservation(s) :
+		    !strcmp(name, "min") ? d->min_pages :
+		    !strcmp(name, "max") ? d->max_res : d->target;
+		req_reply(s, "ok %" PRIu64, kib(v));
+		return;
+	}
+	if (!strcmp(name, "current") || !strcmp(name, "max")) {
+		req_reply(s, "err EACCES %s is read-only", name);
+		return;
+	}
+	if (parse_u64(value, &v)) {
+		req_reply(s, "err EINVAL '%s'", value);
+		return;
+	}
+	pages = v >> (TB_PAGE_SHIFT - 10);
+	/* balloon(4) ERRORS: EPERM when beyond limits. */
+	if (!strcmp(name, "min")) {
+		if (pages < d->safeguard || pages > d->max_res) {
+			req_reply(s, "err EPERM");
+			return;
+		}
+		d->min_pages = pages;
+		d->settled = false;
+	} else {
+		if (pages < d->min_pages || pages > d->max_res) {
+			req_reply(s, "err EPERM");
+			return;
+		}
+		d->asked = d->target = pages;
+		d->settled = false;
+		tb_policy_settled(&d->pol);
+	}
+	drv_kick(s);
+	req_reply(s, "ok");
+}
+
+static void agent_stats(struct sim *s)
+{
+	struct driver *d = &s->d;
+
+	req_reply(s, "ok memtotal_kb=%" PRIu64 " memfree_kb=%" PRIu64
+		  " memavail_kb=%" PRIu64 " oom_kill=%" PRIu64 " current_kb=%"
+		  PRIu64 " target_kb=%" PRIu64 " min_kb=%" PRIu64
+		  " balloon_4k=%" PRIu64 " balloon_2m=%" PRIu64
+		  " fallbacks=%" PRIu64 " partial_grants=%" PRIu64,
+		  kib(s->c.ram_pages - s->c.kernel_pages / 4),
+		  kib(sim_mem_free_pages(&s->mem)),
+		  kib(sim_mem_available(&s->mem)), s->oom_kills,
+		  kib(reservation(s)), kib(d->target), kib(d->min_pages),
+		  d->l4k.n, d->l2m.n * TB_PAGES_PER_2M, d->pol.fallbacks,
+		  d->partial_grants);
+}
+
+int sim_agent(struct sim *s, const char *line)
+{
+	struct request *r = &s->req;
+	char buf[256], *verb, *arg, *arg2, *save = NULL;
+	uint64_t pages = 0, freed = 0;
+	uint16_t id;
+
+	if (r->kind != REQ_NONE || s->dead)
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", line);
+	verb = strtok_r(buf, " \t", &save);
+	arg = strtok_r(NULL, " \t", &save);
+	arg2 = strtok_r(NULL, " \t", &save);
+	memset(r, 0, sizeof(*r));
+	r->next = s->now + s->c.timing.agent_ns / 2;
+
+	if (!verb) {
+		req_reply(s, "err empty request");
+	} else if (!strcmp(verb, "pin") || !strcmp(verb, "alloc") ||
+		   !strcmp(verb, "pagecache") || !strcmp(verb, "fragment")) {
+		/* pin and alloc are processes the OOM killer may pick;
+		 * files belong to the file system. */
+		bool proc = !strcmp(verb, "pin") || !strcmp(verb, "alloc");
+
+		if (size_arg(s, arg, &pages) || !pages) {
+			req_reply(s, "err %s: bad size '%s'", verb,
+				  arg ? arg : "");
+			return 0;
+		}
+		id = proc_new(s, verb, pages, proc);
+		if (!id) {
+			req_reply(s, "err too many workloads");
+			return 0;
+		}
+		r->kind = REQ_FILL;
+		r->owner = id;
+		r->left = pages;
+		r->state = !strcmp(verb, "pin") ? SIM_PINNED :
+			   !strcmp(verb, "alloc") ? SIM_ANON :
+			   !strcmp(verb, "pagecache") ? SIM_CACHE : SIM_SHMEM;
+		if (r->state == SIM_SHMEM) {
+			r->pfns = malloc(pages * sizeof(*r->pfns));
+			if (!r->pfns) {
+				req_reply(s, "err out of host memory");
+				return 0;
+			}
+		}
+	} else if (!strcmp(verb, "free")) {
+		uint64_t total = 0;
+		bool all = !arg || !strcmp(arg, "all");
+		unsigned long want = all ? 0 : strtoul(arg, NULL, 10);
+
+		for (id = 1; id < MAX_PROCS; id++) {
+			if (!s->procs[id].used || (!all && want != id))
+				continue;
+			free_owner(s, id, true, &freed);
+			total += freed;
+			s->procs[id].alive = false;
+			s->procs[id].used = false;
+		}
+		req_reply_after(s, cost(s, total * s->c.timing.unlink_4k_ns),
+				"ok freed=%" PRIu64, total);
+	} else if (!strcmp(verb, "stats")) {
+		agent_stats(s);
+	} else if (!strcmp(verb, "ping")) {
+		req_reply(s, "ok pong");
+	} else if (!strcmp(verb, "exec")) {
+		/* No shell here; the harness's info probe gets an answer. */
+		if (strstr(line, "TB-INFO"))
+			emit(s, SIM_OUT_CONSOLE, "TB-INFO kernel=sim", 0);
+		req_reply(s, "ok status=0");
+	} else if (!strcmp(verb, "sysfs-read") || !strcmp(verb, "sysfs-write")) {
+		if (!arg || (verb[6] == 'w') != (arg2 != NULL))
+			req_reply(s, "err %s: expected NAME%s", verb,
+				  verb[6] == 'w' ? " KIB" : "");
+		else
+			agent_sysfs(s, arg, arg2);
+	} else {
+		req_reply(s, "err unknown request '%s'", verb);
+	}
+	return 0;
+}
+
+/* ---- the machine -------------------------------------------------------- */
+
+struct sim *sim_create(const struct sim_config *c, sim_out_fn out, void *arg,
+		       char *err, size_t errlen)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		snprintf(err, errlen, "sim: out of memory");
+		return NULL;
+	}
+	s->c = *c;
+	s->out = out;
+	s->arg = arg;
+	s->rng = c->seed;
+	if (sim_mem_init(&s->mem, c->ram_pages, c->kernel_pages)) {
+		snprintf(err, errlen, "sim: cannot model %" PRIu64 " pages "
+			 "(kernel %" PRIu64 ")", c->ram_pages, c->kernel_pages);
+		free(s);
+		return NULL;
+	}
+	s->hcfg = c->host;
+	s->hcfg.ram_pages = c->ram_pages;
+	s->host.map_pfns = c->ram_pages;
+	s->host.map = calloc(tb_map_words(c->ram_pages), sizeof(uint64_t));
+	s->host.pool = c->pool;
+	if (!s->host.map) {
+		sim_destroy(s);
+		snprintf(err, errlen, "sim: out of memory");
+		return NULL;
+	}
+	s->target = c->target_pages ? c->target_pages : c->ram_pages;
+	s->bc_last = s->bc_flush = NEVER;
+	s->bc_sent = (int64_t)(c->ram_pages * TB_PAGE_SIZE);
+
+	/* tb_probe(): a module parameter of 0 means the policy default. */
+	{
+		struct tb_policy_params pp = tb_policy_defaults;
+		const struct tb_policy_params *m = &c->drv.pol;
+
+		if (m->batch)
+			pp.batch = m->batch;
+		if (m->rate_min)
+			pp.rate_min = m->rate_min;
+		if (m->rate_max)
+			pp.rate_max = m->rate_max;
+		if (m->backoff_min_ms)
+			pp.backoff_min_ms = m->backoff_min_ms;
+		if (m->backoff_max_ms)
+			pp.backoff_max_ms = m->backoff_max_ms;
+		if (m->upgrade_after)
+			pp.upgrade_after = m->upgrade_after;
+		pp.use_2m = m->use_2m && c->host.page_2m;
+		tb_policy_init(&s->d.pol, &pp);
+	}
+	s->d.safeguard = tb_policy_safeguard(s->mem.wmark_min,
+					     c->drv.min_margin);
+	s->d.min_pages = s->d.safeguard;
+	s->d.wake = NEVER;
+	return s;
+}
+
+void sim_destroy(struct sim *s)
+{
+	if (!s)
+		return;
+	sim_mem_destroy(&s->mem);
+	free(s->host.map);
+	free(s->d.l4k.pfn);
+	free(s->d.l2m.pfn);
+	free(s->req.pfns);
+	free(s);
+}
+
+uint64_t sim_now(const struct sim *s)
+{
+	return s->now;
+}
+
+struct sim_mem *sim_memory(struct sim *s)
+{
+	return &s->mem;
+}
+
+/* Power-on to TB-READY: the driver's probe (tb_probe) and first pass. */
+static void boot(struct sim *s)
+{
+	struct driver *d = &s->d;
+
+	s->ready = true;
+	d->host_gen = s->generation;
+	d->asked = s->target;
+	d->clip_logged = UINT64_MAX;
+	drv_refresh(s);
+	d->target = tb_policy_target(d->asked, d->min_pages, d->max_res).pages;
+	drv_msg(s, "probe 0000:00:04.0: magic=0x%08x version=%u features=0x%x "
+		"boot_pages=%" PRIu64 " target=%" PRIu64 " max_reservation=%"
+		PRIu64 " max_balloon=%" PRIu64 " poll_ms=%u (4 KiB pages)",
+		TB_MAGIC, TB_VERSION, (s->c.discard ? TB_F_DISCARD : 0) |
+		(s->hcfg.page_2m ? TB_F_PAGE_2M : 0) | TB_F_CMD_IRQ,
+		s->c.ram_pages, s->target, s->hcfg.max_reservation,
+		s->hcfg.max_balloon, s->c.poll_ms_advice);
+	drv_msg(s, "ready: min=%" PRIu64 " KiB max=%" PRIu64 " KiB safeguard=%"
+		PRIu64 " KiB target=%" PRIu64 " KiB batch=%u irq=%s discard=%s "
+		"2m=%s blocking_alloc=%d", kib(d->min_pages), kib(d->max_res),
+		kib(d->safeguard), kib(d->target), d->pol.p.batch,
+		s->c.drv.use_irq ? "on" : "off", s->c.discard ? "on" : "off",
+		d->pol.p.use_2m ? "on" : "off", s->c.drv.blocking_alloc);
+	emit(s, SIM_OUT_CONSOLE, "TB-READY driver=tb_balloon agent=ttyS1", 0);
+	d->wake = s->now;
+}
+
+int sim_run_until(struct sim *s, uint64_t until, bool until_event)
+{
+	uint64_t start = s->emitted;
+
+	while (!s->dead) {
+		uint64_t boot_t = s->ready ? NEVER : s->c.timing.boot_ns;
+		uint64_t req_t = s->req.kind != REQ_NONE && s->ready ?
+				 s->req.next : NEVER;
+		uint64_t t = boot_t;
+
+		if (s->d.wake < t)
+			t = s->d.wake;
+		if (req_t < t)
+			t = req_t;
+		if (s->bc_flush < t)
+			t = s->bc_flush;
+		if (t > until || t == NEVER)
+			break;
+		if (t > s->now)
+			s->now = t;
+		if (t == boot_t)
+			boot(s);
+		else if (t == s->d.wake)
+			drv_event(s);
+		else if (t == req_t)
+			req_event(s);
+		else
+			bc_flush(s);
+		if (until_event && s->emitted != start)
+			return s->dead ? -1 : 0;
+	}
+	if (s->dead)
+		return -1;
+	if (until > s->now)
+		s->now = until;
+	return 0;
+}
+
+void sim_set_target(struct sim *s, uint64_t pages)
+{
+	s->target = pages;
+	s->generation++;
+	/* TB_IRQ_TARGET wakes the loop; without it the next poll will. */
+	if (s->c.drv.use_irq)
+		drv_kick(s);
+}
+
+int sim_set_prop(struct sim *s, const char *prop, const char *value,
+		 char *err, size_t errlen)
+{
+	struct sim_config c = s->c;
+	uint64_t bytes;
+
+	if (!strcmp(prop, "target")) {
+		if (sim_parse_size(value, c.ram_pages * TB_PAGE_SIZE, &bytes)) {
+			snprintf(err, errlen, "device property target: '%s' "
+				 "is not a size", value);
+			return -1;
+		}
+		sim_set_target(s, bytes / TB_PAGE_SIZE);
+		return 0;
+	}
+	c.host = s->hcfg;
+	c.pool = s->host.pool;
+	if (sim_config_set_prop(&c, prop, value, err, errlen))
+		return -1;
+	/* As the device: new limits apply from the next entry on, and no
+	 * interrupt says so; the driver sees them on its next pass. */
+	s->hcfg = c.host;
+	s->hcfg.ram_pages = c.ram_pages;
+	s->host.pool = c.pool;
+	s->c = c;
+	return 0;
+}
+
+int sim_get_prop(struct sim *s, const char *prop, char *buf, size_t len)
+{
+	uint64_t v;
+
+	if (!strcmp(prop, "max-balloon"))
+		v = s->hcfg.max_balloon * TB_PAGE_SIZE;
+	else if (!strcmp(prop, "max-reservation"))
+		v = s->hcfg.max_reservation * TB_PAGE_SIZE;
+	else if (!strcmp(prop, "pool"))
+		v = s->host.pool == TB_POOL_UNLIMITED ? UINT64_MAX :
+		    s->host.pool * TB_PAGE_SIZE;
+	else if (!strcmp(prop, "balloon-pages"))
+		v = s->host.balloon_pages;
+	else if (!strcmp(prop, "refuse-every"))
+		v = s->hcfg.refuse_every;
+	else
+		return -1;
+	snprintf(buf, len, "%" PRIu64, v);
+	return 0;
+}
+
+void sim_stats(const struct sim *s, struct sim_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->target = s->target;
+	st->actual = reservation(s);
+	st->balloon_4k = s->d.l4k.n;
+	st->balloon_2m = s->d.l2m.n * TB_PAGES_PER_2M;
+	st->host_rss = (s->c.timing.qemu_rss_mib << 20) +
+		       s->mem.touched_pages * TB_PAGE_SIZE;
+	st->refusals = s->d.refusals;
+	st->partial_grants = s->d.partial_grants;
+	st->fallbacks = s->d.pol.fallbacks;
+	st->oom_kills = s->oom_kills;
+	st->mem_free = sim_mem_free_pages(&s->mem);
+	st->mem_available = sim_mem_available(&s->mem);
+	st->mem_total = s->c.ram_pages - balloon_pages(s);
+	memcpy(st->by_state, s->mem.count, sizeof(st->by_state));
+	st->driver_balloon = drv_balloon(&s->d);
+	st->device_balloon = s->host.balloon_pages;
+	st->min_pages = s->d.min_pages;
+}

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sim_backend.c - the harness's "sim" backend (harness/backend.h): the
+ * plan's guest, device properties and driver parameters become a
+ * struct sim_config, and the runner's waits drive the simulator's virtual
+ * clock instead of a real one.  No process is started, so stop() and
+ * kill_now() have nothing to kill.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "scenario.h"
+#include "sim.h"
+
+struct sim_be {
+	struct sim_config cfg;
+	struct sim *sim;
+	struct backend *be;
+};
+
+static struct sim_be *priv(struct backend *be)
+{
+	return be->priv;
+}
+
+static uint64_t to_ns(double s)
+{
+	return s <= 0 ? 0 : (uint64_t)llround(s * 1e9);
+}
+
+static void on_out(void *arg, enum sim_out kind, uint64_t t, const char *text,
+		   int64_t value)
+{
+	static const enum be_event_kind map[] = {
+		[SIM_OUT_CONSOLE] = BE_EV_CONSOLE,
+		[SIM_OUT_BALLOON_CHANGE] = BE_EV_BALLOON_CHANGE,
+		[SIM_OUT_AGENT_REPLY] = BE_EV_AGENT_REPLY,
+		[SIM_OUT_AGENT_EVENT] = BE_EV_AGENT_EVENT,
+		[SIM_OUT_DIED] = BE_EV_DIED,
+	};
+	struct backend *be = arg;
+	struct be_event ev = {
+		.kind = map[kind], .t = (double)t / 1e9, .text = text,
+		.value = value,
+	};
+
+	if (be->emit)
+		be->emit(be->emit_arg, &ev);
+}
+
+/* "init_on_alloc=0" anywhere in the kernel command line additions. */
+static bool cmdline_flag(const char *cmdline, const char *key, bool dflt)
+{
+	const char *p = cmdline;
+	size_t n = strlen(key);
+
+	while ((p = strstr(p, key))) {
+		if ((p == cmdline || p[-1] == ' ') && p[n] == '=')
+			return strtol(p + n + 1, NULL, 10) != 0;
+		p += n;
+	}
+	return dflt;
+}
+
+static int sim_prepare(struct backend *be, const struct plan *plan)
+{
+	struct sim_be *sb = calloc(1, sizeof(*sb));
+	const char *timing = getenv("TB_SIM_TIMING");
+	int i;
+
+	if (!sb) {
+		snprintf(be->error, sizeof(be->error), "out of memory");
+		return -1;
+	}
+	be->priv = sb;
+	sb->be = be;
+	if (plan->memory < (64u << 20)) {
+		snprintf(be->error, sizeof(be->error), "memory %llu bytes: the "
+			 "simulated guest needs at least 64M",
+			 (unsigned long long)plan->memory);
+		return -1;
+	}
+	sim_config_defaults(&sb->cfg, plan->memory);
+	sb->cfg.seed = plan->seed;
+	sb->cfg.init_on_alloc = cmdline_flag(plan->cmdline, "init_on_alloc",
+					     true);
+	for (i = 0; i < plan->nprops; i++)
+		if (sim_config_set_prop(&sb->cfg, plan->props[i].key,
+					plan->props[i].value, be->error,
+					sizeof(be->error)))
+			return -1;
+	for (i = 0; i < plan->ndparams; i++)
+		if (sim_config_set_param(&sb->cfg, plan->dparams[i].key,
+					 plan->dparams[i].value, be->error,
+					 sizeof(be->error)))
+			return -1;
+	if (timing && sim_timing_parse(&sb->cfg.timing, timing, be->error,
+				       sizeof(be->error)))
+		return -1;
+
+	snprintf(be->host_version, sizeof(be->host_version),
+		 "balloon-testbed simulator (core/ + guest-memory model)%s",
+		 timing && *timing ? ", TB_SIM_TIMING set" : "");
+	snprintf(be->accel, sizeof(be->accel), "virtual");
+	snprintf(be->kernel_cmdline, sizeof(be->kernel_cmdline),
+		 "(simulated) init_on_alloc=%d %s", sb->cfg.init_on_alloc,
+		 plan->cmdline);
+	return 0;
+}
+
+static int sim_start(struct backend *be)
+{
+	struct sim_be *sb = priv(be);
+
+	sb->sim = sim_create(&sb->cfg, on_out, be, be->error,
+			     sizeof(be->error));
+	return sb->sim ? 0 : -1;
+}
+
+static int sim_wait(struct backend *be, double until, bool until_event)
+{
+	struct sim_be *sb = priv(be);
+
+	if (!sb->sim)
+		return -1;
+	return sim_run_until(sb->sim, to_ns(until), until_event);
+}
+
+static double sim_be_now(struct backend *be)
+{
+	struct sim_be *sb = priv(be);
+
+	return sb && sb->sim ? (double)sim_now(sb->sim) / 1e9 : 0;
+}
+
+static int sim_be_set_target(struct backend *be, uint64_t bytes)
+{
+	sim_set_target(priv(be)->sim, bytes / TB_PAGE_SIZE);
+	return 0;
+}
+
+static int sim_be_set_prop(struct backend *be, const char *prop,
+			   const char *value)
+{
+	return sim_set_prop(priv(be)->sim, prop, value, be->error,
+			    sizeof(be->error));
+}
+
+static int sim_be_get_prop(struct backend *be, const char *prop, char *buf,
+			   size_t len)
+{
+	if (sim_get_prop(priv(be)->sim, prop, buf, len)) {
+		snprintf(be->error, sizeof(be->error), "no property '%s'",
+			 prop);
+		return -1;
+	}
+	return 0;
+}
+
+static int sim_be_agent_send(struct backend *be, const char *line)
+{
+	if (sim_agent(priv(be)->sim, line)) {
+		snprintf(be->error, sizeof(be->error), "agent busy or guest "
+			 "dead; '%s' not sent", line);
+		return -1;
+	}
+	return 0;
+}
+
+static int sim_be_sample(struct backend *be, struct be_sample *s)
+{
+	struct sim_stats st;
+
+	sim_stats(priv(be)->sim, &st);
+	s->target = (int64_t)(st.target * TB_PAGE_SIZE);
+	s->actual = (int64_t)(st.actual * TB_PAGE_SIZE);
+	s->balloon_4k = (int64_t)(st.balloon_4k * TB_PAGE_SIZE);
+	s->balloon_2m = (int64_t)(st.balloon_2m * TB_PAGE_SIZE);
+	s->host_rss = (int64_t)st.host_rss;
+	s->refusals = (int64_t)st.refusals;
+	s->partial_grants = (int64_t)st.partial_grants;
+	s->fallbacks = (int64_t)st.fallbacks;
+	return 0;
+}
+
+static void sim_stop(struct backend *be)
+{
+	struct sim_be *sb = priv(be);
+
+	if (!sb)
+		return;
+	sim_destroy(sb->sim);
+	free(sb);
+	be->priv = NULL;
+}
+
+static void sim_kill_now(struct backend *be)
+{
+	/* Nothing runs outside this process. */
+}
+
+static bool sim_supports(struct backend *be, const char *feature)
+{
+	struct sim_config c;
+	char err[256];
+
+	if (!strncmp(feature, "device-prop:", 12)) {
+		sim_config_defaults(&c, 1u << 30);
+		return !strcmp(feature + 12, "target") ||
+		       !sim_config_set_prop(&c, feature + 12, "0", err,
+					    sizeof(err));
+	}
+	if (!strncmp(feature, "driver-param:", 13)) {
+		sim_config_defaults(&c, 1u << 30);
+		return !sim_config_set_param(&c, feature + 13, "0", err,
+					     sizeof(err));
+	}
+	return true;	/* sysfs, messages */
+}
+
+const struct backend_ops backend_sim = {
+	.name = "sim",
+	.summary = "no QEMU: core/ logic + a guest-memory model on a virtual "
+		   "clock (milliseconds per scenario)",
+	.prepare = sim_prepare,
+	.start = sim_start,
+	.wait = sim_wait,
+	.now = sim_be_now,
+	.set_target = sim_be_set_target,
+	.set_prop = sim_be_set_prop,
+	.get_prop = sim_be_get_prop,
+	.agent_send = sim_be_agent_send,
+	.sample = sim_be_sample,
+	.stop = sim_stop,
+	.kill_now = sim_kill_now,
+	.supports = sim_supports,
+};

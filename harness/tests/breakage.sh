@@ -1,0 +1,40 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Each scenario's expectations can fail: break the behaviour one of them
+# guards (a module parameter or a device property, given as an override)
+# and the scenario must FAIL.  Runs the CI variants; about a minute each.
+#   sh harness/tests/breakage.sh HARNESS [harness args...]   (ONLY='a b')
+set -u
+harness=$1
+shift
+n=0 bad=0
+# scenario | override that breaks it | the expectation that must catch it
+while IFS='|' read -r name set guard; do
+	case $name in ''|\#*) continue ;; esac
+	if [ -n "${ONLY:-}" ] && ! echo " $ONLY " | grep -q " $name "; then continue; fi
+	n=$((n + 1))
+	# shellcheck disable=SC2086
+	out=$("$harness" "$@" --ci --quiet "scenarios/$name.ini" "$set" 2>&1)
+	rc=$?
+	if [ "$rc" = 1 ] && echo "$out" | grep -q "^  fail .*$guard"; then
+		echo "ok $n $name: '$set' is caught by $guard"
+	else
+		bad=$((bad + 1))
+		echo "not ok $n $name: '$set' gave exit $rc, want a failing $guard"
+		echo "$out" | grep -E '^  (pass|fail)|^RESULT' | sed 's/^/#   /'
+	fi
+done <<'LIST'
+pinned-2g|driver.blocking_alloc=1|expect-oom
+pinned-2g-capped|max-balloon=1200M|expect-balloon
+pinned-2g-naive|driver.blocking_alloc=0|expect-oom
+fragmentation|driver.use_2m=0|expect-fallbacks
+low-reservation|raise-min.sysfs-write=min 10%|expect-reservation
+partial-grant|shrink-pool.set.pool=2G|expect-partial-grants
+hotplug-clip|max-reservation=1G|expect-message
+pressure|driver.deflate_on_pressure=0|expect-oom
+pressure-off|driver.deflate_on_pressure=1|expect-oom
+churn|check.expect-accounting=yes ~ 0|expect-accounting
+polling|driver.poll_ms=250|expect-change-interval
+LIST
+echo "# breakage tests: $((n - bad))/$n caught"
+[ "$bad" = 0 ]

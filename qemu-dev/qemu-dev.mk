@@ -1,0 +1,82 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# qemu-dev/: Debian's QEMU source with our "tb-balloon" device grafted in as
+# hw/tb-balloon/, built out of tree as a minimal x86_64-softmmu.
+#
+#   fetch      apt-get source qemu          -> $(QEMU_SRC)    (stamp .tb-fetched)
+#   configure  graft.sh + ../configure      -> $(QEMU_OBJ)    (stamp .tb-configured)
+#   build      graft.sh + ninja             -> $(QEMU_BIN)
+#
+# Each stamp is touched only after its step succeeded; a failing step says
+# which one failed and where its log is.
+
+QEMU_SRC := $(BUILD)/qemu-src
+QEMU_OBJ := $(BUILD)/qemu-build
+QEMU_BIN := $(QEMU_OBJ)/qemu-system-x86_64
+QEMU_FETCH_STAMP := $(QEMU_SRC)/.tb-fetched
+QEMU_CONF_STAMP := $(QEMU_OBJ)/.tb-configured
+
+# An uninstalled build does not know Debian's firmware folders.  It looks
+# for every data folder under its qemu-bundle/ (the symlinked install tree),
+# so the folders are linked there too, after each build.
+QEMU_FIRMWARE := /usr/share/seabios:/usr/lib/ipxe/qemu:/usr/share/qemu
+# Headless TCG testbed: no GUI, no Xen, no tools; default devices stay
+# (virtio-balloon-pci and friends are needed by the reference backend).
+QEMU_CONFIGURE_FLAGS := --target-list=x86_64-softmmu --disable-docs \
+	--disable-tools --disable-guest-agent --disable-user \
+	--disable-gtk --disable-sdl --disable-vnc --disable-opengl \
+	--disable-spice --disable-xen --disable-curses --disable-vte \
+	--disable-virglrenderer --disable-brlapi --disable-cocoa \
+	--disable-libusb --disable-usb-redir --disable-smartcard \
+	--firmwarepath=$(QEMU_FIRMWARE)
+
+# Our files copied into the tree, and the core files the device compiles.
+QEMU_DEV_FILES := qemu-dev/tb-balloon.c qemu-dev/trace-events qemu-dev/Kconfig \
+	qemu-dev/meson.build qemu-dev/tb_host_qemu.c qemu-dev/graft.sh
+QEMU_CORE_FILES := core/tb_proto.h core/tb_compat.h core/tb_host.h core/tb_host.c
+
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+
+$(QEMU_FETCH_STAMP): qemu-dev/fetch-qemu.sh | $(DEPS_STAMP)
+	$(msg) FETCH "qemu source (apt-get source qemu)"
+	$(Q)qemu-dev/fetch-qemu.sh $(QEMU_SRC) || \
+		{ echo "qemu-dev: fetch failed" >&2; exit 1; }
+	$(Q)touch $@
+
+# The flags file changes only when the flags do, so editing this .mk for
+# anything else does not force a full rebuild.
+QEMU_FLAGS_FILE := $(BUILD)/qemu-configure.flags
+$(QEMU_FLAGS_FILE): qemu-dev-force
+	$(Q)mkdir -p $(dir $@) && echo '$(QEMU_CONFIGURE_FLAGS)' | cmp -s - $@ || \
+		echo '$(QEMU_CONFIGURE_FLAGS)' > $@
+qemu-dev-force:
+
+$(QEMU_CONF_STAMP): $(QEMU_FETCH_STAMP) $(QEMU_FLAGS_FILE) qemu-dev/graft.sh
+	$(msg) CONFIG $(QEMU_OBJ)
+	$(Q)qemu-dev/graft.sh $(QEMU_SRC) || { echo "qemu-dev: graft failed" >&2; exit 1; }
+	$(Q)rm -rf $(QEMU_OBJ) && mkdir -p $(QEMU_OBJ)
+	$(Q)cd $(QEMU_OBJ) && $(abspath $(QEMU_SRC))/configure $(QEMU_CONFIGURE_FLAGS) \
+		> configure.log 2>&1 || \
+		{ tail -20 $(QEMU_OBJ)/configure.log >&2; \
+		  echo "qemu-dev: configure failed (log: $(QEMU_OBJ)/configure.log)" >&2; exit 1; }
+	$(Q)touch $@
+
+# ninja decides what to rebuild; touch so make sees the binary as new even
+# when ninja had nothing to relink.
+$(QEMU_BIN): $(QEMU_CONF_STAMP) $(QEMU_DEV_FILES) $(QEMU_CORE_FILES)
+	$(msg) GRAFT hw/tb-balloon
+	$(Q)qemu-dev/graft.sh $(QEMU_SRC) || { echo "qemu-dev: graft failed" >&2; exit 1; }
+	$(msg) NINJA $@
+	$(Q)ninja -C $(QEMU_OBJ) -j$(NPROC) qemu-system-x86_64 > $(QEMU_OBJ)/build.log 2>&1 || \
+		{ grep -E 'error|FAILED' -A3 $(QEMU_OBJ)/build.log | head -40 >&2; \
+		  echo "qemu-dev: build failed (log: $(QEMU_OBJ)/build.log)" >&2; exit 1; }
+	$(Q)for d in $(subst :, ,$(QEMU_FIRMWARE)); do \
+		mkdir -p $(QEMU_OBJ)/qemu-bundle$$(dirname $$d) && \
+		ln -sfn $$d $(QEMU_OBJ)/qemu-bundle$$d || exit 1; done
+	$(Q)touch $@
+
+.PHONY: qemu test-device qemu-dev-force
+qemu: $(QEMU_BIN)
+ALL_TARGETS += qemu
+TEST_TARGETS += test-device
+
+include qemu-dev/tests/tests.mk

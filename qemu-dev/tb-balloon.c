@@ -1,0 +1,982 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * tb-balloon: balloon-testbed's memory balloon device (the hypervisor side).
+ *
+ * The register map, commands and statuses are core/tb_proto.h; the prose
+ * spec is tb-balloon.txt beside this file.  As virtio-balloon, the device
+ * carries no policy: the host sets a target (QMP/HMP "balloon", qom-set
+ * "target") and limits (properties), the guest driver moves pages with
+ * INFLATE/DEFLATE batches, and the decisions on each entry are made by
+ * core/tb_host.c, shared with the simulator.  The device does the memory
+ * side: it finds the entries in guest RAM and discards accepted pages.
+ *
+ * Units: registers count 4 KiB pages; properties and QMP take bytes.
+ * Entries name guest-physical pfns; the balloon bitmap is indexed by the
+ * page's offset in the machine's main RAM (machine->ram), which is
+ * contiguous even where x86 splits guest-physical RAM around the PCI hole.
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/units.h"
+#include "qemu/log.h"
+#include "qemu/error-report.h"
+#include "qemu/module.h"
+#include "qemu/timer.h"
+#include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "qapi/qapi-events-machine.h"
+#include "qom/object.h"
+#include "exec/memory.h"
+#include "exec/cpu-common.h"
+#include "exec/address-spaces.h"
+#include "hw/boards.h"
+#include "hw/pci/pci.h"
+#include "migration/vmstate.h"
+#include "sysemu/balloon.h"
+#include "trace.h"
+
+#define TB_IN_QEMU 1
+#include "tb_host.h"
+
+#define TYPE_TB_BALLOON "tb-balloon"
+typedef struct TBBalloonState TBBalloonState;
+DECLARE_INSTANCE_CHECKER(TBBalloonState, TB_BALLOON, TYPE_TB_BALLOON)
+
+#define TB_UNSET                UINT64_MAX   /* property left at its default */
+#define TB_MAX_BALLOON_PERCENT  65           /* ESX 3.0.1's default */
+#define TB_POLL_MS_DEFAULT      1000
+#define TB_ENTRY_SIZE           16           /* sizeof(struct tb_entry) */
+
+QEMU_BUILD_BUG_ON(sizeof(struct tb_entry) != TB_ENTRY_SIZE);
+
+/* Counters behind the "stats" property; all migrate. */
+typedef struct TBBalloonStats {
+    uint64_t cmds[TB_CMD_NR + 1];            /* by command; last: unknown */
+    uint64_t results[TB_CMD_RESULT_NR];      /* by command result */
+    uint64_t inflated_pages;                 /* accepted by inflates */
+    uint64_t deflated_pages;                 /* granted by deflates */
+    uint64_t partial_grants;                 /* deflates with any ERR_POOL */
+    uint64_t pages_short;                    /* pages refused with ERR_POOL */
+    uint64_t discarded_pages;                /* freed on the host */
+    uint64_t discard_failures;               /* ram_block_discard_range < 0 */
+    uint64_t guest_errors;                   /* LOG_GUEST_ERROR events */
+} TBBalloonStats;
+
+struct TBBalloonState {
+    PCIDevice pdev;
+    MemoryRegion mmio;
+    QEMUTimer reply_timer;                   /* reply-delay-ms completions */
+
+    /* Host settings (properties); sizes in bytes. */
+    uint64_t target;                         /* target reservation */
+    uint64_t max_reservation;                /* TB_UNSET: RAM */
+    uint64_t max_balloon;                    /* TB_UNSET: 65% of RAM */
+    uint32_t poll_ms;
+    uint32_t refuse_every;
+    bool refuse_all;
+    uint32_t reply_delay_ms;
+    bool discard;
+    bool page_2m;
+
+    /* The balloon: decisions and bitmap live in core/tb_host.c. */
+    struct tb_host_config cfg;
+    struct tb_host_state host;
+    uint32_t map_words;                      /* host.map length, for vmstate */
+    uint64_t ram_size;                       /* machine->ram, bytes */
+
+    /* Registers (TB_REG_*) that are state, not derived. */
+    uint32_t driver_status;                  /* TB_DRIVER_* */
+    uint32_t batch_addr_lo;
+    uint32_t batch_addr_hi;
+    uint32_t batch_count;
+    uint32_t cmd_status;                     /* TB_CMD_BUSY | result */
+    uint32_t cmd_done;                       /* entries OK by last command */
+    uint32_t irq_status;                     /* TB_IRQ_* pending */
+    uint32_t irq_enable;                     /* TB_IRQ_* enabled */
+    uint32_t generation;                     /* bumped on each target set */
+
+    /* A command waiting for reply_timer (CMD_STATUS has TB_CMD_BUSY). */
+    uint32_t pending_cmd;
+    uint64_t pending_addr;
+    uint32_t pending_count;
+
+    TBBalloonStats stats;
+    struct tb_entry batch[TB_BATCH_MAX];     /* scratch copy of a batch */
+};
+
+/* Helpers */
+
+static uint32_t tb_pages32(uint64_t bytes)
+{
+    return MIN(bytes >> TB_PAGE_SHIFT, UINT32_MAX);
+}
+
+static bool tb_realized(TBBalloonState *s)
+{
+    return DEVICE(s)->realized;
+}
+
+static uint64_t tb_max_balloon_bytes(TBBalloonState *s)
+{
+    if (s->max_balloon != TB_UNSET) {
+        return s->max_balloon;
+    }
+    return s->ram_size / 100 * TB_MAX_BALLOON_PERCENT;
+}
+
+static uint64_t tb_max_reservation_bytes(TBBalloonState *s)
+{
+    return s->max_reservation != TB_UNSET ? s->max_reservation : s->ram_size;
+}
+
+static bool tb_can_discard(TBBalloonState *s)
+{
+    return s->discard && !ram_block_discard_is_disabled();
+}
+
+static uint32_t tb_features(TBBalloonState *s)
+{
+    uint32_t f = TB_F_CMD_IRQ;
+
+    if (tb_can_discard(s)) {
+        f |= TB_F_DISCARD;
+    }
+    if (s->page_2m) {
+        f |= TB_F_PAGE_2M;
+    }
+    return f;
+}
+
+/* Host settings -> the page-based config core/tb_host.c decides with. */
+static void tb_sync_cfg(TBBalloonState *s)
+{
+    s->cfg.ram_pages = s->ram_size >> TB_PAGE_SHIFT;
+    s->cfg.max_reservation = tb_max_reservation_bytes(s) >> TB_PAGE_SHIFT;
+    s->cfg.max_balloon = tb_max_balloon_bytes(s) >> TB_PAGE_SHIFT;
+    s->cfg.refuse_every = s->refuse_every;
+    s->cfg.refuse_all = s->refuse_all;
+    s->cfg.page_2m = s->page_2m;
+}
+
+static uint64_t tb_actual_bytes(TBBalloonState *s)
+{
+    return s->ram_size - (s->host.balloon_pages << TB_PAGE_SHIFT);
+}
+
+static void tb_update_irq(TBBalloonState *s)
+{
+    int level = (s->irq_status & s->irq_enable) != 0;
+
+    trace_tb_balloon_irq(s->irq_status, s->irq_enable, level);
+    pci_set_irq(&s->pdev, level);
+}
+
+static void tb_raise(TBBalloonState *s, uint32_t bits)
+{
+    s->irq_status |= bits;
+    tb_update_irq(s);
+}
+
+static void G_GNUC_PRINTF(2, 3) tb_guest_error(TBBalloonState *s,
+                                                const char *fmt, ...)
+{
+    va_list ap;
+    char *msg;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    qemu_log_mask(LOG_GUEST_ERROR, "%s: %s\n", TYPE_TB_BALLOON, msg);
+    g_free(msg);
+    s->stats.guest_errors++;
+}
+
+/* The host sets a new target reservation (bytes). */
+static void tb_set_target(TBBalloonState *s, uint64_t bytes)
+{
+    s->target = bytes;
+    if (!tb_realized(s)) {
+        return;
+    }
+    s->generation++;
+    trace_tb_balloon_target(bytes, tb_pages32(bytes), s->generation);
+    tb_raise(s, TB_IRQ_TARGET);
+}
+
+static void tb_balloon_changed(TBBalloonState *s, uint64_t old_pages)
+{
+    if (s->host.balloon_pages != old_pages) {
+        qapi_event_send_balloon_change(tb_actual_bytes(s));
+    }
+}
+
+/* Empty the balloon: driver reset or unload, system reset. */
+static void tb_empty(TBBalloonState *s)
+{
+    uint64_t old = s->host.balloon_pages;
+
+    tb_host_reset(&s->host);
+    trace_tb_balloon_reset(old);
+    tb_balloon_changed(s, old);
+}
+
+/*
+ * Where is the entry in guest RAM?  Returns true when all of
+ * [gpa, gpa + len) is in the machine's main RAM, with its offset there.
+ * memory_region_find resolves the aliases x86 maps RAM through.
+ */
+static bool tb_gpa_to_ram(TBBalloonState *s, uint64_t gpa, uint64_t len,
+                          uint64_t *ram_offset)
+{
+    MachineState *ms = MACHINE(qdev_get_machine());
+    MemoryRegionSection sec;
+    bool ok;
+
+    if (len == 0 || gpa + len < gpa) {
+        return false;
+    }
+    sec = memory_region_find(get_system_memory(), gpa, len);
+    if (!sec.mr) {
+        return false;
+    }
+    ok = sec.mr == ms->ram && int128_get64(sec.size) == len;
+    *ram_offset = sec.offset_within_region;
+    memory_region_unref(sec.mr);
+    return ok;
+}
+
+/* The batch buffer must be writable guest RAM, never MMIO (our own BAR). */
+static bool tb_batch_in_ram(uint64_t addr, uint64_t len)
+{
+    MemoryRegionSection sec;
+    bool ok;
+
+    if (addr + len < addr) {
+        return false;
+    }
+    sec = memory_region_find(get_system_memory(), addr, len);
+    if (!sec.mr) {
+        return false;
+    }
+    ok = memory_region_is_ram(sec.mr) && !memory_region_is_rom(sec.mr) &&
+         !sec.readonly && int128_get64(sec.size) == len;
+    memory_region_unref(sec.mr);
+    return ok;
+}
+
+/* Free an accepted entry's host memory; it reads as zero afterwards. */
+static void tb_discard(TBBalloonState *s, uint64_t ram_offset, uint64_t len)
+{
+    MachineState *ms = MACHINE(qdev_get_machine());
+    RAMBlock *rb = ms->ram->ram_block;
+    size_t psize;
+    int ret;
+
+    if (!tb_can_discard(s) || !rb) {
+        return;
+    }
+    psize = qemu_ram_pagesize(rb);
+    if (ram_offset % psize || len % psize) {
+        /* Huge-page backing: only whole host pages can go; keeping the
+         * rest is safe, the guest just does not get the host memory back. */
+        warn_report_once("tb-balloon: RAM backed by %zu-byte pages, "
+                         "smaller entries are not discarded", psize);
+        return;
+    }
+    ret = ram_block_discard_range(rb, ram_offset, len);
+    trace_tb_balloon_discard(ram_offset, len, ret);
+    if (ret < 0) {
+        /* Already reported by ram_block_discard_range; the page stays
+         * allocated on the host, which costs memory but not correctness. */
+        s->stats.discard_failures++;
+        return;
+    }
+    s->stats.discarded_pages += len >> TB_PAGE_SHIFT;
+}
+
+/* INFLATE / DEFLATE: decide each entry, write the statuses back. */
+static enum tb_cmd_result tb_do_batch(TBBalloonState *s, enum tb_cmd cmd,
+                                      uint64_t addr, uint32_t count)
+{
+    uint64_t len = (uint64_t)count * TB_ENTRY_SIZE;
+    uint64_t old_pages = s->host.balloon_pages;
+    bool short_grant = false;
+    uint32_t i, ok = 0;
+
+    if (count == 0 || count > TB_BATCH_MAX) {
+        tb_guest_error(s, "%s: batch count %u not in 1..%u",
+                       tb_cmd_names[cmd], count, TB_BATCH_MAX);
+        return TB_CMD_ERR_COUNT;
+    }
+    if (!tb_batch_in_ram(addr, len)) {
+        tb_guest_error(s, "%s: batch 0x%" PRIx64 "+0x%" PRIx64
+                       " is not in guest RAM", tb_cmd_names[cmd], addr, len);
+        return TB_CMD_ERR_ADDR;
+    }
+    if (pci_dma_read(&s->pdev, addr, s->batch, len) != MEMTX_OK) {
+        tb_guest_error(s, "%s: cannot read batch at 0x%" PRIx64
+                       " (bus master off?)", tb_cmd_names[cmd], addr);
+        return TB_CMD_ERR_ADDR;
+    }
+
+    for (i = 0; i < count; i++) {
+        struct tb_entry *e = &s->batch[i];
+        uint64_t gpa_pfn = le64_to_cpu(e->pfn);
+        unsigned int order = e->order;
+        uint64_t pages = 0, ram_off = 0, pfn = gpa_pfn;
+        bool in_ram = false;
+        enum tb_status st;
+
+        if (order == TB_ORDER_4K || order == TB_ORDER_2M) {
+            pages = tb_entry_pages(order);
+            if (gpa_pfn < (UINT64_MAX >> TB_PAGE_SHIFT) - pages) {
+                in_ram = tb_gpa_to_ram(s, gpa_pfn << TB_PAGE_SHIFT,
+                                       pages << TB_PAGE_SHIFT, &ram_off);
+            }
+            if (in_ram) {
+                pfn = ram_off >> TB_PAGE_SHIFT;
+            }
+        }
+        st = tb_host_entry(&s->cfg, &s->host, cmd, pfn, order, in_ram);
+        trace_tb_balloon_entry(tb_cmd_names[cmd], gpa_pfn, order,
+                               tb_status_names[st]);
+        e->status = st;
+        switch (st) {
+        case TB_ST_OK:
+            ok++;
+            if (cmd == TB_CMD_INFLATE) {
+                s->stats.inflated_pages += pages;
+                tb_discard(s, ram_off, pages << TB_PAGE_SHIFT);
+            } else {
+                s->stats.deflated_pages += pages;
+            }
+            break;
+        case TB_ST_ERR_RANGE:
+        case TB_ST_ERR_ALIGN:
+        case TB_ST_ERR_ORDER:
+        case TB_ST_ERR_STATE:
+            tb_guest_error(s, "%s: entry %u pfn 0x%" PRIx64 " order %u: %s",
+                           tb_cmd_names[cmd], i, gpa_pfn, order,
+                           tb_status_names[st]);
+            break;
+        case TB_ST_ERR_POOL:
+            short_grant = true;
+            s->stats.pages_short += pages;
+            break;
+        default:
+            break;              /* host limits: not the guest's fault */
+        }
+    }
+    if (short_grant) {
+        s->stats.partial_grants++;
+    }
+    s->cmd_done = ok;
+
+    if (pci_dma_write(&s->pdev, addr, s->batch, len) != MEMTX_OK) {
+        /* The decisions stand; the guest sees CMD_DONE only. */
+        tb_guest_error(s, "%s: cannot write statuses back at 0x%" PRIx64,
+                       tb_cmd_names[cmd], addr);
+    }
+    tb_balloon_changed(s, old_pages);
+    return TB_CMD_OK;
+}
+
+static enum tb_cmd_result tb_run(TBBalloonState *s, uint32_t cmd,
+                                 uint64_t addr, uint32_t count)
+{
+    s->cmd_done = 0;
+    switch (cmd) {
+    case TB_CMD_NOP:
+        return TB_CMD_OK;
+    case TB_CMD_INFLATE:
+    case TB_CMD_DEFLATE:
+        return tb_do_batch(s, cmd, addr, count);
+    case TB_CMD_RESET:
+        tb_empty(s);
+        return TB_CMD_OK;
+    default:
+        g_assert_not_reached();     /* tb_command filtered unknown ones */
+    }
+}
+
+static void tb_finish(TBBalloonState *s, uint32_t cmd, enum tb_cmd_result r)
+{
+    s->cmd_status = r;
+    s->stats.results[r]++;
+    trace_tb_balloon_cmd_done(cmd < TB_CMD_NR ? tb_cmd_names[cmd] : "unknown",
+                              tb_cmd_result_names[r], s->cmd_done);
+    tb_raise(s, TB_IRQ_CMD_DONE);
+}
+
+/* A write to TB_REG_COMMAND. */
+static void tb_command(TBBalloonState *s, uint32_t cmd)
+{
+    uint64_t addr = (uint64_t)s->batch_addr_hi << 32 | s->batch_addr_lo;
+
+    trace_tb_balloon_command(cmd, addr, s->batch_count);
+    s->stats.cmds[MIN(cmd, TB_CMD_NR)]++;
+
+    if (s->cmd_status & TB_CMD_BUSY) {
+        /* The running command keeps CMD_STATUS; this one is dropped. */
+        tb_guest_error(s, "command %u while a command is busy", cmd);
+        s->stats.results[TB_CMD_ERR_BUSY]++;
+        return;
+    }
+    if (cmd >= TB_CMD_NR) {
+        tb_guest_error(s, "unknown command %u", cmd);
+        s->cmd_done = 0;
+        tb_finish(s, cmd, TB_CMD_ERR_UNKNOWN);
+        return;
+    }
+    if (!(s->driver_status & TB_DRIVER_READY)) {
+        tb_guest_error(s, "%s before DRIVER_READY", tb_cmd_names[cmd]);
+        s->cmd_done = 0;
+        tb_finish(s, cmd, TB_CMD_ERR_NOT_READY);
+        return;
+    }
+    if (s->reply_delay_ms) {
+        s->pending_cmd = cmd;
+        s->pending_addr = addr;
+        s->pending_count = s->batch_count;
+        s->cmd_status = TB_CMD_BUSY;
+        s->cmd_done = 0;
+        timer_mod(&s->reply_timer,
+                  qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL) + s->reply_delay_ms);
+        return;
+    }
+    tb_finish(s, cmd, tb_run(s, cmd, addr, s->batch_count));
+}
+
+static void tb_reply_timer(void *opaque)
+{
+    TBBalloonState *s = opaque;
+
+    if (!(s->cmd_status & TB_CMD_BUSY)) {
+        return;
+    }
+    tb_finish(s, s->pending_cmd,
+              tb_run(s, s->pending_cmd, s->pending_addr, s->pending_count));
+}
+
+static void tb_cancel_pending(TBBalloonState *s)
+{
+    timer_del(&s->reply_timer);
+    s->cmd_status &= ~TB_CMD_BUSY;
+}
+
+/* MMIO */
+
+static uint64_t tb_mmio_read(void *opaque, hwaddr addr, unsigned size)
+{
+    TBBalloonState *s = opaque;
+    uint64_t val = 0;
+
+    switch (addr) {
+    case TB_REG_MAGIC:
+        val = TB_MAGIC;
+        break;
+    case TB_REG_VERSION:
+        val = TB_VERSION;
+        break;
+    case TB_REG_FEATURES:
+        val = tb_features(s);
+        break;
+    case TB_REG_DRIVER_STATUS:
+        val = s->driver_status;
+        break;
+    case TB_REG_TARGET:
+        val = tb_pages32(s->target);
+        break;
+    case TB_REG_BOOT_PAGES:
+        val = tb_pages32(s->ram_size);
+        break;
+    case TB_REG_MAX_RESERVATION:
+        val = tb_pages32(tb_max_reservation_bytes(s));
+        break;
+    case TB_REG_MAX_BALLOON:
+        val = tb_pages32(tb_max_balloon_bytes(s));
+        break;
+    case TB_REG_BALLOON_PAGES:
+        val = MIN(s->host.balloon_pages, UINT32_MAX);
+        break;
+    case TB_REG_POLL_MS:
+        val = s->poll_ms;
+        break;
+    case TB_REG_BATCH_MAX:
+        val = TB_BATCH_MAX;
+        break;
+    case TB_REG_BATCH_ADDR_LO:
+        val = s->batch_addr_lo;
+        break;
+    case TB_REG_BATCH_ADDR_HI:
+        val = s->batch_addr_hi;
+        break;
+    case TB_REG_BATCH_COUNT:
+        val = s->batch_count;
+        break;
+    case TB_REG_CMD_STATUS:
+        val = s->cmd_status;
+        break;
+    case TB_REG_CMD_DONE:
+        val = s->cmd_done;
+        break;
+    case TB_REG_IRQ_STATUS:
+        val = s->irq_status;
+        break;
+    case TB_REG_IRQ_ENABLE:
+        val = s->irq_enable;
+        break;
+    case TB_REG_GENERATION:
+        val = s->generation;
+        break;
+    case TB_REG_COMMAND:
+    case TB_REG_IRQ_ACK:
+        tb_guest_error(s, "read of write-only register 0x%" HWADDR_PRIx,
+                       addr);
+        break;
+    default:
+        tb_guest_error(s, "read of unknown register 0x%" HWADDR_PRIx, addr);
+        break;
+    }
+    trace_tb_balloon_mmio_read(addr, val);
+    return val;
+}
+
+static void tb_mmio_write(void *opaque, hwaddr addr, uint64_t val,
+                          unsigned size)
+{
+    TBBalloonState *s = opaque;
+
+    trace_tb_balloon_mmio_write(addr, val);
+    switch (addr) {
+    case TB_REG_DRIVER_STATUS:
+        if ((s->driver_status & TB_DRIVER_READY) && !(val & TB_DRIVER_READY)) {
+            /* Driver gone: its pages are the guest's again. */
+            tb_cancel_pending(s);
+            tb_empty(s);
+        }
+        s->driver_status = val & TB_DRIVER_READY;
+        break;
+    case TB_REG_BATCH_ADDR_LO:
+        s->batch_addr_lo = val;
+        break;
+    case TB_REG_BATCH_ADDR_HI:
+        s->batch_addr_hi = val;
+        break;
+    case TB_REG_BATCH_COUNT:
+        s->batch_count = val;
+        break;
+    case TB_REG_COMMAND:
+        tb_command(s, val);
+        break;
+    case TB_REG_IRQ_ACK:
+        s->irq_status &= ~val;
+        tb_update_irq(s);
+        break;
+    case TB_REG_IRQ_ENABLE:
+        s->irq_enable = val & (TB_IRQ_TARGET | TB_IRQ_CMD_DONE);
+        tb_update_irq(s);
+        break;
+    default:
+        tb_guest_error(s, "write 0x%" PRIx64 " to read-only or unknown "
+                       "register 0x%" HWADDR_PRIx, val, addr);
+        break;
+    }
+}
+
+static const MemoryRegionOps tb_mmio_ops = {
+    .read = tb_mmio_read,
+    .write = tb_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 4,
+        .max_access_size = 8,       /* 64-bit BATCH_ADDR writes are split */
+    },
+    .impl = {
+        .min_access_size = 4,
+        .max_access_size = 4,
+    },
+};
+
+/* QMP/HMP "balloon" and query-balloon */
+
+static void tb_balloon_to_target(void *opaque, ram_addr_t target)
+{
+    tb_set_target(TB_BALLOON(opaque), target);
+}
+
+static void tb_balloon_stat(void *opaque, BalloonInfo *info)
+{
+    info->actual = tb_actual_bytes(TB_BALLOON(opaque));
+}
+
+/* Realize / unrealize / reset */
+
+static void tb_realize(PCIDevice *pdev, Error **errp)
+{
+    TBBalloonState *s = TB_BALLOON(pdev);
+    MachineState *ms = MACHINE(qdev_get_machine());
+
+    if (!ms->ram || !memory_region_size(ms->ram)) {
+        error_setg(errp, "tb-balloon needs a machine with main RAM");
+        return;
+    }
+    s->ram_size = memory_region_size(ms->ram);
+    if (s->ram_size >> TB_PAGE_SHIFT > (uint64_t)UINT32_MAX * 64) {
+        error_setg(errp, "tb-balloon: RAM too large for its bitmap");
+        return;
+    }
+    if (qemu_add_balloon_handler(tb_balloon_to_target, tb_balloon_stat, s)) {
+        error_setg(errp, "Only one balloon device is supported");
+        return;
+    }
+
+    s->host.map_pfns = s->ram_size >> TB_PAGE_SHIFT;
+    s->map_words = tb_map_words(s->host.map_pfns);
+    s->host.map = g_new0(uint64_t, s->map_words);
+    tb_sync_cfg(s);
+    if (s->target == TB_UNSET) {
+        s->target = s->ram_size;        /* no balloon asked for */
+    }
+
+    pci_config_set_interrupt_pin(pdev->config, 1);
+    timer_init_ms(&s->reply_timer, QEMU_CLOCK_VIRTUAL, tb_reply_timer, s);
+    memory_region_init_io(&s->mmio, OBJECT(s), &tb_mmio_ops, s,
+                          "tb-balloon-mmio", TB_BAR0_SIZE);
+    pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
+}
+
+static void tb_unrealize(PCIDevice *pdev)
+{
+    TBBalloonState *s = TB_BALLOON(pdev);
+
+    timer_del(&s->reply_timer);
+    g_free(s->host.map);
+    s->host.map = NULL;
+    qemu_remove_balloon_handler(s);
+}
+
+/* System reset: the guest starts over with all its RAM. */
+static void tb_reset(DeviceState *dev)
+{
+    TBBalloonState *s = TB_BALLOON(dev);
+
+    tb_cancel_pending(s);
+    tb_empty(s);
+    s->driver_status = 0;
+    s->batch_addr_lo = s->batch_addr_hi = s->batch_count = 0;
+    s->cmd_status = 0;
+    s->cmd_done = 0;
+    s->irq_enable = 0;
+    s->irq_status = 0;     /* the driver reads TARGET when it starts */
+    tb_update_irq(s);
+}
+
+/* Properties: sizes in bytes, all settable at run time (qom-set). */
+
+static void tb_get_size(Object *obj, Visitor *v, const char *name,
+                        void *opaque, Error **errp)
+{
+    TBBalloonState *s = TB_BALLOON(obj);
+    uint64_t val;
+
+    if (!strcmp(name, "target")) {
+        val = s->target == TB_UNSET ? 0 : s->target;
+    } else if (!strcmp(name, "max-reservation")) {
+        val = tb_max_reservation_bytes(s);
+    } else if (!strcmp(name, "max-balloon")) {
+        val = tb_max_balloon_bytes(s);
+    } else if (!strcmp(name, "pool")) {
+        val = s->host.pool == TB_POOL_UNLIMITED ? UINT64_MAX :
+              s->host.pool << TB_PAGE_SHIFT;
+    } else if (!strcmp(name, "actual")) {
+        val = tb_realized(s) ? tb_actual_bytes(s) : 0;
+    } else { /* balloon-size */
+        val = s->host.balloon_pages << TB_PAGE_SHIFT;
+    }
+    visit_type_size(v, name, &val, errp);
+}
+
+static void tb_set_size(Object *obj, Visitor *v, const char *name,
+                        void *opaque, Error **errp)
+{
+    TBBalloonState *s = TB_BALLOON(obj);
+    uint64_t val;
+
+    if (!visit_type_size(v, name, &val, errp)) {
+        return;
+    }
+    if (!strcmp(name, "target")) {
+        tb_set_target(s, val);
+    } else if (!strcmp(name, "max-reservation")) {
+        s->max_reservation = val;
+    } else if (!strcmp(name, "max-balloon")) {
+        s->max_balloon = val;
+    } else { /* pool: UINT64_MAX is unlimited */
+        s->host.pool = val == UINT64_MAX ? TB_POOL_UNLIMITED :
+                       val >> TB_PAGE_SHIFT;
+    }
+    trace_tb_balloon_set(name, val);
+    if (tb_realized(s)) {
+        tb_sync_cfg(s);
+    }
+}
+
+static void tb_get_u32(Object *obj, Visitor *v, const char *name,
+                       void *opaque, Error **errp)
+{
+    visit_type_uint32(v, name, opaque, errp);
+}
+
+static void tb_set_u32(Object *obj, Visitor *v, const char *name,
+                       void *opaque, Error **errp)
+{
+    TBBalloonState *s = TB_BALLOON(obj);
+    uint32_t val;
+
+    if (!visit_type_uint32(v, name, &val, errp)) {
+        return;
+    }
+    *(uint32_t *)opaque = val;
+    trace_tb_balloon_set(name, val);
+    tb_sync_cfg(s);
+}
+
+#define TB_BOOL_PROP(field)                                             \
+static bool tb_get_##field(Object *obj, Error **errp)                   \
+{                                                                       \
+    return TB_BALLOON(obj)->field;                                      \
+}                                                                       \
+static void tb_set_##field(Object *obj, bool val, Error **errp)         \
+{                                                                       \
+    TBBalloonState *s = TB_BALLOON(obj);                                \
+    s->field = val;                                                     \
+    trace_tb_balloon_set(#field, val);                                  \
+    tb_sync_cfg(s);                                                     \
+}
+TB_BOOL_PROP(refuse_all)
+TB_BOOL_PROP(discard)
+TB_BOOL_PROP(page_2m)
+
+static bool tb_visit_u64(Visitor *v, const char *name, uint64_t val,
+                         Error **errp)
+{
+    return visit_type_uint64(v, name, &val, errp);
+}
+
+/* "stats": one struct, names from core/tb_proto.h's tables. */
+static void tb_get_stats(Object *obj, Visitor *v, const char *name,
+                         void *opaque, Error **errp)
+{
+    TBBalloonState *s = TB_BALLOON(obj);
+    TBBalloonStats *st = &s->stats;
+    bool ok;
+    int c, i;
+
+    if (!visit_start_struct(v, name, NULL, 0, errp)) {
+        return;
+    }
+    ok = tb_visit_u64(v, "balloon-pages", s->host.balloon_pages, errp) &&
+         tb_visit_u64(v, "inflated-pages", st->inflated_pages, errp) &&
+         tb_visit_u64(v, "deflated-pages", st->deflated_pages, errp) &&
+         tb_visit_u64(v, "discarded-pages", st->discarded_pages, errp) &&
+         tb_visit_u64(v, "discard-failures", st->discard_failures, errp) &&
+         tb_visit_u64(v, "partial-grants", st->partial_grants, errp) &&
+         tb_visit_u64(v, "pages-short", st->pages_short, errp) &&
+         tb_visit_u64(v, "guest-errors", st->guest_errors, errp);
+
+    /* commands by type */
+    ok = ok && visit_start_struct(v, "commands", NULL, 0, errp);
+    for (c = 0; ok && c < TB_CMD_NR; c++) {
+        ok = tb_visit_u64(v, tb_cmd_names[c], st->cmds[c], errp);
+    }
+    ok = ok && tb_visit_u64(v, "unknown", st->cmds[TB_CMD_NR], errp);
+    ok = ok && visit_check_struct(v, errp);
+    if (ok) {
+        visit_end_struct(v, NULL);
+    }
+
+    /* command results */
+    ok = ok && visit_start_struct(v, "results", NULL, 0, errp);
+    for (i = 0; ok && i < TB_CMD_RESULT_NR; i++) {
+        ok = tb_visit_u64(v, tb_cmd_result_names[i], st->results[i], errp);
+    }
+    ok = ok && visit_check_struct(v, errp);
+    if (ok) {
+        visit_end_struct(v, NULL);
+    }
+
+    /* entries by command and status, e.g. entries.inflate.max-balloon */
+    ok = ok && visit_start_struct(v, "entries", NULL, 0, errp);
+    for (c = TB_CMD_INFLATE; ok && c <= TB_CMD_DEFLATE; c++) {
+        ok = visit_start_struct(v, tb_cmd_names[c], NULL, 0, errp);
+        for (i = TB_ST_OK; ok && i < TB_ST_NR; i++) {
+            ok = tb_visit_u64(v, tb_status_names[i], s->host.count[c][i],
+                              errp);
+        }
+        ok = ok && visit_check_struct(v, errp);
+        if (ok) {
+            visit_end_struct(v, NULL);
+        }
+    }
+    ok = ok && visit_check_struct(v, errp);
+    if (ok) {
+        visit_end_struct(v, NULL);
+        visit_check_struct(v, errp);
+    }
+    visit_end_struct(v, NULL);
+}
+
+static void tb_instance_init(Object *obj)
+{
+    TBBalloonState *s = TB_BALLOON(obj);
+    static const char *const sizes[] = {
+        "target", "max-reservation", "max-balloon", "pool",
+    };
+    int i;
+
+    s->target = TB_UNSET;
+    s->max_reservation = TB_UNSET;
+    s->max_balloon = TB_UNSET;
+    s->host.pool = TB_POOL_UNLIMITED;
+    s->poll_ms = TB_POLL_MS_DEFAULT;
+    s->discard = true;
+    s->page_2m = true;
+
+    for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+        object_property_add(obj, sizes[i], "size", tb_get_size, tb_set_size,
+                            NULL, NULL);
+    }
+    object_property_add(obj, "actual", "size", tb_get_size, NULL, NULL, NULL);
+    object_property_add(obj, "balloon-size", "size", tb_get_size, NULL,
+                        NULL, NULL);
+    object_property_add(obj, "poll-ms", "uint32", tb_get_u32, tb_set_u32,
+                        NULL, &s->poll_ms);
+    object_property_add(obj, "refuse-every", "uint32", tb_get_u32,
+                        tb_set_u32, NULL, &s->refuse_every);
+    object_property_add(obj, "reply-delay-ms", "uint32", tb_get_u32,
+                        tb_set_u32, NULL, &s->reply_delay_ms);
+    object_property_add_bool(obj, "refuse-all", tb_get_refuse_all,
+                             tb_set_refuse_all);
+    object_property_add_bool(obj, "discard", tb_get_discard, tb_set_discard);
+    object_property_add_bool(obj, "page-2m", tb_get_page_2m, tb_set_page_2m);
+    object_property_add(obj, "stats", "TbBalloonStats", tb_get_stats, NULL,
+                        NULL, NULL);
+}
+
+/* Migration */
+
+static int tb_post_load(void *opaque, int version_id)
+{
+    TBBalloonState *s = opaque;
+
+    tb_sync_cfg(s);
+    tb_update_irq(s);
+    return 0;
+}
+
+static bool tb_pending_needed(void *opaque)
+{
+    TBBalloonState *s = opaque;
+
+    return s->cmd_status & TB_CMD_BUSY;
+}
+
+/* A command delayed by reply-delay-ms still running. */
+static const VMStateDescription vmstate_tb_pending = {
+    .name = "tb-balloon/pending",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = tb_pending_needed,
+    .fields = (VMStateField[]) {
+        VMSTATE_UINT32(pending_cmd, TBBalloonState),
+        VMSTATE_UINT64(pending_addr, TBBalloonState),
+        VMSTATE_UINT32(pending_count, TBBalloonState),
+        VMSTATE_TIMER(reply_timer, TBBalloonState),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const VMStateDescription vmstate_tb_balloon = {
+    .name = TYPE_TB_BALLOON,
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = tb_post_load,
+    .fields = (VMStateField[]) {
+        VMSTATE_PCI_DEVICE(pdev, TBBalloonState),
+        VMSTATE_UINT64(target, TBBalloonState),
+        VMSTATE_UINT32(driver_status, TBBalloonState),
+        VMSTATE_UINT32(batch_addr_lo, TBBalloonState),
+        VMSTATE_UINT32(batch_addr_hi, TBBalloonState),
+        VMSTATE_UINT32(batch_count, TBBalloonState),
+        VMSTATE_UINT32(cmd_status, TBBalloonState),
+        VMSTATE_UINT32(cmd_done, TBBalloonState),
+        VMSTATE_UINT32(irq_status, TBBalloonState),
+        VMSTATE_UINT32(irq_enable, TBBalloonState),
+        VMSTATE_UINT32(generation, TBBalloonState),
+        /* The balloon: same RAM size on both sides, or the bitmap lies. */
+        VMSTATE_UINT32_EQUAL(map_words, TBBalloonState,
+                             "tb-balloon: guest RAM size differs"),
+        VMSTATE_VARRAY_UINT32(host.map, TBBalloonState, map_words, 0,
+                              vmstate_info_uint64, uint64_t),
+        VMSTATE_UINT64(host.balloon_pages, TBBalloonState),
+        VMSTATE_UINT64(host.pool, TBBalloonState),
+        VMSTATE_UINT64(host.inflate_seen, TBBalloonState),
+        VMSTATE_UINT64_2DARRAY(host.count, TBBalloonState, TB_CMD_NR,
+                               TB_ST_NR),
+        VMSTATE_UINT64_ARRAY(stats.cmds, TBBalloonState, TB_CMD_NR + 1),
+        VMSTATE_UINT64_ARRAY(stats.results, TBBalloonState,
+                             TB_CMD_RESULT_NR),
+        VMSTATE_UINT64(stats.inflated_pages, TBBalloonState),
+        VMSTATE_UINT64(stats.deflated_pages, TBBalloonState),
+        VMSTATE_UINT64(stats.partial_grants, TBBalloonState),
+        VMSTATE_UINT64(stats.pages_short, TBBalloonState),
+        VMSTATE_UINT64(stats.discarded_pages, TBBalloonState),
+        VMSTATE_UINT64(stats.discard_failures, TBBalloonState),
+        VMSTATE_UINT64(stats.guest_errors, TBBalloonState),
+        VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * []) {
+        &vmstate_tb_pending,
+        NULL
+    }
+};
+
+/* Class */
+
+static void tb_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+
+    k->realize = tb_realize;
+    k->exit = tb_unrealize;
+    k->vendor_id = TB_PCI_VENDOR_ID;
+    k->device_id = TB_PCI_DEVICE_ID;
+    k->revision = TB_PCI_REVISION;
+    k->class_id = PCI_CLASS_OTHERS;
+    dc->desc = "balloon-testbed memory balloon";
+    dc->reset = tb_reset;
+    dc->vmsd = &vmstate_tb_balloon;
+    dc->hotpluggable = false;
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+}
+
+static const TypeInfo tb_balloon_info = {
+    .name          = TYPE_TB_BALLOON,
+    .parent        = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(TBBalloonState),
+    .instance_init = tb_instance_init,
+    .class_init    = tb_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { INTERFACE_CONVENTIONAL_PCI_DEVICE },
+        { },
+    },
+};
+
+static void tb_register_types(void)
+{
+    type_register_static(&tb_balloon_info);
+}
+
+type_init(tb_register_types)

@@ -1,0 +1,882 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * check_tb_balloon.c - device tests for tb-balloon: our QEMU under
+ * "-accel qtest", the test playing the guest (registers, guest memory) and
+ * the host (QMP).  No guest kernel.  TB_QEMU names the QEMU binary.
+ *
+ * Units: register values and entry pfns are 4 KiB pages; QMP and QOM
+ * values are bytes.  The guest has 256 MiB: 65536 pages.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tbq.h"
+
+#define MiB		(1024ull * 1024)
+#define RAM		(256 * MiB)
+#define RAM_PAGES	(RAM >> TB_PAGE_SHIFT)
+#define BATCH		0x100000ull	/* batch buffer, guest-physical */
+#define PFN_2M(mib)	((mib) * MiB >> TB_PAGE_SHIFT)
+
+static struct tbq *q;
+
+static void teardown(void)
+{
+	tbq_stop(q);
+	q = NULL;
+}
+
+/* Start QEMU with "tb-balloon,id=b" + @opts ("" for defaults). */
+static struct tbq *start(const char *opts)
+{
+	char dev[256];
+
+	snprintf(dev, sizeof(dev), "tb-balloon,id=b%s%s", *opts ? "," : "", opts);
+	q = tbq_start(dev, NULL);
+	return q;
+}
+
+static void ready(void)
+{
+	tbq_set_reg(q, TB_REG_DRIVER_STATUS, TB_DRIVER_READY);
+}
+
+/* query-balloon, the BALLOON_PAGES register and the QOM accounting agree. */
+static void check_accounting(void)
+{
+	uint64_t pages = tbq_reg(q, TB_REG_BALLOON_PAGES);
+
+	ck_assert_uint_eq(tbq_actual(q), RAM - (pages << TB_PAGE_SHIFT));
+	ck_assert_uint_eq(tbq_qom_u64(q, "balloon-size"), pages << TB_PAGE_SHIFT);
+	ck_assert_uint_eq(tbq_qom_u64(q, "actual"), tbq_actual(q));
+}
+
+static struct tb_entry ent(uint64_t pfn, unsigned int order)
+{
+	struct tb_entry e = { .pfn = pfn, .order = order };
+
+	return e;
+}
+
+/* One-entry command; returns the entry's status (command must be OK). */
+static unsigned int one(uint32_t cmd, uint64_t pfn, unsigned int order)
+{
+	struct tb_entry e = ent(pfn, order);
+
+	ck_assert_uint_eq(tbq_batch(q, BATCH, cmd, &e, 1), TB_CMD_OK);
+	check_accounting();
+	return e.status;
+}
+
+static uint64_t stat(const char *path)
+{
+	json_t *s = tbq_stats(q);
+	uint64_t v = tbq_json_u64(s, path);
+
+	json_decref(s);
+	return v;
+}
+
+static void qom_set(const char *prop, const char *json_value)
+{
+	json_decref(tbq_qmp(q, "{\"execute\":\"qom-set\",\"arguments\":"
+			    "{\"path\":\"/machine/peripheral/b\",\"property\":\"%s\","
+			    "\"value\":%s}}", prop, json_value));
+}
+
+/* ---- registers ---------------------------------------------------------- */
+
+START_TEST(test_regs_identity_and_defaults)
+{
+	start("");
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_MAGIC), TB_MAGIC);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_VERSION), TB_VERSION);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_FEATURES),
+			  TB_F_DISCARD | TB_F_PAGE_2M | TB_F_CMD_IRQ);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BOOT_PAGES), RAM_PAGES);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_TARGET), RAM_PAGES);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_MAX_RESERVATION), RAM_PAGES);
+	/* ESX 3.0.1: 65% of guest memory */
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_MAX_BALLOON), RAM_PAGES * 65 / 100);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_POLL_MS), 1000);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BATCH_MAX), TB_BATCH_MAX);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 0);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_IRQ_STATUS), 0);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_DRIVER_STATUS), 0);
+	ck_assert_uint_eq(tbq_actual(q), RAM);
+	/* identity in PCI config space too */
+	ck_assert_uint_eq(tbq_pci_read(q, q->devfn, 0x08) & 0xff, TB_PCI_REVISION);
+	check_accounting();
+}
+END_TEST
+
+START_TEST(test_regs_properties_set_limits)
+{
+	start("max-balloon=130M,max-reservation=200M,poll-ms=250,"
+	      "page-2m=off,discard=off");
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_MAX_BALLOON), 130 * MiB >> 12);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_MAX_RESERVATION), 200 * MiB >> 12);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_POLL_MS), 250);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_FEATURES), TB_F_CMD_IRQ);
+	/* runtime changes show in the registers */
+	qom_set("max-balloon", "8388608");
+	qom_set("poll-ms", "50");
+	qom_set("page-2m", "true");
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_MAX_BALLOON), 2048);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_POLL_MS), 50);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_FEATURES), TB_F_CMD_IRQ | TB_F_PAGE_2M);
+	ck_assert_uint_eq(tbq_qom_u64(q, "max-balloon"), 8 * MiB);
+}
+END_TEST
+
+START_TEST(test_regs_readonly_writes_ignored)
+{
+	start("");
+	tbq_set_reg(q, TB_REG_MAGIC, 0);
+	tbq_set_reg(q, TB_REG_TARGET, 1);
+	tbq_set_reg(q, TB_REG_BALLOON_PAGES, 5);
+	tbq_set_reg(q, 0xff0, 5);
+	ck_assert_uint_eq(tbq_reg(q, 0xff0), 0);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_MAGIC), TB_MAGIC);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_TARGET), RAM_PAGES);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 0);
+	ck_assert_uint_eq(stat("guest-errors"), 5);
+	/* 64-bit access to the batch address is split, low word first */
+	tbq_cmd(q, "writeq 0x%" PRIx64 " 0x123456789abcd000", q->bar0 + TB_REG_BATCH_ADDR_LO);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BATCH_ADDR_LO), 0x9abcd000);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BATCH_ADDR_HI), 0x12345678);
+}
+END_TEST
+
+/* ---- targets ------------------------------------------------------------ */
+
+START_TEST(test_target_qmp_balloon_raises_irq)
+{
+	uint32_t gen;
+
+	start("");
+	tbq_intercept_irqs(q);
+	tbq_set_reg(q, TB_REG_IRQ_ENABLE, TB_IRQ_TARGET);
+	ck_assert_int_eq(tbq_irq(q), 0);
+	gen = tbq_reg(q, TB_REG_GENERATION);
+
+	json_decref(tbq_qmp(q, "{\"execute\":\"balloon\",\"arguments\":{\"value\":%llu}}",
+			    192 * MiB));
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_TARGET), 192 * MiB >> 12);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_GENERATION), gen + 1);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_IRQ_STATUS), TB_IRQ_TARGET);
+	ck_assert_int_eq(tbq_irq(q), 1);
+
+	/* acknowledged: line drops */
+	tbq_set_reg(q, TB_REG_IRQ_ACK, TB_IRQ_TARGET);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_IRQ_STATUS), 0);
+	ck_assert_int_eq(tbq_irq(q), 0);
+
+	/* pending but masked: line stays low until enabled */
+	tbq_set_reg(q, TB_REG_IRQ_ENABLE, 0);
+	json_decref(tbq_qmp(q, "{\"execute\":\"balloon\",\"arguments\":{\"value\":%llu}}",
+			    128 * MiB));
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_GENERATION), gen + 2);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_IRQ_STATUS), TB_IRQ_TARGET);
+	ck_assert_int_eq(tbq_irq(q), 0);
+	tbq_set_reg(q, TB_REG_IRQ_ENABLE, TB_IRQ_TARGET);
+	ck_assert_int_eq(tbq_irq(q), 1);
+	/* the target is a request: the balloon itself has not moved */
+	check_accounting();
+	ck_assert_uint_eq(tbq_actual(q), RAM);
+}
+END_TEST
+
+START_TEST(test_target_qom_set_and_above_ram)
+{
+	uint32_t gen;
+
+	start("");
+	gen = tbq_reg(q, TB_REG_GENERATION);
+	qom_set("target", "104857600");
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_TARGET), 25600);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_GENERATION), gen + 1);
+	ck_assert_uint_eq(tbq_qom_u64(q, "target"), 104857600);
+	/* above boot RAM is allowed: the guest clips */
+	json_decref(tbq_qmp(q, "{\"execute\":\"balloon\",\"arguments\":{\"value\":%llu}}",
+			    1024 * MiB));
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_TARGET), 1024 * MiB >> 12);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_GENERATION), gen + 2);
+	ck_assert_uint_eq(tbq_qom_u64(q, "target"), 1024 * MiB);
+}
+END_TEST
+
+/* ---- inflate / deflate ---------------------------------------------------- */
+
+START_TEST(test_inflate_accepts_4k_and_2m)
+{
+	struct tb_entry e[2] = { ent(PFN_2M(64), TB_ORDER_2M), ent(0x3fff, TB_ORDER_4K) };
+	json_t *data = NULL;
+
+	start("");
+	ready();
+	tbq_set_reg(q, TB_REG_IRQ_ENABLE, TB_IRQ_CMD_DONE);
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, 2), TB_CMD_OK);
+	ck_assert_uint_eq(e[0].status, TB_ST_OK);
+	ck_assert_uint_eq(e[1].status, TB_ST_OK);
+	ck_assert_uint_eq(e[0].pfn, PFN_2M(64));	/* entry kept intact */
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), 2);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 513);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_IRQ_STATUS) & TB_IRQ_CMD_DONE, TB_IRQ_CMD_DONE);
+	ck_assert_uint_eq(tbq_actual(q), RAM - 513 * 4096);
+	ck_assert_int_eq(tbq_count_events(q, "BALLOON_CHANGE", &data), 1);
+	ck_assert_uint_eq(json_integer_value(json_object_get(data, "actual")),
+			  RAM - 513 * 4096);
+	check_accounting();
+	ck_assert_uint_eq(stat("inflated-pages"), 513);
+	ck_assert_uint_eq(stat("entries.inflate.ok"), 2);
+	ck_assert_uint_eq(stat("commands.inflate"), 1);
+	ck_assert_uint_eq(stat("results.ok"), 1);
+	ck_assert_uint_eq(stat("discarded-pages"), 513);
+
+	tbq_clear_events(q);
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_DEFLATE, e, 2), TB_CMD_OK);
+	ck_assert_uint_eq(e[0].status, TB_ST_OK);
+	ck_assert_uint_eq(e[1].status, TB_ST_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 0);
+	ck_assert_int_eq(tbq_count_events(q, "BALLOON_CHANGE", &data), 1);
+	ck_assert_uint_eq(json_integer_value(json_object_get(data, "actual")), RAM);
+	ck_assert_uint_eq(stat("deflated-pages"), 513);
+	check_accounting();
+}
+END_TEST
+
+START_TEST(test_inflate_refusal_reasons)
+{
+	struct tb_entry e[7] = {
+		ent(RAM_PAGES, TB_ORDER_4K),		/* just past RAM */
+		ent(0x100000, TB_ORDER_4K),		/* 4 GiB: no RAM there */
+		ent(PFN_2M(64) + 1, TB_ORDER_2M),	/* unaligned 2M */
+		ent(0x5000, 3),				/* order 3 */
+		ent(0x5000, TB_ORDER_4K),		/* ok */
+		ent(0x5000, TB_ORDER_4K),		/* duplicate: state */
+		ent(PFN_2M(80) - 512 + 0x200, TB_ORDER_2M), /* ok */
+	};
+
+	start("");
+	ready();
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, 7), TB_CMD_OK);
+	ck_assert_uint_eq(e[0].status, TB_ST_ERR_RANGE);
+	ck_assert_uint_eq(e[1].status, TB_ST_ERR_RANGE);
+	ck_assert_uint_eq(e[2].status, TB_ST_ERR_ALIGN);
+	ck_assert_uint_eq(e[3].status, TB_ST_ERR_ORDER);
+	ck_assert_uint_eq(e[4].status, TB_ST_OK);
+	ck_assert_uint_eq(e[5].status, TB_ST_ERR_STATE);
+	ck_assert_uint_eq(e[6].status, TB_ST_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), 2);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 513);
+	check_accounting();
+
+	/* a 2M entry overlapping a ballooned 4K page: state */
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x5000 & ~511ull, TB_ORDER_2M), TB_ST_ERR_STATE);
+	/* deflating what is not in the balloon: state */
+	ck_assert_uint_eq(one(TB_CMD_DEFLATE, 0x6000, TB_ORDER_4K), TB_ST_ERR_STATE);
+	/* a 2M deflate of a block with only one ballooned page: state */
+	ck_assert_uint_eq(one(TB_CMD_DEFLATE, 0x5000 & ~511ull, TB_ORDER_2M), TB_ST_ERR_STATE);
+
+	ck_assert_uint_eq(stat("entries.inflate.range"), 2);
+	ck_assert_uint_eq(stat("entries.inflate.align"), 1);
+	ck_assert_uint_eq(stat("entries.inflate.order"), 1);
+	ck_assert_uint_eq(stat("entries.inflate.state"), 2);
+	ck_assert_uint_eq(stat("entries.deflate.state"), 2);
+	ck_assert_uint_eq(stat("guest-errors"), 8);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 513);
+}
+END_TEST
+
+START_TEST(test_inflate_2m_refused_when_not_offered)
+{
+	start("page-2m=off");
+	ready();
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(64), TB_ORDER_2M), TB_ST_ERR_ORDER);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(64), TB_ORDER_4K), TB_ST_OK);
+}
+END_TEST
+
+START_TEST(test_inflate_max_balloon_enforced)
+{
+	start("max-balloon=4M");
+	ready();
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(64), TB_ORDER_2M), TB_ST_OK);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(66), TB_ORDER_2M), TB_ST_OK);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(68), TB_ORDER_2M), TB_ST_ERR_MAX_BALLOON);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x3000, TB_ORDER_4K), TB_ST_ERR_MAX_BALLOON);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 1024);
+	/* the host raises the limit at run time */
+	qom_set("max-balloon", "4198400");	/* 4 MiB + 1 page */
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x3000, TB_ORDER_4K), TB_ST_OK);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x3001, TB_ORDER_4K), TB_ST_ERR_MAX_BALLOON);
+	ck_assert_uint_eq(stat("entries.inflate.max-balloon"), 3);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 1025);
+}
+END_TEST
+
+START_TEST(test_inflate_refuse_every_nth)
+{
+	struct tb_entry e[6];
+	int i;
+
+	start("refuse-every=3");
+	ready();
+	for (i = 0; i < 6; i++)
+		e[i] = ent(0x4000 + i, TB_ORDER_4K);
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, 6), TB_CMD_OK);
+	for (i = 0; i < 6; i++)
+		ck_assert_uint_eq(e[i].status, i % 3 == 2 ? TB_ST_ERR_FAULT : TB_ST_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), 4);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 4);
+	ck_assert_uint_eq(stat("entries.inflate.fault"), 2);
+	check_accounting();
+}
+END_TEST
+
+START_TEST(test_inflate_refuse_all_at_run_time)
+{
+	start("");
+	ready();
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x4000, TB_ORDER_4K), TB_ST_OK);
+	qom_set("refuse-all", "true");
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x4001, TB_ORDER_4K), TB_ST_ERR_FAULT);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(64), TB_ORDER_2M), TB_ST_ERR_FAULT);
+	/* deflate is not affected */
+	ck_assert_uint_eq(one(TB_CMD_DEFLATE, 0x4000, TB_ORDER_4K), TB_ST_OK);
+	qom_set("refuse-all", "false");
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x4001, TB_ORDER_4K), TB_ST_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 1);
+}
+END_TEST
+
+/* ---- host limits ---------------------------------------------------------- */
+
+START_TEST(test_pool_partial_grants_follow_pool)
+{
+	struct tb_entry e[8];
+	int i, ok;
+
+	start("pool=0");
+	ready();
+	for (i = 0; i < 8; i++)
+		e[i] = ent(0x4000 + i, TB_ORDER_4K);
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, 8), TB_CMD_OK);
+	/* accepted pages went to the pool */
+	ck_assert_uint_eq(tbq_qom_u64(q, "pool"), 8 * 4096);
+
+	qom_set("pool", "12288");		/* host now has 3 pages */
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_DEFLATE, e, 8), TB_CMD_OK);
+	for (i = 0, ok = 0; i < 8; i++) {
+		ck_assert(e[i].status == TB_ST_OK || e[i].status == TB_ST_ERR_POOL);
+		ok += e[i].status == TB_ST_OK;
+	}
+	ck_assert_int_eq(ok, 3);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), 3);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 5);
+	ck_assert_uint_eq(tbq_qom_u64(q, "pool"), 0);
+	ck_assert_uint_eq(stat("partial-grants"), 1);
+	ck_assert_uint_eq(stat("pages-short"), 5);
+	check_accounting();
+
+	qom_set("pool", "8192");		/* 2 more pages */
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_DEFLATE, e, 8), TB_CMD_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), 2);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 3);
+	ck_assert_uint_eq(stat("partial-grants"), 2);
+	ck_assert_uint_eq(stat("pages-short"), 8);
+	ck_assert_uint_eq(stat("entries.deflate.pool"), 8);
+
+	/* unlimited again: everything comes back */
+	qom_set("pool", "18446744073709551615");
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_DEFLATE, e, 8), TB_CMD_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), 3);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 0);
+	ck_assert_uint_eq(stat("partial-grants"), 2);
+	check_accounting();
+}
+END_TEST
+
+START_TEST(test_pool_2m_entry_needs_whole_entry)
+{
+	start("pool=0");
+	ready();
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(64), TB_ORDER_2M), TB_ST_OK);
+	qom_set("pool", "2093056");		/* 511 pages */
+	ck_assert_uint_eq(one(TB_CMD_DEFLATE, PFN_2M(64), TB_ORDER_2M), TB_ST_ERR_POOL);
+	ck_assert_uint_eq(stat("pages-short"), 512);
+	qom_set("pool", "2097152");
+	ck_assert_uint_eq(one(TB_CMD_DEFLATE, PFN_2M(64), TB_ORDER_2M), TB_ST_OK);
+}
+END_TEST
+
+START_TEST(test_max_reservation_stops_deflate)
+{
+	struct tb_entry e[8];
+	int i;
+
+	/* RAM - 4 pages: only 4 of 8 ballooned pages may come back */
+	start("max-reservation=268419072");
+	ready();
+	for (i = 0; i < 8; i++)
+		e[i] = ent(0x4000 + i, TB_ORDER_4K);
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, 8), TB_CMD_OK);
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_DEFLATE, e, 8), TB_CMD_OK);
+	for (i = 0; i < 8; i++)
+		ck_assert_uint_eq(e[i].status, i < 4 ? TB_ST_OK : TB_ST_ERR_MAX_RES);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 4);
+	ck_assert_uint_eq(stat("entries.deflate.max-reservation"), 4);
+	check_accounting();
+}
+END_TEST
+
+/* ---- host memory ---------------------------------------------------------- */
+
+START_TEST(test_memory_rss_drops_when_inflated)
+{
+	struct tb_entry *e = calloc(TB_BATCH_MAX, sizeof(*e));
+	uint64_t touched = 64 * MiB, small = 4 * MiB, before, after;
+	int i;
+
+	start("");
+	ready();
+	/* 2 MiB entries: 64 MiB at 64 MiB */
+	tbq_memset(q, 64 * MiB, touched, 0x5a);
+	before = tbq_rss(q);
+	for (i = 0; i < 32; i++)
+		e[i] = ent(PFN_2M(64 + 2 * i), TB_ORDER_2M);
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, 32), TB_CMD_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), 32);
+	after = tbq_rss(q);
+	ck_assert_msg(before > after && before - after >= touched * 95 / 100,
+		      "RSS %llu -> %llu: dropped less than 95%% of %llu",
+		      (unsigned long long)before, (unsigned long long)after,
+		      (unsigned long long)touched);
+
+	/* 4 KiB entries: one full batch, 4 MiB at 144 MiB */
+	tbq_memset(q, 144 * MiB, small, 0xa5);
+	before = tbq_rss(q);
+	for (i = 0; i < (int)TB_BATCH_MAX; i++)
+		e[i] = ent(PFN_2M(144) + i, TB_ORDER_4K);
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, TB_BATCH_MAX), TB_CMD_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), TB_BATCH_MAX);
+	after = tbq_rss(q);
+	ck_assert_msg(before > after && before - after >= small * 95 / 100,
+		      "RSS %llu -> %llu: dropped less than 95%% of %llu",
+		      (unsigned long long)before, (unsigned long long)after,
+		      (unsigned long long)small);
+	ck_assert_uint_eq(stat("discarded-pages"), 32 * 512 + TB_BATCH_MAX);
+	check_accounting();
+	free(e);
+}
+END_TEST
+
+static void fill_inflate_deflate(uint8_t *page)
+{
+	ready();
+	tbq_memset(q, 0x4000ull << 12, 4096, 0x5a);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x4000, TB_ORDER_4K), TB_ST_OK);
+	ck_assert_uint_eq(one(TB_CMD_DEFLATE, 0x4000, TB_ORDER_4K), TB_ST_OK);
+	tbq_memread(q, 0x4000ull << 12, page, 4096);
+}
+
+START_TEST(test_memory_deflated_pages_read_zero)
+{
+	uint8_t page[4096], zero[4096] = { 0 };
+
+	start("");
+	fill_inflate_deflate(page);
+	ck_assert(memcmp(page, zero, sizeof(page)) == 0);
+}
+END_TEST
+
+START_TEST(test_memory_kept_without_discard)
+{
+	uint8_t page[4096];
+
+	start("discard=off");
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_FEATURES) & TB_F_DISCARD, 0);
+	fill_inflate_deflate(page);
+	ck_assert_uint_eq(page[0], 0x5a);
+	ck_assert_uint_eq(page[4095], 0x5a);
+	ck_assert_uint_eq(stat("discarded-pages"), 0);
+}
+END_TEST
+
+/* ---- malformed commands --------------------------------------------------- */
+
+/* After any mistake the device still does real work. */
+static void check_still_works(void)
+{
+	uint32_t pages = tbq_reg(q, TB_REG_BALLOON_PAGES);
+
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_MAGIC), TB_MAGIC);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x7777, TB_ORDER_4K), TB_ST_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), pages + 1);
+	ck_assert_uint_eq(one(TB_CMD_DEFLATE, 0x7777, TB_ORDER_4K), TB_ST_OK);
+	check_accounting();
+}
+
+static uint32_t raw_cmd(uint64_t addr, uint32_t count, uint32_t cmd)
+{
+	tbq_set_reg(q, TB_REG_BATCH_ADDR_LO, (uint32_t)addr);
+	tbq_set_reg(q, TB_REG_BATCH_ADDR_HI, (uint32_t)(addr >> 32));
+	tbq_set_reg(q, TB_REG_BATCH_COUNT, count);
+	tbq_set_reg(q, TB_REG_COMMAND, cmd);
+	return tbq_reg(q, TB_REG_CMD_STATUS);
+}
+
+START_TEST(test_cmd_not_ready_refused)
+{
+	struct tb_entry e = ent(0x4000, TB_ORDER_4K);
+
+	start("");
+	tbq_memwrite(q, BATCH, &e, sizeof(e));
+	ck_assert_uint_eq(raw_cmd(BATCH, 1, TB_CMD_INFLATE), TB_CMD_ERR_NOT_READY);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 0);
+	tbq_memread(q, BATCH, &e, sizeof(e));
+	ck_assert_uint_eq(e.status, TB_ST_PENDING);	/* untouched */
+	ck_assert_uint_eq(stat("results.not-ready"), 1);
+	ready();
+	check_still_works();
+}
+END_TEST
+
+START_TEST(test_cmd_unknown_refused)
+{
+	start("");
+	ready();
+	ck_assert_uint_eq(raw_cmd(BATCH, 1, TB_CMD_NR), TB_CMD_ERR_UNKNOWN);
+	ck_assert_uint_eq(raw_cmd(BATCH, 1, 0xffffffff), TB_CMD_ERR_UNKNOWN);
+	ck_assert_uint_eq(raw_cmd(BATCH, 1, TB_CMD_NOP), TB_CMD_OK);
+	ck_assert_uint_eq(stat("commands.unknown"), 2);
+	ck_assert_uint_eq(stat("results.unknown-command"), 2);
+	check_still_works();
+}
+END_TEST
+
+START_TEST(test_cmd_bad_count_refused)
+{
+	struct tb_entry e = ent(0x4000, TB_ORDER_4K);
+
+	start("");
+	ready();
+	tbq_memwrite(q, BATCH, &e, sizeof(e));
+	ck_assert_uint_eq(raw_cmd(BATCH, 0, TB_CMD_INFLATE), TB_CMD_ERR_COUNT);
+	ck_assert_uint_eq(raw_cmd(BATCH, TB_BATCH_MAX + 1, TB_CMD_INFLATE), TB_CMD_ERR_COUNT);
+	ck_assert_uint_eq(raw_cmd(BATCH, 0xffffffff, TB_CMD_DEFLATE), TB_CMD_ERR_COUNT);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 0);
+	ck_assert_uint_eq(stat("results.bad-count"), 3);
+	check_still_works();
+}
+END_TEST
+
+START_TEST(test_cmd_batch_outside_ram_refused)
+{
+	start("");
+	ready();
+	/* past the end of RAM, in the PCI hole, at the top of the space */
+	ck_assert_uint_eq(raw_cmd(RAM, 1, TB_CMD_INFLATE), TB_CMD_ERR_ADDR);
+	ck_assert_uint_eq(raw_cmd(0x100000000ull, 1, TB_CMD_INFLATE), TB_CMD_ERR_ADDR);
+	ck_assert_uint_eq(raw_cmd(0xfffffffffffff000ull, TB_BATCH_MAX, TB_CMD_INFLATE),
+			  TB_CMD_ERR_ADDR);
+	/* straddling the end of RAM */
+	ck_assert_uint_eq(raw_cmd(RAM - 16, 2, TB_CMD_INFLATE), TB_CMD_ERR_ADDR);
+	/* the BIOS ROM is not writable RAM */
+	ck_assert_uint_eq(raw_cmd(0xfffff000ull, 1, TB_CMD_INFLATE), TB_CMD_ERR_ADDR);
+	ck_assert_uint_eq(stat("results.bad-address"), 5);
+	check_still_works();
+}
+END_TEST
+
+START_TEST(test_cmd_batch_on_own_bar_refused)
+{
+	start("");
+	ready();
+	ck_assert_uint_eq(raw_cmd(q->bar0, 4, TB_CMD_INFLATE), TB_CMD_ERR_ADDR);
+	ck_assert_uint_eq(raw_cmd(q->bar0 + TB_REG_COMMAND, 1, TB_CMD_DEFLATE),
+			  TB_CMD_ERR_ADDR);
+	/* registers intact: nothing was read or written through the BAR */
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_DRIVER_STATUS), TB_DRIVER_READY);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_IRQ_ENABLE), 0);
+	check_still_works();
+}
+END_TEST
+
+START_TEST(test_cmd_bad_entries_answered)
+{
+	struct tb_entry e[6] = {
+		ent(0xffffffffffffull, TB_ORDER_4K),	/* far out of range */
+		ent(0xfffffffffffffe00ull, TB_ORDER_2M),/* overflows */
+		ent(0x4000, TB_ORDER_4K),
+		ent(0x4000, TB_ORDER_4K),		/* duplicate */
+		ent(PFN_2M(64) + 256, TB_ORDER_2M),	/* unaligned 2M */
+		ent(0x4000, 255),			/* bad order */
+	};
+
+	start("");
+	ready();
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, 6), TB_CMD_OK);
+	ck_assert_uint_eq(e[0].status, TB_ST_ERR_RANGE);
+	ck_assert_uint_eq(e[1].status, TB_ST_ERR_RANGE);
+	ck_assert_uint_eq(e[2].status, TB_ST_OK);
+	ck_assert_uint_eq(e[3].status, TB_ST_ERR_STATE);
+	ck_assert_uint_eq(e[4].status, TB_ST_ERR_ALIGN);
+	ck_assert_uint_eq(e[5].status, TB_ST_ERR_ORDER);
+	check_accounting();
+	/* inflating a ballooned page, deflating a non-ballooned one */
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x4000, TB_ORDER_4K), TB_ST_ERR_STATE);
+	ck_assert_uint_eq(one(TB_CMD_DEFLATE, 0x4001, TB_ORDER_4K), TB_ST_ERR_STATE);
+	/* deflate duplicates: second one is no longer in the balloon */
+	e[0] = ent(0x4000, TB_ORDER_4K);
+	e[1] = ent(0x4000, TB_ORDER_4K);
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_DEFLATE, e, 2), TB_CMD_OK);
+	ck_assert_uint_eq(e[0].status, TB_ST_OK);
+	ck_assert_uint_eq(e[1].status, TB_ST_ERR_STATE);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 0);
+	check_still_works();
+}
+END_TEST
+
+START_TEST(test_cmd_reply_delay_busy_then_done)
+{
+	struct tb_entry e = ent(0x4000, TB_ORDER_4K);
+
+	start("reply-delay-ms=10");
+	ready();
+	tbq_set_reg(q, TB_REG_IRQ_ENABLE, TB_IRQ_CMD_DONE);
+	tbq_memwrite(q, BATCH, &e, sizeof(e));
+	ck_assert_uint_eq(raw_cmd(BATCH, 1, TB_CMD_INFLATE), TB_CMD_BUSY);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_IRQ_STATUS) & TB_IRQ_CMD_DONE, 0);
+	/* a second command while busy is dropped */
+	ck_assert_uint_eq(raw_cmd(BATCH, 1, TB_CMD_DEFLATE), TB_CMD_BUSY);
+	ck_assert_uint_eq(stat("results.busy"), 1);
+	tbq_clock_step(q, 5 * 1000 * 1000);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_STATUS), TB_CMD_BUSY);
+	tbq_clock_step(q, 6 * 1000 * 1000);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_STATUS), TB_CMD_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), 1);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_IRQ_STATUS) & TB_IRQ_CMD_DONE, TB_IRQ_CMD_DONE);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 1);
+	tbq_memread(q, BATCH, &e, sizeof(e));
+	ck_assert_uint_eq(e.status, TB_ST_OK);
+	check_accounting();
+}
+END_TEST
+
+/* ---- reset ---------------------------------------------------------------- */
+
+START_TEST(test_reset_command_empties_balloon)
+{
+	json_t *data = NULL;
+
+	start("");
+	ready();
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(64), TB_ORDER_2M), TB_ST_OK);
+	tbq_clear_events(q);
+	ck_assert_uint_eq(raw_cmd(BATCH, 0, TB_CMD_RESET), TB_CMD_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 0);
+	ck_assert_int_eq(tbq_count_events(q, "BALLOON_CHANGE", &data), 1);
+	ck_assert_uint_eq(json_integer_value(json_object_get(data, "actual")), RAM);
+	check_accounting();
+	/* the page can be inflated again */
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(64), TB_ORDER_2M), TB_ST_OK);
+	/* driver unload (READY cleared) empties it too */
+	tbq_set_reg(q, TB_REG_DRIVER_STATUS, 0);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 0);
+	check_accounting();
+}
+END_TEST
+
+START_TEST(test_reset_system_reset_empties_balloon)
+{
+	int i;
+
+	start("");
+	ready();
+	json_decref(tbq_qmp(q, "{\"execute\":\"balloon\",\"arguments\":{\"value\":%llu}}",
+			    200 * MiB));
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(64), TB_ORDER_2M), TB_ST_OK);
+	tbq_clear_events(q);
+	json_decref(tbq_qmp(q, "{\"execute\":\"system_reset\"}"));
+	for (i = 0; i < 100 && !tbq_count_events(q, "RESET", NULL); i++) {
+		usleep(20000);
+		json_decref(tbq_qmp(q, "{\"execute\":\"query-status\"}"));
+	}
+	ck_assert_msg(tbq_count_events(q, "RESET", NULL), "no RESET event");
+	tbq_enable_device(q);	/* reset cleared BAR and command register */
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 0);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_DRIVER_STATUS), 0);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_TARGET), 200 * MiB >> 12);
+	check_accounting();
+	ready();
+	check_still_works();
+}
+END_TEST
+
+/* ---- migration ------------------------------------------------------------ */
+
+static void wait_migrated(void)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		json_t *r = tbq_qmp(q, "{\"execute\":\"query-migrate\"}");
+		const char *st = json_string_value(json_object_get(r, "status"));
+		int done = st && strcmp(st, "completed") == 0;
+
+		ck_assert_msg(!st || strcmp(st, "failed") != 0, "migration failed");
+		json_decref(r);
+		if (done)
+			return;
+		usleep(20000);
+	}
+	ck_abort_msg("migration did not complete");
+}
+
+START_TEST(test_migration_keeps_balloon)
+{
+	const char *dev = "tb-balloon,id=b,pool=0";
+	char file[128], inc[160];
+	const char *extra[3];
+	struct tb_entry e[2] = { ent(PFN_2M(64), TB_ORDER_2M), ent(0x3fff, TB_ORDER_4K) };
+	uint32_t gen, pages;
+	uint64_t actual;
+
+	q = tbq_start(dev, NULL);
+	ready();
+	json_decref(tbq_qmp(q, "{\"execute\":\"balloon\",\"arguments\":{\"value\":%llu}}",
+			    200 * MiB));
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, 2), TB_CMD_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), 2);
+	gen = tbq_reg(q, TB_REG_GENERATION);
+	pages = tbq_reg(q, TB_REG_BALLOON_PAGES);
+	actual = tbq_actual(q);
+
+	snprintf(file, sizeof(file), "%s/state", q->dir);
+	json_decref(tbq_qmp(q, "{\"execute\":\"migrate\",\"arguments\":"
+			    "{\"uri\":\"exec:cat > %s\"}}", file));
+	wait_migrated();
+
+	{
+		struct tbq *src = q;
+		char keep[128];
+
+		/* the state file lives in src's dir: move it before stopping */
+		snprintf(keep, sizeof(keep), "/tmp/tbq-mig.%d", (int)getpid());
+		ck_assert_int_eq(rename(file, keep), 0);
+		q = NULL;
+		tbq_stop(src);
+		snprintf(inc, sizeof(inc), "exec:cat %s", keep);
+		extra[0] = "-incoming";
+		extra[1] = inc;
+		extra[2] = NULL;
+		q = tbq_start_raw(dev, extra);
+		q->bar0 = TBQ_BAR0;
+		for (int i = 0; i < 500; i++) {
+			json_t *r = tbq_qmp(q, "{\"execute\":\"query-status\"}");
+			int in = strcmp(json_string_value(json_object_get(r, "status")),
+					"inmigrate") == 0;
+
+			json_decref(r);
+			if (!in)
+				break;
+			usleep(20000);
+		}
+		unlink(keep);
+	}
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_MAGIC), TB_MAGIC);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), pages);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_GENERATION), gen);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_TARGET), 200 * MiB >> 12);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_DRIVER_STATUS), TB_DRIVER_READY);
+	ck_assert_uint_eq(tbq_actual(q), actual);
+	ck_assert_uint_eq(tbq_qom_u64(q, "pool"), 513 * 4096);
+	ck_assert_uint_eq(stat("inflated-pages"), 513);
+	check_accounting();
+	/* the bitmap came along: same pages are in, others are not */
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x3fff, TB_ORDER_4K), TB_ST_ERR_STATE);
+	ck_assert_uint_eq(one(TB_CMD_DEFLATE, 0x3ffe, TB_ORDER_4K), TB_ST_ERR_STATE);
+	ck_assert_uint_eq(one(TB_CMD_DEFLATE, PFN_2M(64), TB_ORDER_2M), TB_ST_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 1);
+}
+END_TEST
+
+static Suite *tb_balloon_suite(void)
+{
+	Suite *s = suite_create("tb-balloon");
+	TCase *tc;
+
+#define TC(name) \
+	tc = tcase_create(name); \
+	tcase_add_checked_fixture(tc, NULL, teardown); \
+	tcase_set_timeout(tc, 60); \
+	suite_add_tcase(s, tc)
+
+	TC("registers");
+	tcase_add_test(tc, test_regs_identity_and_defaults);
+	tcase_add_test(tc, test_regs_properties_set_limits);
+	tcase_add_test(tc, test_regs_readonly_writes_ignored);
+
+	TC("target");
+	tcase_add_test(tc, test_target_qmp_balloon_raises_irq);
+	tcase_add_test(tc, test_target_qom_set_and_above_ram);
+
+	TC("inflate");
+	tcase_add_test(tc, test_inflate_accepts_4k_and_2m);
+	tcase_add_test(tc, test_inflate_refusal_reasons);
+	tcase_add_test(tc, test_inflate_2m_refused_when_not_offered);
+	tcase_add_test(tc, test_inflate_max_balloon_enforced);
+	tcase_add_test(tc, test_inflate_refuse_every_nth);
+	tcase_add_test(tc, test_inflate_refuse_all_at_run_time);
+
+	TC("limits");
+	tcase_add_test(tc, test_pool_partial_grants_follow_pool);
+	tcase_add_test(tc, test_pool_2m_entry_needs_whole_entry);
+	tcase_add_test(tc, test_max_reservation_stops_deflate);
+
+	TC("memory");
+	tcase_add_test(tc, test_memory_rss_drops_when_inflated);
+	tcase_add_test(tc, test_memory_deflated_pages_read_zero);
+	tcase_add_test(tc, test_memory_kept_without_discard);
+
+	TC("malformed");
+	tcase_add_test(tc, test_cmd_not_ready_refused);
+	tcase_add_test(tc, test_cmd_unknown_refused);
+	tcase_add_test(tc, test_cmd_bad_count_refused);
+	tcase_add_test(tc, test_cmd_batch_outside_ram_refused);
+	tcase_add_test(tc, test_cmd_batch_on_own_bar_refused);
+	tcase_add_test(tc, test_cmd_bad_entries_answered);
+	tcase_add_test(tc, test_cmd_reply_delay_busy_then_done);
+
+	TC("reset");
+	tcase_add_test(tc, test_reset_command_empties_balloon);
+	tcase_add_test(tc, test_reset_system_reset_empties_balloon);
+
+	TC("migration");
+	tcase_add_test(tc, test_migration_keeps_balloon);
+#undef TC
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(tb_balloon_suite());
+	int failed;
+
+	if (!getenv("TB_QEMU")) {
+		fprintf(stderr, "check_tb_balloon: set TB_QEMU to our qemu-system-x86_64\n");
+		return 1;
+	}
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# qemu-dev/tests: device tests.  Our QEMU runs under "-accel qtest" and the
+# Check runner plays guest and host through qtest and QMP (no guest kernel).
+
+TBDEV_TEST := $(BUILD)/qemu-dev/check_tb_balloon
+TBDEV_TEST_SRCS := qemu-dev/tests/check_tb_balloon.c qemu-dev/tests/tbq.c
+TBDEV_TEST_LIBS = $(shell pkg-config --libs check jansson 2>/dev/null || echo -lcheck -ljansson)
+
+$(TBDEV_TEST): $(TBDEV_TEST_SRCS) qemu-dev/tests/tbq.h core/tb_proto.h core/tb_compat.h | $(DEPS_STAMP)
+	$(msg) CCLD $@
+	$(Q)mkdir -p $(dir $@) && $(TB_CC) -Iqemu-dev/tests -o $@ $(TBDEV_TEST_SRCS) $(TBDEV_TEST_LIBS)
+
+# One test: CK_RUN_CASE=memory or CK_RUN_SUITE; CK_VERBOSITY=verbose lists each.
+test-device: $(TBDEV_TEST) $(QEMU_BIN)
+	$(msg) TEST "tb-balloon device (qtest)"
+	$(Q)TB_QEMU=$(abspath $(QEMU_BIN)) CK_DEFAULT_TIMEOUT=60 $(TBDEV_TEST)
