@@ -116,8 +116,9 @@ void tb_host_reset(struct tb_host_state *st)
 
 	for (w = 0; w < tb_map_words(st->map_pfns); w++)
 		st->map[w] = 0;
+	/* The guest takes every page back: the host has that much less to give. */
 	if (st->pool != TB_POOL_UNLIMITED)
-		st->pool += st->balloon_pages;
+		st->pool -= TB_MIN(st->pool, st->balloon_pages);
 	st->balloon_pages = 0;
 }
 

@@ -47,7 +47,7 @@ enum tb_status tb_host_entry(const struct tb_host_config *cfg,
 			     struct tb_host_state *st, enum tb_cmd cmd,
 			     uint64_t pfn, unsigned int order, bool in_ram);
 
-/* Empty the balloon (reset, driver reload); the pool gets the pages back. */
+/* Empty the balloon (reset, driver reload); the pool shrinks by its pages. */
 void tb_host_reset(struct tb_host_state *st);
 
 /* Is @pfn in the balloon? */

@@ -36,7 +36,7 @@ title_of() {
 	s=$(sed -n 's/.*"scenario": "\(.*\)".*/\1/p' "$1/summary.json" 2>/dev/null | head -1)
 	b=$(sed -n 's/.*"backend": "\(.*\)".*/\1/p' "$1/summary.json" 2>/dev/null | head -1)
 	v=$(sed -n 's/^  "verdict": "\(.*\)".*/\1/p' "$1/summary.json" 2>/dev/null | tail -1)
-	echo "${s:-?} on ${b:-?} ($(basename "$1"), ${v:-incomplete})"
+	echo "${s:-?} on ${b:-?} ($(basename "$(cd "$1" && pwd -P)"), ${v:-incomplete})"
 }
 
 if [ "${1:-}" != --overlay ]; then

@@ -297,6 +297,9 @@ static void check(struct run *r, int si, const struct expect *e,
 		 * (MemTotal + balloon = boot RAM seen by the guest) agree. */
 		const char *fs = r->final_stats;
 		int64_t cur = kv_get(fs, "current_kb");
+		/* The driver's debugfs says the same in pages. */
+		if (cur < 0 && kv_get(fs, "current_pages") >= 0)
+			cur = kv_get(fs, "current_pages") * 4;
 		const struct sample_rec *last = r->nsamples ?
 			&r->samples[r->nsamples - 1] : NULL;
 		if (!r->final_stats_ok || cur < 0 || !last) {

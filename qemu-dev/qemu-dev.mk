@@ -50,7 +50,9 @@ $(QEMU_FLAGS_FILE): qemu-dev-force
 		echo '$(QEMU_CONFIGURE_FLAGS)' > $@
 qemu-dev-force:
 
-$(QEMU_CONF_STAMP): $(QEMU_FETCH_STAMP) $(QEMU_FLAGS_FILE) qemu-dev/graft.sh
+# Only a change of flags reconfigures (a full rebuild); meson itself notices
+# edits of the grafted meson.build files and regenerates on the next ninja.
+$(QEMU_CONF_STAMP): $(QEMU_FLAGS_FILE) | $(QEMU_FETCH_STAMP)
 	$(msg) CONFIG $(QEMU_OBJ)
 	$(Q)qemu-dev/graft.sh $(QEMU_SRC) || { echo "qemu-dev: graft failed" >&2; exit 1; }
 	$(Q)rm -rf $(QEMU_OBJ) && mkdir -p $(QEMU_OBJ)

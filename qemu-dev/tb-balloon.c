@@ -277,8 +277,10 @@ static void tb_discard(TBBalloonState *s, uint64_t ram_offset, uint64_t len)
     }
     psize = qemu_ram_pagesize(rb);
     if (ram_offset % psize || len % psize) {
-        /* Huge-page backing: only whole host pages can go; keeping the
-         * rest is safe, the guest just does not get the host memory back. */
+        /*
+         * Huge-page backing: only whole host pages can go; keeping the
+         * rest is safe, the guest just does not get the host memory back.
+         */
         warn_report_once("tb-balloon: RAM backed by %zu-byte pages, "
                          "smaller entries are not discarded", psize);
         return;
@@ -286,8 +288,10 @@ static void tb_discard(TBBalloonState *s, uint64_t ram_offset, uint64_t len)
     ret = ram_block_discard_range(rb, ram_offset, len);
     trace_tb_balloon_discard(ram_offset, len, ret);
     if (ret < 0) {
-        /* Already reported by ram_block_discard_range; the page stays
-         * allocated on the host, which costs memory but not correctness. */
+        /*
+         * Already reported by ram_block_discard_range; the page stays
+         * allocated on the host, which costs memory but not correctness.
+         */
         s->stats.discard_failures++;
         return;
     }
@@ -862,6 +866,33 @@ static void tb_instance_init(Object *obj)
     object_property_add_bool(obj, "page-2m", tb_get_page_2m, tb_set_page_2m);
     object_property_add(obj, "stats", "TbBalloonStats", tb_get_stats, NULL,
                         NULL, NULL);
+
+    object_property_set_description(obj, "target",
+        "target reservation, bytes (default: guest RAM)");
+    object_property_set_description(obj, "max-reservation",
+        "deflate stops at this reservation, bytes (default: guest RAM)");
+    object_property_set_description(obj, "max-balloon",
+        "maximum balloon size, bytes (default: 65% of guest RAM)");
+    object_property_set_description(obj, "pool",
+        "host memory to give back on deflate, bytes (default: unlimited)");
+    object_property_set_description(obj, "actual",
+        "guest RAM minus the balloon, bytes (read-only)");
+    object_property_set_description(obj, "balloon-size",
+        "balloon size, bytes (read-only)");
+    object_property_set_description(obj, "poll-ms",
+        "poll interval advised to the driver, ms (default: 1000)");
+    object_property_set_description(obj, "refuse-every",
+        "refuse every Nth inflate entry (default: 0, off)");
+    object_property_set_description(obj, "reply-delay-ms",
+        "commands complete after this virtual time, ms (default: 0)");
+    object_property_set_description(obj, "refuse-all",
+        "refuse every inflate entry (default: off)");
+    object_property_set_description(obj, "discard",
+        "free accepted pages on the host (default: on)");
+    object_property_set_description(obj, "page-2m",
+        "accept 2 MiB entries (default: on)");
+    object_property_set_description(obj, "stats",
+        "counters by command, result and entry status (read-only)");
 }
 
 /* Migration */

@@ -92,6 +92,7 @@ struct sim {
 	struct tb_host_config hcfg;
 	struct tb_host_state host;
 	uint64_t target, generation;
+	uint64_t dev_partial_grants;	/* the device's own count */
 
 	uint64_t bc_last, bc_flush;	/* BALLOON_CHANGE throttle */
 	int64_t bc_sent;
@@ -251,11 +252,21 @@ void sim_config_defaults(struct sim_config *c, uint64_t ram_bytes)
 {
 	memset(c, 0, sizeof(*c));
 	c->ram_pages = ram_bytes / TB_PAGE_SIZE;
-	/* A Debian 6.1 kernel with our initramfs: MemTotal - MemFree after
-	 * boot is about 3% of memory plus 60 MiB (CALIBRATION.md). */
-	c->kernel_pages = c->ram_pages * 3 / 100 + (60u << 20) / TB_PAGE_SIZE;
+	/* Debian's 6.1 kernel with our initramfs, measured (CALIBRATION.md):
+	 * reserved at boot, outside MemTotal, 45 MiB + 1.8% (+ 64 MiB when
+	 * RAM goes above QEMU pc's 3.5 GiB hole); used after boot (the
+	 * unpacked initramfs, slab) another 35 MiB. */
+	c->reserved_pages = (45u << 20) / TB_PAGE_SIZE + c->ram_pages * 18 / 1000;
+	if (ram_bytes > (UINT64_C(3584) << 20))
+		c->reserved_pages += (64u << 20) / TB_PAGE_SIZE;
+	c->kernel_pages = c->reserved_pages + (35u << 20) / TB_PAGE_SIZE;
 	if (c->kernel_pages > c->ram_pages / 2)
-		c->kernel_pages = c->ram_pages / 2;
+		c->kernel_pages = c->reserved_pages = c->ram_pages / 2;
+	/* The 16 MiB DMA zone, minus what the kernel has there: highmem
+	 * allocations leave it alone (lowmem_reserve).  A 4 GiB guest stalls
+	 * with MemFree = min watermark + 16 MiB. */
+	c->dma_reserve_pages = ram_bytes >= (UINT64_C(512) << 20) ?
+			       (15u << 20) / TB_PAGE_SIZE : 0;
 	c->init_on_alloc = true;
 	c->seed = 1;
 	c->timing = sim_timing_defaults;
@@ -476,7 +487,7 @@ static uint16_t oom_kill(struct sim *s, const char *who, unsigned int order)
 	free_owner(s, victim, false, &freed);
 	s->procs[victim].alive = false;
 	s->oom_kills++;
-	snprintf(ev, sizeof(ev), "exit id=%u %s signal=9", victim,
+	snprintf(ev, sizeof(ev), "exit id=%u kind=%s status=0 signal=9", victim,
 		 s->procs[victim].kind);
 	emit(s, SIM_OUT_AGENT_EVENT, ev, victim);
 	return victim;
@@ -683,7 +694,7 @@ static bool drv_deflate_cmd(struct sim *s, uint64_t want, unsigned int order,
 	const struct sim_timing *t = &s->c.timing;
 	uint64_t queued = 0, c = 0;
 	uint32_t k = 0, i;
-	bool short_grant = false;
+	bool short_grant = false, pool_short = false;
 
 	while (k < d->pol.p.batch && *granted + queued < want) {
 		uint64_t rem = want - *granted - queued;
@@ -718,8 +729,12 @@ static bool drv_deflate_cmd(struct sim *s, uint64_t want, unsigned int order,
 		} else {
 			list_push(list_of(d, o), d->batch[i]);
 			short_grant = true;
+			if (st == TB_ST_ERR_POOL)
+				pool_short = true;
 		}
 	}
+	/* The device counts a partial grant per command short of pool. */
+	s->dev_partial_grants += pool_short;
 	bc_update(s);
 	*ns += cost(s, c);
 	return short_grant;
@@ -948,7 +963,9 @@ static void req_event(struct sim *s)
 			if (s->dead)
 				return;
 			if (pfn == SIM_NO_PFN) {
-				req_reply(s, "err killed id=%u", r->owner);
+				/* Killed while touching: the agent still says
+				 * ok; the exit event has told the rest. */
+				req_reply(s, "ok id=%u", r->owner);
 				return;
 			}
 			if (r->pfns)
@@ -962,8 +979,7 @@ static void req_event(struct sim *s)
 			r->kind = REQ_PUNCH;	/* fragment: now delete half */
 			r->done = 0;
 		} else if (!r->left) {
-			req_reply_after(s, cost(s, ns), "ok id=%u pages=%"
-					PRIu64, r->owner, r->done);
+			req_reply_after(s, cost(s, ns), "ok id=%u", r->owner);
 			return;
 		}
 		break;
@@ -976,10 +992,7 @@ static void req_event(struct sim *s)
 		}
 		ns += n / 2 * t->unlink_4k_ns;
 		if (r->done >= r->npfns) {
-			uint64_t kept = (r->npfns + 1) / 2;
-
-			req_reply_after(s, cost(s, ns), "ok id=%u pages=%"
-					PRIu64, r->owner, kept);
+			req_reply_after(s, cost(s, ns), "ok id=%u", r->owner);
 			return;
 		}
 		break;
@@ -1047,21 +1060,32 @@ static void agent_sysfs(struct sim *s, const char *name, const char *value)
 	req_reply(s, "ok");
 }
 
+/* The agent's "stats": /proc/meminfo, vmstat's oom_kill, the driver's
+ * sysfs files and its debugfs counters, under the same names. */
 static void agent_stats(struct sim *s)
 {
 	struct driver *d = &s->d;
 
 	req_reply(s, "ok memtotal_kb=%" PRIu64 " memfree_kb=%" PRIu64
-		  " memavail_kb=%" PRIu64 " oom_kill=%" PRIu64 " current_kb=%"
-		  PRIu64 " target_kb=%" PRIu64 " min_kb=%" PRIu64
-		  " balloon_4k=%" PRIu64 " balloon_2m=%" PRIu64
-		  " fallbacks=%" PRIu64 " partial_grants=%" PRIu64,
-		  kib(s->c.ram_pages - s->c.kernel_pages / 4),
+		  " memavail_kb=%" PRIu64 " oom_kill=%" PRIu64
+		  " current_kb=%" PRIu64 " target_kb=%" PRIu64 " min_kb=%" PRIu64
+		  " max_kb=%" PRIu64 " target_pages=%" PRIu64 " current_pages=%"
+		  PRIu64 " min_pages=%" PRIu64 " max_pages=%" PRIu64
+		  " safeguard_pages=%" PRIu64 " boot_pages=%" PRIu64
+		  " max_balloon_pages=%" PRIu64 " balloon_pages=%" PRIu64
+		  " balloon_2m_entries=%" PRIu64 " balloon_4k_entries=%" PRIu64
+		  " device_balloon_pages=%" PRIu64 " rate_pages=%u backoff_ms=%u"
+		  " order=%u fallbacks_4k=%" PRIu64 " partial_grants=%" PRIu64
+		  " shrinker_deflates=%" PRIu64,
+		  kib(s->c.ram_pages - s->c.reserved_pages),
 		  kib(sim_mem_free_pages(&s->mem)),
 		  kib(sim_mem_available(&s->mem)), s->oom_kills,
 		  kib(reservation(s)), kib(d->target), kib(d->min_pages),
-		  d->l4k.n, d->l2m.n * TB_PAGES_PER_2M, d->pol.fallbacks,
-		  d->partial_grants);
+		  kib(d->max_res), d->target, reservation(s), d->min_pages,
+		  d->max_res, d->safeguard, s->c.ram_pages, d->max_balloon,
+		  drv_balloon(d), d->l2m.n, d->l4k.n, s->host.balloon_pages,
+		  d->pol.rate, d->pol.backoff_ms, d->pol.order,
+		  d->pol.fallbacks, d->partial_grants, d->pressure_pages);
 }
 
 int sim_agent(struct sim *s, const char *line)
@@ -1081,21 +1105,22 @@ int sim_agent(struct sim *s, const char *line)
 	r->next = s->now + s->c.timing.agent_ns / 2;
 
 	if (!verb) {
-		req_reply(s, "err empty request");
+		req_reply(s, "err unknown-request");
 	} else if (!strcmp(verb, "pin") || !strcmp(verb, "alloc") ||
 		   !strcmp(verb, "pagecache") || !strcmp(verb, "fragment")) {
 		/* pin and alloc are processes the OOM killer may pick;
 		 * files belong to the file system. */
 		bool proc = !strcmp(verb, "pin") || !strcmp(verb, "alloc");
 
-		if (size_arg(s, arg, &pages) || !pages) {
-			req_reply(s, "err %s: bad size '%s'", verb,
-				  arg ? arg : "");
+		if (size_arg(s, arg, &pages) || !pages ||
+		    (arg2 && (strcmp(verb, "fragment") ||
+			      (strcmp(arg2, "files") && strcmp(arg2, "holes"))))) {
+			req_reply(s, "err bad-size");
 			return 0;
 		}
 		id = proc_new(s, verb, pages, proc);
 		if (!id) {
-			req_reply(s, "err too many workloads");
+			req_reply(s, "err too-many-workloads");
 			return 0;
 		}
 		r->kind = REQ_FILL;
@@ -1103,8 +1128,8 @@ int sim_agent(struct sim *s, const char *line)
 		r->left = pages;
 		r->state = !strcmp(verb, "pin") ? SIM_PINNED :
 			   !strcmp(verb, "alloc") ? SIM_ANON :
-			   !strcmp(verb, "pagecache") ? SIM_CACHE : SIM_SHMEM;
-		if (r->state == SIM_SHMEM) {
+			   SIM_SHMEM;	/* the agent's files are in tmpfs */
+		if (!strcmp(verb, "fragment")) {
 			r->pfns = malloc(pages * sizeof(*r->pfns));
 			if (!r->pfns) {
 				req_reply(s, "err out of host memory");
@@ -1112,20 +1137,28 @@ int sim_agent(struct sim *s, const char *line)
 			}
 		}
 	} else if (!strcmp(verb, "free")) {
-		uint64_t total = 0;
-		bool all = !arg || !strcmp(arg, "all");
-		unsigned long want = all ? 0 : strtoul(arg, NULL, 10);
+		uint64_t total = 0, want = 0;
+		bool all = arg && !strcmp(arg, "all"), found = false;
 
+		if (!arg || (!all && (parse_u64(arg, &want) || !want))) {
+			req_reply(s, !arg ? "err usage: free <id>|all" :
+				  "err bad-id");
+			return 0;
+		}
 		for (id = 1; id < MAX_PROCS; id++) {
 			if (!s->procs[id].used || (!all && want != id))
 				continue;
 			free_owner(s, id, true, &freed);
 			total += freed;
+			found = true;
 			s->procs[id].alive = false;
 			s->procs[id].used = false;
 		}
-		req_reply_after(s, cost(s, total * s->c.timing.unlink_4k_ns),
-				"ok freed=%" PRIu64, total);
+		if (!all && !found)
+			req_reply(s, "err no-such-id");
+		else
+			req_reply_after(s, cost(s, total *
+					s->c.timing.unlink_4k_ns), "ok");
 	} else if (!strcmp(verb, "stats")) {
 		agent_stats(s);
 	} else if (!strcmp(verb, "ping")) {
@@ -1134,7 +1167,7 @@ int sim_agent(struct sim *s, const char *line)
 		/* No shell here; the harness's info probe gets an answer. */
 		if (strstr(line, "TB-INFO"))
 			emit(s, SIM_OUT_CONSOLE, "TB-INFO kernel=sim", 0);
-		req_reply(s, "ok status=0");
+		req_reply(s, "ok 0");
 	} else if (!strcmp(verb, "sysfs-read") || !strcmp(verb, "sysfs-write")) {
 		if (!arg || (verb[6] == 'w') != (arg2 != NULL))
 			req_reply(s, "err %s: expected NAME%s", verb,
@@ -1142,7 +1175,7 @@ int sim_agent(struct sim *s, const char *line)
 		else
 			agent_sysfs(s, arg, arg2);
 	} else {
-		req_reply(s, "err unknown request '%s'", verb);
+		req_reply(s, "err unknown-request");
 	}
 	return 0;
 }
@@ -1168,6 +1201,7 @@ struct sim *sim_create(const struct sim_config *c, sim_out_fn out, void *arg,
 		free(s);
 		return NULL;
 	}
+	s->mem.reserve = c->dma_reserve_pages;
 	s->hcfg = c->host;
 	s->hcfg.ram_pages = c->ram_pages;
 	s->host.map_pfns = c->ram_pages;
@@ -1357,6 +1391,8 @@ int sim_get_prop(struct sim *s, const char *prop, char *buf, size_t len)
 
 void sim_stats(const struct sim *s, struct sim_stats *st)
 {
+	unsigned int i;
+
 	memset(st, 0, sizeof(*st));
 	st->target = s->target;
 	st->actual = reservation(s);
@@ -1364,8 +1400,11 @@ void sim_stats(const struct sim *s, struct sim_stats *st)
 	st->balloon_2m = s->d.l2m.n * TB_PAGES_PER_2M;
 	st->host_rss = (s->c.timing.qemu_rss_mib << 20) +
 		       s->mem.touched_pages * TB_PAGE_SIZE;
-	st->refusals = s->d.refusals;
-	st->partial_grants = s->d.partial_grants;
+	/* Counted by the device, as qom-get "stats" reports them: inflate
+	 * entries not accepted, and deflate commands short of pool. */
+	for (i = TB_ST_OK + 1; i < TB_ST_NR; i++)
+		st->refusals += s->host.count[TB_CMD_INFLATE][i];
+	st->partial_grants = s->dev_partial_grants;
 	st->fallbacks = s->d.pol.fallbacks;
 	st->oom_kills = s->oom_kills;
 	st->mem_free = sim_mem_free_pages(&s->mem);

@@ -55,6 +55,8 @@ struct sim_driver_params {
 struct sim_config {
 	uint64_t ram_pages;		/* guest memory (boot reservation) */
 	uint64_t kernel_pages;		/* taken by the kernel at boot */
+	uint64_t reserved_pages;	/* of which outside MemTotal */
+	uint64_t dma_reserve_pages;	/* free, but not for our allocations */
 	bool init_on_alloc;		/* kernel zeroes every allocation */
 	uint64_t seed;			/* cost jitter */
 	struct sim_timing timing;
@@ -108,8 +110,10 @@ int sim_get_prop(struct sim *s, const char *prop, char *buf, size_t len);
 /*
  * One agent request (the guest agent's line protocol); the reply comes
  * later as SIM_OUT_AGENT_REPLY.  Returns -1 if a request is outstanding.
- *   pin SIZE | alloc SIZE | pagecache SIZE | fragment SIZE
- *   free ID|all | stats | sysfs NAME [VALUE_KIB]
+ * guest-driver/AGENT.md's protocol, as guest-driver/agent.c answers it:
+ *   pin BYTES | alloc BYTES | pagecache BYTES | fragment BYTES [files|holes]
+ *   free ID|all | stats | ping | exec CMD | sysfs-read NAME
+ *   sysfs-write NAME KIB
  */
 int sim_agent(struct sim *s, const char *line);
 

@@ -116,11 +116,24 @@ int sim_mem_init(struct sim_mem *m, uint64_t pages, uint64_t kernel_pages)
 	m->count[SIM_FREE] = pages - kernel_pages;
 
 	/* mm/page_alloc.c: min_free_kbytes = sqrt(16 * lowmem KiB), clamped;
-	 * low/high add watermark_scale_factor (0.1%) of memory. */
+	 * then khugepaged (THP is "madvise" on Debian, which counts as on)
+	 * raises it to 11 pageblocks per populated zone, at most 5% of
+	 * memory: DMA and DMA32, plus Normal above QEMU pc's 3.5 GiB of low
+	 * memory.  A 2 GiB guest shows 45056 KiB (CALIBRATION.md).  low and
+	 * high add watermark_scale_factor (0.1%) of memory. */
 	min_kb = 1;
 	while ((min_kb + 1) * (min_kb + 1) <= 16 * kb)
 		min_kb++;
 	min_kb = min_kb < 128 ? 128 : min_kb > 262144 ? 262144 : min_kb;
+	{
+		uint64_t zones = kb > (UINT64_C(3584) << 10) ? 3 : 2;
+		uint64_t thp_kb = 512 * 4 * 11 * zones;
+
+		if (thp_kb > kb / 20)
+			thp_kb = kb / 20;
+		if (thp_kb > min_kb)
+			min_kb = thp_kb;
+	}
 	m->wmark_min = min_kb / 4;
 	delta = pages * 10 / 10000;
 	if (delta < m->wmark_min / 4)
@@ -224,7 +237,7 @@ static uint64_t take(struct sim_mem *m, unsigned int order)
 
 static bool above_min(const struct sim_mem *m, uint64_t n)
 {
-	return m->count[SIM_FREE] >= n + m->wmark_min;
+	return m->count[SIM_FREE] >= n + m->wmark_min + m->reserve;
 }
 
 uint64_t sim_mem_alloc(struct sim_mem *m, unsigned int order,
@@ -237,8 +250,9 @@ uint64_t sim_mem_alloc(struct sim_mem *m, unsigned int order,
 		return SIM_NO_PFN;
 	/* kswapd wakes below "low" and reclaims to "high". */
 	if ((gfp & (SIM_GFP_KSWAPD | SIM_GFP_RECLAIM)) &&
-	    m->count[SIM_FREE] < n + m->wmark_low)
-		sim_mem_reclaim(m, m->wmark_high + n - m->count[SIM_FREE]);
+	    m->count[SIM_FREE] < n + m->wmark_low + m->reserve)
+		sim_mem_reclaim(m, m->wmark_high + m->reserve + n -
+				m->count[SIM_FREE]);
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (above_min(m, n))
@@ -248,7 +262,8 @@ uint64_t sim_mem_alloc(struct sim_mem *m, unsigned int order,
 		/* Direct reclaim: enough for the watermark, and for a high
 		 * order the 2 << order that compaction would want. */
 		if (!sim_mem_reclaim(m, above_min(m, n) ? 2 * n :
-				     n + m->wmark_min - m->count[SIM_FREE]))
+				     n + m->wmark_min + m->reserve -
+				     m->count[SIM_FREE]))
 			break;
 	}
 	if (pfn == SIM_NO_PFN)
@@ -271,16 +286,15 @@ void sim_mem_free(struct sim_mem *m, uint64_t pfn, unsigned int order)
 
 uint64_t sim_mem_available(const struct sim_mem *m)
 {
-	uint64_t free = m->count[SIM_FREE];
+	uint64_t free = m->count[SIM_FREE], low = m->wmark_low + m->reserve;
 
-	return (free > m->wmark_low ? free - m->wmark_low : 0) +
-	       m->count[SIM_CACHE];
+	return (free > low ? free - low : 0) + m->count[SIM_CACHE];
 }
 
 bool sim_mem_can_satisfy(const struct sim_mem *m, uint64_t pages)
 {
 	return m->count[SIM_FREE] + m->count[SIM_CACHE] >=
-	       pages + m->wmark_min;
+	       pages + m->wmark_min + m->reserve;
 }
 
 uint64_t sim_mem_blocks_at_least(const struct sim_mem *m, unsigned int order)

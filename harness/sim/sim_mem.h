@@ -56,6 +56,9 @@ struct sim_mem {
 	uint32_t *lru;			/* page cache, oldest first (ring) */
 	uint64_t lru_head, lru_len;
 	uint64_t wmark_min, wmark_low, wmark_high;	/* free pages */
+	uint64_t reserve;		/* free pages no allocation here may
+					   take (the DMA zone, kept by
+					   lowmem_reserve); 0 after init */
 	uint64_t reclaimed;		/* page cache pages reclaimed, total */
 };
 

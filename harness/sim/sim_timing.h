@@ -15,22 +15,22 @@
 #include <stdint.h>
 
 #define SIM_TIMING_FIELDS(X)						\
-	X(alloc_4k_ns,      600, "allocate one 4 KiB page (buddy, no zeroing)") \
-	X(alloc_2m_ns,    12000, "allocate one 2 MiB page (buddy, no zeroing)") \
-	X(zero_4k_ns,      6500, "zero 4 KiB with init_on_alloc=1 (2 MiB: x512)") \
-	X(free_4k_ns,       300, "free one 4 KiB page back to the buddy")	\
-	X(free_2m_ns,      3000, "free one 2 MiB page back to the buddy")	\
+	X(alloc_4k_ns,     2000, "allocate one 4 KiB page (buddy, no zeroing)") \
+	X(alloc_2m_ns,    40000, "allocate one 2 MiB page (buddy, no zeroing)") \
+	X(zero_4k_ns,     10900, "zero 4 KiB with init_on_alloc=1 (2 MiB: x512)") \
+	X(free_4k_ns,      1500, "free one 4 KiB page back to the buddy")	\
+	X(free_2m_ns,     70000, "free one 2 MiB page back to the buddy")	\
 	X(cmd_ns,         40000, "one device command: MMIO, exit, completion") \
 	X(entry_ns,         150, "host bookkeeping per entry (tb_host_entry)") \
-	X(discard_4k_ns,    700, "host madvise(DONTNEED) of 4 KiB")	\
-	X(discard_2m_ns,  60000, "host madvise(DONTNEED) of 2 MiB")	\
+	X(discard_4k_ns,   2300, "host madvise(DONTNEED) of 4 KiB")	\
+	X(discard_2m_ns, 200000, "host madvise(DONTNEED) of 2 MiB")	\
 	X(irq_ns,        200000, "target change to driver wake-up (IRQ path)") \
 	X(touch_4k_ns,     9000, "workload: fault in and write 4 KiB anon")	\
 	X(cache_4k_ns,     7000, "workload: write 4 KiB into a file")	\
 	X(unlink_4k_ns,     400, "workload: free 4 KiB of a file or mapping") \
 	X(reclaim_4k_ns,    800, "reclaim 4 KiB of clean page cache")	\
 	X(agent_ns,     2000000, "agent request round trip over the serial port") \
-	X(boot_ns,   3000000000, "power-on to TB-READY")			\
+	X(boot_ns,  10000000000, "power-on to TB-READY (TCG, 2 vCPUs)")	\
 	X(qemu_rss_mib,     180, "host RSS of QEMU itself, MiB")		\
 	X(jitter_permille,   20, "+-random spread of each cost, per mille (seeded)")
 

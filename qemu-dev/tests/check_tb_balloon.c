@@ -89,6 +89,17 @@ static void qom_set(const char *prop, const char *json_value)
 			    "\"value\":%s}}", prop, json_value));
 }
 
+/*
+ * QEMU rate-limits BALLOON_CHANGE to one a second (the last value wins);
+ * under qtest that second is virtual time, so step past it and let a QMP
+ * round trip collect what was sent.
+ */
+static void flush_events(void)
+{
+	tbq_clock_step(q, 1100ull * 1000 * 1000);
+	json_decref(tbq_qmp(q, "{\"execute\":\"query-status\"}"));
+}
+
 /* ---- registers ---------------------------------------------------------- */
 
 START_TEST(test_regs_identity_and_defaults)
@@ -211,6 +222,27 @@ START_TEST(test_target_qom_set_and_above_ram)
 }
 END_TEST
 
+START_TEST(test_target_hmp_balloon_and_info)
+{
+	json_t *r;
+	uint32_t gen;
+
+	start("");
+	ready();
+	gen = tbq_reg(q, TB_REG_GENERATION);
+	/* HMP takes MiB */
+	json_decref(tbq_qmp(q, "{\"execute\":\"human-monitor-command\","
+			    "\"arguments\":{\"command-line\":\"balloon 100\"}}"));
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_TARGET), 100 * MiB >> 12);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_GENERATION), gen + 1);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(64), TB_ORDER_2M), TB_ST_OK);
+	r = tbq_qmp(q, "{\"execute\":\"human-monitor-command\","
+		    "\"arguments\":{\"command-line\":\"info balloon\"}}");
+	ck_assert_str_eq(json_string_value(r), "balloon: actual=254\r\n");
+	json_decref(r);
+}
+END_TEST
+
 /* ---- inflate / deflate ---------------------------------------------------- */
 
 START_TEST(test_inflate_accepts_4k_and_2m)
@@ -244,6 +276,7 @@ START_TEST(test_inflate_accepts_4k_and_2m)
 	ck_assert_uint_eq(e[0].status, TB_ST_OK);
 	ck_assert_uint_eq(e[1].status, TB_ST_OK);
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 0);
+	flush_events();
 	ck_assert_int_eq(tbq_count_events(q, "BALLOON_CHANGE", &data), 1);
 	ck_assert_uint_eq(json_integer_value(json_object_get(data, "actual")), RAM);
 	ck_assert_uint_eq(stat("deflated-pages"), 513);
@@ -260,7 +293,7 @@ START_TEST(test_inflate_refusal_reasons)
 		ent(0x5000, 3),				/* order 3 */
 		ent(0x5000, TB_ORDER_4K),		/* ok */
 		ent(0x5000, TB_ORDER_4K),		/* duplicate: state */
-		ent(PFN_2M(80) - 512 + 0x200, TB_ORDER_2M), /* ok */
+		ent(PFN_2M(96), TB_ORDER_2M),		/* ok */
 	};
 
 	start("");
@@ -280,7 +313,7 @@ START_TEST(test_inflate_refusal_reasons)
 	/* a 2M entry overlapping a ballooned 4K page: state */
 	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x5000 & ~511ull, TB_ORDER_2M), TB_ST_ERR_STATE);
 	/* deflating what is not in the balloon: state */
-	ck_assert_uint_eq(one(TB_CMD_DEFLATE, 0x6000, TB_ORDER_4K), TB_ST_ERR_STATE);
+	ck_assert_uint_eq(one(TB_CMD_DEFLATE, 0x7000, TB_ORDER_4K), TB_ST_ERR_STATE);
 	/* a 2M deflate of a block with only one ballooned page: state */
 	ck_assert_uint_eq(one(TB_CMD_DEFLATE, 0x5000 & ~511ull, TB_ORDER_2M), TB_ST_ERR_STATE);
 
@@ -347,7 +380,7 @@ START_TEST(test_inflate_refuse_all_at_run_time)
 	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x4000, TB_ORDER_4K), TB_ST_OK);
 	qom_set("refuse-all", "true");
 	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x4001, TB_ORDER_4K), TB_ST_ERR_FAULT);
-	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(64), TB_ORDER_2M), TB_ST_ERR_FAULT);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(96), TB_ORDER_2M), TB_ST_ERR_FAULT);
 	/* deflate is not affected */
 	ck_assert_uint_eq(one(TB_CMD_DEFLATE, 0x4000, TB_ORDER_4K), TB_ST_OK);
 	qom_set("refuse-all", "false");
@@ -448,9 +481,12 @@ START_TEST(test_memory_rss_drops_when_inflated)
 	ready();
 	/* 2 MiB entries: 64 MiB at 64 MiB */
 	tbq_memset(q, 64 * MiB, touched, 0x5a);
-	before = tbq_rss(q);
 	for (i = 0; i < 32; i++)
 		e[i] = ent(PFN_2M(64 + 2 * i), TB_ORDER_2M);
+	/* Touch the batch buffer and QEMU's qtest buffers before measuring:
+	 * only the ballooned memory should move RSS. */
+	tbq_memwrite(q, BATCH, e, 32 * sizeof(*e));
+	before = tbq_rss(q);
 	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, 32), TB_CMD_OK);
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), 32);
 	after = tbq_rss(q);
@@ -461,9 +497,10 @@ START_TEST(test_memory_rss_drops_when_inflated)
 
 	/* 4 KiB entries: one full batch, 4 MiB at 144 MiB */
 	tbq_memset(q, 144 * MiB, small, 0xa5);
-	before = tbq_rss(q);
 	for (i = 0; i < (int)TB_BATCH_MAX; i++)
 		e[i] = ent(PFN_2M(144) + i, TB_ORDER_4K);
+	tbq_memwrite(q, BATCH, e, TB_BATCH_MAX * sizeof(*e));
+	before = tbq_rss(q);
 	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, TB_BATCH_MAX), TB_CMD_OK);
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), TB_BATCH_MAX);
 	after = tbq_rss(q);
@@ -506,6 +543,35 @@ START_TEST(test_memory_kept_without_discard)
 	ck_assert_uint_eq(page[0], 0x5a);
 	ck_assert_uint_eq(page[4095], 0x5a);
 	ck_assert_uint_eq(stat("discarded-pages"), 0);
+}
+END_TEST
+
+START_TEST(test_memory_ram_above_4g)
+{
+	/* 128 MiB below 4 GiB, 128 MiB at 4 GiB: pfns are guest-physical,
+	 * the hole between is not RAM. */
+	const char *extra[] = { "-machine", "max-ram-below-4g=128M", NULL };
+	uint64_t high = 0x100000000ull;
+	uint8_t page[4096], zero[4096] = { 0 };
+
+	q = tbq_start("tb-balloon,id=b", extra);
+	ready();
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BOOT_PAGES), RAM_PAGES);
+	tbq_memset(q, high, 2 * MiB, 0x5a);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, high >> 12, TB_ORDER_2M), TB_ST_OK);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, (high + 128 * MiB - 4096) >> 12, TB_ORDER_4K),
+			  TB_ST_OK);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, (high + 128 * MiB) >> 12, TB_ORDER_4K),
+			  TB_ST_ERR_RANGE);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(128), TB_ORDER_4K), TB_ST_ERR_RANGE);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(126), TB_ORDER_2M), TB_ST_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 1025);
+	ck_assert_uint_eq(one(TB_CMD_DEFLATE, high >> 12, TB_ORDER_2M), TB_ST_OK);
+	tbq_memread(q, high + MiB, page, sizeof(page));
+	ck_assert(memcmp(page, zero, sizeof(page)) == 0);
+	/* the low 2M block at 126 MiB is a different page from 4 GiB's */
+	ck_assert_uint_eq(one(TB_CMD_DEFLATE, PFN_2M(126), TB_ORDER_2M), TB_ST_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 1);
 }
 END_TEST
 
@@ -609,6 +675,21 @@ START_TEST(test_cmd_batch_on_own_bar_refused)
 }
 END_TEST
 
+START_TEST(test_cmd_bus_master_off_refused)
+{
+	struct tb_entry e = ent(0x4000, TB_ORDER_4K);
+
+	start("");
+	ready();
+	tbq_memwrite(q, BATCH, &e, sizeof(e));
+	tbq_pci_write(q, q->devfn, 0x04, 0x0002);	/* memory space only */
+	ck_assert_uint_eq(raw_cmd(BATCH, 1, TB_CMD_INFLATE), TB_CMD_ERR_ADDR);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 0);
+	tbq_pci_write(q, q->devfn, 0x04, 0x0006);
+	check_still_works();
+}
+END_TEST
+
 START_TEST(test_cmd_bad_entries_answered)
 {
 	struct tb_entry e[6] = {
@@ -682,6 +763,7 @@ START_TEST(test_reset_command_empties_balloon)
 	tbq_clear_events(q);
 	ck_assert_uint_eq(raw_cmd(BATCH, 0, TB_CMD_RESET), TB_CMD_OK);
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 0);
+	flush_events();
 	ck_assert_int_eq(tbq_count_events(q, "BALLOON_CHANGE", &data), 1);
 	ck_assert_uint_eq(json_integer_value(json_object_get(data, "actual")), RAM);
 	check_accounting();
@@ -743,7 +825,7 @@ static void wait_migrated(void)
 START_TEST(test_migration_keeps_balloon)
 {
 	const char *dev = "tb-balloon,id=b,pool=0";
-	char file[128], inc[160];
+	char file[160], inc[200];
 	const char *extra[3];
 	struct tb_entry e[2] = { ent(PFN_2M(64), TB_ORDER_2M), ent(0x3fff, TB_ORDER_4K) };
 	uint32_t gen, pages;
@@ -766,10 +848,11 @@ START_TEST(test_migration_keeps_balloon)
 
 	{
 		struct tbq *src = q;
-		char keep[128];
+		char keep[160];
 
-		/* the state file lives in src's dir: move it before stopping */
-		snprintf(keep, sizeof(keep), "/tmp/tbq-mig.%d", (int)getpid());
+		/* the state file lives in src's dir: move it beside, to outlive
+		 * src's clean-up */
+		snprintf(keep, sizeof(keep), "%s.state", q->dir);
 		ck_assert_int_eq(rename(file, keep), 0);
 		q = NULL;
 		tbq_stop(src);
@@ -827,6 +910,7 @@ static Suite *tb_balloon_suite(void)
 	TC("target");
 	tcase_add_test(tc, test_target_qmp_balloon_raises_irq);
 	tcase_add_test(tc, test_target_qom_set_and_above_ram);
+	tcase_add_test(tc, test_target_hmp_balloon_and_info);
 
 	TC("inflate");
 	tcase_add_test(tc, test_inflate_accepts_4k_and_2m);
@@ -845,6 +929,7 @@ static Suite *tb_balloon_suite(void)
 	tcase_add_test(tc, test_memory_rss_drops_when_inflated);
 	tcase_add_test(tc, test_memory_deflated_pages_read_zero);
 	tcase_add_test(tc, test_memory_kept_without_discard);
+	tcase_add_test(tc, test_memory_ram_above_4g);
 
 	TC("malformed");
 	tcase_add_test(tc, test_cmd_not_ready_refused);
@@ -852,6 +937,7 @@ static Suite *tb_balloon_suite(void)
 	tcase_add_test(tc, test_cmd_bad_count_refused);
 	tcase_add_test(tc, test_cmd_batch_outside_ram_refused);
 	tcase_add_test(tc, test_cmd_batch_on_own_bar_refused);
+	tcase_add_test(tc, test_cmd_bus_master_off_refused);
 	tcase_add_test(tc, test_cmd_bad_entries_answered);
 	tcase_add_test(tc, test_cmd_reply_delay_busy_then_done);
 

@@ -33,9 +33,40 @@
 
 static char reply[200000];
 
+/* Live instances, stopped at exit: a failing Check assertion exits the
+ * forked test without running its teardown. */
+#define TBQ_LIVE_MAX 8
+static struct tbq *live[TBQ_LIVE_MAX];
+
+static void stop_live(void)
+{
+	int i;
+
+	for (i = 0; i < TBQ_LIVE_MAX; i++)
+		if (live[i])
+			tbq_stop(live[i]);
+}
+
+static void track(struct tbq *q, struct tbq *old)
+{
+	static bool registered;
+	int i;
+
+	if (!registered) {
+		atexit(stop_live);
+		registered = true;
+	}
+	for (i = 0; i < TBQ_LIVE_MAX; i++) {
+		if (live[i] == old) {
+			live[i] = q;
+			return;
+		}
+	}
+}
+
 static void die_log(struct tbq *q, const char *what)
 {
-	char path[128], line[512];
+	char path[160], line[512];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/qemu.log", q->dir);
@@ -462,14 +493,21 @@ uint32_t tbq_batch(struct tbq *q, uint64_t batch, uint32_t cmd,
 struct tbq *tbq_start_raw(const char *device, const char *const *extra)
 {
 	struct tbq *q = calloc(1, sizeof(*q));
-	const char *qemu = getenv("TB_QEMU");
-	char qtpath[96], qmppath[96], qtarg[128], chararg[160], log[96];
+	const char *qemu = getenv("TB_QEMU"), *tmp;
+	char qtpath[128], qmppath[128], qtarg[160], chararg[192], log[128];
 	const char *argv[64];
 	int lqt, lqmp, n = 0, i;
 
 	ck_assert(q);
+	q->qt = q->qmp = -1;
+	track(q, NULL);
 	ck_assert_msg(qemu && *qemu, "TB_QEMU must name our qemu-system-x86_64");
-	snprintf(q->dir, sizeof(q->dir), "/tmp/tbq.XXXXXX");
+	/* TBQ_TMPDIR (the Makefile's, emptied before each run) keeps what a
+	 * failed test leaves; sockets need short paths, else /tmp. */
+	tmp = getenv("TBQ_TMPDIR");
+	if (!tmp || !*tmp || strlen(tmp) > sizeof(q->dir) - 20)
+		tmp = "/tmp";
+	snprintf(q->dir, sizeof(q->dir), "%s/tbq.XXXXXX", tmp);
 	ck_assert_msg(mkdtemp(q->dir), "mkdtemp: %s", strerror(errno));
 	snprintf(qtpath, sizeof(qtpath), "%s/qtest.sock", q->dir);
 	snprintf(qmppath, sizeof(qmppath), "%s/qmp.sock", q->dir);
@@ -537,16 +575,19 @@ struct tbq *tbq_start(const char *device, const char *const *extra)
 
 void tbq_stop(struct tbq *q)
 {
-	char path[128];
+	char path[160];
 
 	if (!q)
 		return;
+	track(NULL, q);
 	if (q->pid > 0) {
 		kill(q->pid, SIGKILL);
 		waitpid(q->pid, NULL, 0);
 	}
-	close(q->qt);
-	close(q->qmp);
+	if (q->qt >= 0)
+		close(q->qt);
+	if (q->qmp >= 0)
+		close(q->qmp);
 	tbq_clear_events(q);
 	snprintf(path, sizeof(path), "%s/qemu.log", q->dir);
 	unlink(path);

@@ -23,7 +23,7 @@ struct tbq {
 	pid_t pid;
 	int qt;			/* qtest socket */
 	int qmp;		/* QMP socket */
-	char dir[64];		/* private temp dir (sockets) */
+	char dir[96];		/* private temp dir: sockets, QEMU's log */
 	char qtbuf[65536];	/* qtest input not yet consumed */
 	size_t qtlen;
 	char qmpbuf[65536];

@@ -12,5 +12,9 @@ $(TBDEV_TEST): $(TBDEV_TEST_SRCS) qemu-dev/tests/tbq.h core/tb_proto.h core/tb_c
 
 # One test: CK_RUN_CASE=memory or CK_RUN_SUITE; CK_VERBOSITY=verbose lists each.
 test-device: $(TBDEV_TEST) $(QEMU_BIN)
+	$(msg) TEST "tb-balloon spec vs core/tb_proto.h"
+	$(Q)qemu-dev/tests/spec-check.sh core/tb_proto.h qemu-dev/tb-balloon.txt
 	$(msg) TEST "tb-balloon device (qtest)"
-	$(Q)TB_QEMU=$(abspath $(QEMU_BIN)) CK_DEFAULT_TIMEOUT=60 $(TBDEV_TEST)
+	$(Q)rm -rf $(BUILD)/qemu-dev/tmp && mkdir -p $(BUILD)/qemu-dev/tmp
+	$(Q)TB_QEMU=$(abspath $(QEMU_BIN)) TBQ_TMPDIR=$(abspath $(BUILD))/qemu-dev/tmp \
+		CK_DEFAULT_TIMEOUT=60 $(TBDEV_TEST)

@@ -1,0 +1,915 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * bench.c - `make bench`: how fast our driver + device reclaim memory,
+ * against QEMU's virtio-balloon + Linux's virtio_balloon in the same run
+ * (issue #9).
+ *
+ *   tb-bench [options]            every session, then the report
+ *   tb-bench --report DIR         only the report, from DIR/raw.json
+ *
+ * A session is one boot of one backend (emu or virtio, both on the same
+ * QEMU binary unless told otherwise) with one kernel command line.  It
+ * drives the harness's backend seam (backend.h) directly rather than the
+ * harness runner: rates need samples every few tens of ms, a per-step CPU
+ * reading of QEMU and the exact moment a target was set, which a scenario
+ * file cannot express.  Everything measured goes to DIR/raw.json (one
+ * record per repetition) and DIR/curves/*.tsv; the report (medians, min,
+ * max, ratios, goals) is computed from raw.json only.
+ *
+ * Units: bytes inside, MiB and seconds in files and tables.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "bench.h"
+
+#define MIB		(1024.0 * 1024.0)
+#define GIB		(1024.0 * MIB)
+#define BAND		(1 << 20)	/* "settled": within 1 MiB of target */
+
+volatile sig_atomic_t harness_interrupted;
+static struct harness_paths paths = { .accel = "tcg" };
+
+const struct harness_paths *harness_paths(void)
+{
+	return &paths;
+}
+
+/* ---- options ---- */
+
+static struct {
+	const char *out;	/* results/bench/<run-id> */
+	const char *qemu;	/* our QEMU: both backends unless ref_qemu */
+	const char *ref_qemu;	/* QEMU for the virtio reference */
+	const char *harness;	/* harness binary, for the sim speed */
+	const char *sim_job;	/* job file for the sim speed */
+	const char *only;	/* "emu", "virtio", or NULL: both */
+	const char *cmdlines;	/* "0,1": init_on_alloc values to run */
+	bool quick;
+	int runs;
+	uint64_t memory;
+	uint64_t sizes[4];
+	int nsizes;
+	uint64_t frag_step;
+	double interval;	/* sample interval, s */
+	int lat_runs;
+} opt = {
+	.memory = 4ull << 30,
+	.interval = 0.02,
+	.cmdlines = "0,1",
+};
+
+static json_t *raw;		/* array of records */
+static json_t *sessions;	/* array of session conditions */
+
+struct sess;
+static struct sess *cur_sess;
+static void stop_current(void);
+
+static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	stop_current();		/* no QEMU left behind */
+	fputs("tb-bench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+/* ---- one session: a booted guest ---- */
+
+struct sess {
+	struct backend be;
+	struct plan plan;
+	char dir[PATH_MAX];	/* out/<backend>-ioa<N> */
+	char name[32];
+	int ioa;		/* init_on_alloc value */
+	pid_t qemu_pid;
+	FILE *console;
+	bool ready, dead, driver_error;
+	char guest_cmdline[1024];
+	/* agent */
+	bool agent_done;
+	char reply[512];
+	/* QMP BALLOON_CHANGE */
+	double bc_t;
+	int64_t bc_value;
+	unsigned bc_count;
+	json_t *cond;		/* this session's conditions */
+};
+
+static void stop_current(void)
+{
+	if (cur_sess && cur_sess->be.ops && cur_sess->be.priv)
+		cur_sess->be.ops->stop(&cur_sess->be);
+}
+
+static double snow(struct sess *s)
+{
+	return s->be.ops->now(&s->be);
+}
+
+static void on_event(void *arg, const struct be_event *ev)
+{
+	struct sess *s = arg;
+
+	switch (ev->kind) {
+	case BE_EV_CONSOLE:
+		if (s->console)
+			fprintf(s->console, "%s\n", ev->text);
+		if (!strncmp(ev->text, "TB-CMDLINE: ", 12))
+			snprintf(s->guest_cmdline, sizeof(s->guest_cmdline),
+				 "%s", ev->text + 12);
+		if (strstr(ev->text, "TB-READY")) {
+			s->ready = true;
+			if (strstr(ev->text, "driver=error"))
+				s->driver_error = true;
+		}
+		break;
+	case BE_EV_BALLOON_CHANGE:
+		s->bc_t = ev->t;
+		s->bc_value = ev->value;
+		s->bc_count++;
+		break;
+	case BE_EV_AGENT_REPLY:
+		snprintf(s->reply, sizeof(s->reply), "%s", ev->text);
+		s->agent_done = true;
+		break;
+	case BE_EV_AGENT_EVENT:
+	case BE_EV_HOST:
+		break;
+	case BE_EV_DIED:
+		s->dead = true;
+		if (s->console)
+			fprintf(s->console, "TB-BENCH: %s\n", ev->text);
+		break;
+	}
+}
+
+static void sess_fail(struct sess *s, const char *what)
+{
+	die("%s: %s%s%s (logs in %s)", s->name, what,
+	    s->be.error[0] ? ": " : "", s->be.error, s->dir);
+}
+
+/* Pump events until @t (backend clock). */
+static void wait_until(struct sess *s, double t)
+{
+	if (s->be.ops->wait(&s->be, t, false) || s->dead)
+		sess_fail(s, "QEMU died");
+	if (harness_interrupted)
+		die("interrupted");
+}
+
+static const char *agent(struct sess *s, double timeout, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static const char *agent(struct sess *s, double timeout, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	s->agent_done = false;
+	if (s->be.ops->agent_send(&s->be, line))
+		sess_fail(s, "agent");
+	double end = snow(s) + timeout;
+	while (!s->agent_done) {
+		if (snow(s) > end) {
+			snprintf(s->be.error, sizeof(s->be.error),
+				 "agent request '%s' got no reply in %.0f s",
+				 line, timeout);
+			sess_fail(s, "agent timeout");
+		}
+		if (s->be.ops->wait(&s->be, end, true) || s->dead)
+			sess_fail(s, "QEMU died");
+		if (harness_interrupted)
+			die("interrupted");
+	}
+	return s->reply;
+}
+
+static int64_t kv(const char *line, const char *key)
+{
+	size_t n = strlen(key);
+	for (const char *p = line; (p = strstr(p, key)); p += n)
+		if ((p == line || p[-1] == ' ') && p[n] == '=')
+			return strtoll(p + n + 1, NULL, 0);
+	return -1;
+}
+
+/* Reservation now: one QMP call on either device. */
+static int64_t actual(struct sess *s)
+{
+	char buf[64];
+	if (strcmp(s->be.ops->name, "emu")) {
+		struct be_sample smp;
+		if (s->be.ops->sample(&s->be, &smp))
+			sess_fail(s, "query-balloon");
+		return smp.actual;
+	}
+	/* tb-balloon: the "actual" property is query-balloon's value,
+	 * without the stats read that sample() adds. */
+	if (s->be.ops->get_prop(&s->be, "actual", buf, sizeof(buf)))
+		sess_fail(s, "qom-get actual");
+	return strtoll(buf, NULL, 10);
+}
+
+static int64_t qemu_rss(struct sess *s)
+{
+	char path[64], line[256];
+	long long kb = -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)s->qemu_pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %lld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+/* QEMU's CPU time, user + sys, all threads (dead ones included): the
+ * process line of /proc/PID/stat, in clock ticks. */
+static double qemu_cpu(struct sess *s)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)s->qemu_pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	char *p = strrchr(buf, ')');	/* comm may hold spaces */
+	unsigned long long ut, st;
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+			 "%llu %llu", &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The same at ns resolution: sum of the live threads' run time. */
+static double qemu_cpu_fine(struct sess *s)
+{
+	char path[64];
+	double sum = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)s->qemu_pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char p[300];
+		unsigned long long ns;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/schedstat", path, e->d_name);
+		FILE *f = fopen(p, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu", &ns) == 1)
+			sum += ns / 1e9;
+		fclose(f);
+	}
+	closedir(d);
+	return sum;
+}
+
+static void sess_start(struct sess *s, const char *backend, int ioa)
+{
+	char path[PATH_MAX + 32];
+
+	memset(s, 0, sizeof(*s));
+	s->ioa = ioa;
+	snprintf(s->name, sizeof(s->name), "%s-ioa%d", backend, ioa);
+	snprintf(s->dir, sizeof(s->dir), "%s/%s", opt.out, s->name);
+	mkdir(s->dir, 0755);
+
+	struct plan *p = &s->plan;
+	snprintf(p->name, sizeof(p->name), "bench");
+	p->memory = opt.memory;
+	p->vcpus = 2;
+	snprintf(p->cmdline, sizeof(p->cmdline), "init_on_alloc=%d", ioa);
+	p->sample = opt.interval;
+	/* tb-balloon's default maximum balloon is 65% of RAM: the 3 GiB
+	 * step needs more, virtio-balloon has no such cap. */
+	snprintf(p->props[0].key, sizeof(p->props[0].key), "max-balloon");
+	snprintf(p->props[0].value, sizeof(p->props[0].value), "%llu",
+		 (unsigned long long)opt.memory);
+	p->nprops = 1;
+
+	s->be.ops = backend_find(backend);
+	if (!s->be.ops)
+		die("backend '%s' is not linked in", backend);
+	s->be.run_dir = s->dir;
+	s->be.emit = on_event;
+	s->be.emit_arg = s;
+	snprintf(path, sizeof(path), "%s/console.log", s->dir);
+	s->console = fopen(path, "w");
+	cur_sess = s;
+
+	if (s->be.ops->prepare(&s->be, p))
+		sess_fail(s, "prepare");
+	note("== %s: booting (%s, %llu MiB, 2 vCPUs, %s)", s->name,
+	     s->be.accel, (unsigned long long)(opt.memory >> 20),
+	     p->cmdline);
+	double t0 = 0;
+	if (s->be.ops->start(&s->be))
+		sess_fail(s, "start");
+	snprintf(path, sizeof(path), "%s/qemu.pid", s->dir);
+	FILE *f = fopen(path, "r");
+	if (!f || fscanf(f, "%d", &s->qemu_pid) != 1)
+		die("%s: no %s", s->name, path);
+	fclose(f);
+	while (!s->ready) {
+		if (snow(s) > t0 + 120)
+			sess_fail(s, "guest not ready after 120 s");
+		if (s->be.ops->wait(&s->be, snow(s) + 1, true) || s->dead)
+			sess_fail(s, "QEMU died during boot");
+	}
+	if (s->driver_error)
+		sess_fail(s, "the guest could not load its balloon driver");
+	double boot = snow(s);
+	if (strncmp(agent(s, 30, "ping"), "ok", 2))
+		sess_fail(s, "agent does not answer");
+	note("   ready after %.1f s", boot);
+
+	s->cond = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:i,s:f,s:s}",
+		"session", s->name, "backend", backend,
+		"device", !strcmp(backend, "emu") ? "tb-balloon" :
+			  "virtio-balloon-pci",
+		"accel", s->be.accel, "qemu_version", s->be.host_version,
+		"vcpus", p->vcpus, "memory_mib", (json_int_t)(p->memory >> 20),
+		"init_on_alloc", ioa, "boot_s", boot,
+		"kernel_cmdline", s->guest_cmdline[0] ? s->guest_cmdline :
+				  s->be.kernel_cmdline);
+	json_object_set_new(s->cond, "qemu_binary", json_string(
+		!strcmp(backend, "virtio") ? paths.stock_qemu : paths.qemu));
+	/* Idle QEMU CPU use, to read the per-step figures against. */
+	double c0 = qemu_cpu_fine(s), w0 = snow(s);
+	wait_until(s, w0 + 1.0);
+	json_object_set_new(s->cond, "idle_cpu_frac", json_real(
+		(qemu_cpu_fine(s) - c0) / (snow(s) - w0)));
+	json_array_append(sessions, s->cond);
+}
+
+static void sess_stop(struct sess *s)
+{
+	s->be.ops->stop(&s->be);
+	if (s->console)
+		fclose(s->console);
+	s->console = NULL;
+	json_decref(s->cond);
+	cur_sess = NULL;
+}
+
+/* ---- records ---- */
+
+static void record(struct sess *s, const char *metric, const char *unit,
+		   double value, uint64_t size, const char *touched, int rep,
+		   json_t *extra)
+{
+	json_t *r = json_pack("{s:s,s:s,s:s,s:i,s:f,s:s,s:i,s:f}",
+		"metric", metric, "unit", unit,
+		"backend", json_string_value(json_object_get(s->cond,
+							     "backend")),
+		"init_on_alloc", s->ioa, "size_mib", size / MIB,
+		"touched", touched, "rep", rep, "value", value);
+	if (extra) {
+		json_object_update(r, extra);
+		json_decref(extra);
+	}
+	json_array_append_new(raw, r);
+}
+
+/* ---- one step: set a target, sample until settled ---- */
+
+struct smp {
+	double t;		/* since the target was set */
+	int64_t actual, rss;
+	double cpu;
+};
+
+struct step_res {
+	double first_change;	/* s after the target was set, -1 none */
+	double settle;		/* s until within BAND and stayed */
+	double rate;		/* MiB/s, 10% -> 90% of the step */
+	double cpu, cpu_ticks;	/* QEMU CPU s until settled */
+	int64_t moved;		/* bytes the reservation moved */
+	int64_t rss_drop;	/* bytes QEMU's RSS fell until settled */
+	bool ok;
+};
+
+/* Time the curve first crosses @frac of the way from a0 to target. */
+static double crossing(const struct smp *v, int n, int64_t a0, int64_t tgt,
+		       double frac)
+{
+	double span = (double)(tgt - a0);
+	for (int i = 1; i < n; i++) {
+		double f1 = (v[i].actual - a0) / span;
+		if (f1 >= frac) {
+			double f0 = (v[i - 1].actual - a0) / span;
+			if (f1 - f0 <= 0)
+				return v[i].t;
+			return v[i - 1].t + (frac - f0) / (f1 - f0) *
+					    (v[i].t - v[i - 1].t);
+		}
+	}
+	return -1;
+}
+
+static void write_curve(struct sess *s, const char *tag, const struct smp *v,
+			int n, int64_t tgt)
+{
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof(path), "%s/curves", opt.out);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/curves/%s-%s.tsv", opt.out,
+		 s->name, tag);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return;
+	fprintf(f, "# %s %s: target %.1f MiB; time from the target set\n",
+		s->name, tag, tgt / MIB);
+	fprintf(f, "time_s\treservation_mib\tballoon_mib\tqemu_rss_mib\t"
+		"qemu_cpu_s\n");
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%.4f\t%.2f\t%.2f\t%.2f\t%.4f\n", v[i].t,
+			v[i].actual / MIB,
+			((int64_t)opt.memory - v[i].actual) / MIB,
+			v[i].rss / MIB, v[i].cpu - v[0].cpu);
+	fclose(f);
+}
+
+static struct step_res step(struct sess *s, uint64_t tgt, double interval,
+			    double limit, const char *curve_tag)
+{
+	static struct smp v[20000];
+	struct step_res r = { .first_change = -1, .settle = -1, .rate = -1 };
+	int n = 0;
+
+	int64_t a0 = actual(s);
+	double tick0 = qemu_cpu(s);
+	v[n++] = (struct smp){ 0, a0, qemu_rss(s), qemu_cpu_fine(s) };
+	unsigned bc0 = s->bc_count;
+	double t0 = snow(s);
+	if (s->be.ops->set_target(&s->be, tgt))
+		sess_fail(s, "set target");
+	v[0].t = 0;
+
+	double in_band = -1, next = t0;
+	int band_i = -1;
+	for (;;) {
+		next += interval;
+		wait_until(s, next);
+		double t = snow(s) - t0;
+		int64_t a = actual(s);
+		if (n < (int)(sizeof(v) / sizeof(v[0])))
+			v[n++] = (struct smp){ t, a, qemu_rss(s),
+					       qemu_cpu_fine(s) };
+		if (r.first_change < 0 && a != a0)
+			r.first_change = t;
+		if (s->bc_count != bc0 && s->bc_t - t0 >= 0 &&
+		    (r.first_change < 0 || s->bc_t - t0 < r.first_change))
+			r.first_change = s->bc_t - t0;
+		if (llabs(a - (int64_t)tgt) <= BAND) {
+			if (in_band < 0) {
+				in_band = t;
+				band_i = n - 1;
+			}
+			/* Stayed there: settled. */
+			if (t - in_band >= 0.25)
+				break;
+		} else {
+			in_band = -1;
+		}
+		if (t > limit)
+			break;
+	}
+	r.ok = in_band >= 0;
+	int end = r.ok ? band_i : n - 1;
+	r.settle = r.ok ? in_band : -1;
+	r.moved = llabs(v[end].actual - a0);
+	r.cpu = v[end].cpu - v[0].cpu;
+	r.cpu_ticks = qemu_cpu(s) - tick0;	/* to the end of the window */
+	r.rss_drop = v[0].rss - v[end].rss;
+	double t10 = crossing(v, end + 1, a0, tgt, 0.1);
+	double t90 = crossing(v, end + 1, a0, tgt, 0.9);
+	if (r.ok && t10 >= 0 && t90 > t10)
+		r.rate = 0.8 * llabs((int64_t)tgt - a0) / MIB / (t90 - t10);
+	if (curve_tag)
+		write_curve(s, curve_tag, v, n, tgt);
+	return r;
+}
+
+/* Touch almost all free guest memory and free it again, so whatever the
+ * balloon takes next is backed on the host. */
+static void touch_free_memory(struct sess *s)
+{
+	const char *st = agent(s, 30, "stats");
+	int64_t avail = kv(st, "memavail_kb");
+	if (avail < 0)
+		sess_fail(s, "agent stats has no memavail_kb");
+	int64_t mib = avail / 1024 - 200;
+	if (mib < 64)
+		return;
+	const char *rep = agent(s, 120, "alloc %lldM", (long long)mib);
+	if (strncmp(rep, "ok", 2))
+		sess_fail(s, "alloc for touching failed");
+	long id = (long)kv(rep, "id");
+	agent(s, 60, "free %ld", id);
+}
+
+static void reps_inflate_deflate(struct sess *s, uint64_t size, bool touched,
+				 const char *label, int runs)
+{
+	char tag[64];
+	const char *tch = label ? label : touched ? "touched" : "untouched";
+	uint64_t top = opt.memory, bottom = opt.memory - size;
+	double limit = 60 + 30 * size / GIB;
+
+	for (int rep = 1; rep <= runs; rep++) {
+		if (touched)
+			touch_free_memory(s);
+		wait_until(s, snow(s) + 0.3);
+		snprintf(tag, sizeof(tag), "inflate-%llu-%s-%d",
+			 (unsigned long long)(size >> 20), tch, rep);
+		struct step_res in = step(s, bottom, opt.interval, limit, tag);
+		if (!in.ok)
+			note("   %s: not settled within %.0f s (reservation "
+			     "moved %.0f MiB)", tag, limit, in.moved / MIB);
+		json_t *x = json_pack("{s:f,s:f,s:f}", "moved_mib",
+				      in.moved / MIB, "rss_drop_mib",
+				      in.rss_drop / MIB, "cpu_ticks_s",
+				      in.cpu_ticks);
+		if (in.ok) {
+			record(s, "inflate_rate", "MiB/s", in.rate, size, tch,
+			       rep, json_incref(x));
+			record(s, "inflate_settle", "s", in.settle, size, tch,
+			       rep, json_incref(x));
+			record(s, "inflate_cpu_per_gib", "s/GiB",
+			       in.cpu / (in.moved / GIB), size, tch, rep,
+			       json_incref(x));
+			if (touched && in.moved > 0)
+				record(s, "rss_returned", "ratio",
+				       (double)in.rss_drop / in.moved, size,
+				       tch, rep, json_incref(x));
+		} else {
+			record(s, "inflate_failed", "MiB", in.moved / MIB,
+			       size, tch, rep, json_incref(x));
+		}
+		if (in.first_change >= 0)
+			record(s, "first_change", "s", in.first_change, size,
+			       tch, rep, NULL);
+		json_decref(x);
+		wait_until(s, snow(s) + 0.3);
+
+		snprintf(tag, sizeof(tag), "deflate-%llu-%s-%d",
+			 (unsigned long long)(size >> 20), tch, rep);
+		struct step_res de = step(s, top, opt.interval, limit, tag);
+		if (de.ok && de.moved > 0) {
+			record(s, "deflate_rate", "MiB/s", de.rate, size, tch,
+			       rep, NULL);
+			record(s, "deflate_settle", "s", de.settle, size, tch,
+			       rep, NULL);
+			record(s, "deflate_cpu_per_gib", "s/GiB",
+			       de.cpu / (de.moved / GIB), size, tch, rep,
+			       NULL);
+		} else {
+			/* A balloon that cannot come back ruins every later
+			 * figure of this boot: stop here. */
+			sess_fail(s, "deflate did not settle");
+		}
+		note("   %-30s inflate %7.1f MiB/s settle %6.3f s | deflate "
+		     "%7.1f MiB/s settle %6.3f s", tag + 8, in.rate,
+		     in.settle, de.rate, de.settle);
+	}
+}
+
+/* Host sets a target -> first change of the reservation: small steps,
+ * sampled finely, at random moments (not in phase with any poll). */
+static void reps_latency(struct sess *s, int runs)
+{
+	uint64_t size = 16ull << 20;
+	for (int rep = 1; rep <= runs; rep++) {
+		wait_until(s, snow(s) + 0.2 + (rand() % 500) / 1000.0);
+		struct step_res r = step(s, opt.memory - size, 0.005, 20,
+					 NULL);
+		if (r.first_change >= 0)
+			record(s, "latency", "s", r.first_change, size, "-",
+			       rep, NULL);
+		step(s, opt.memory, 0.005, 20, NULL);
+	}
+}
+
+/* The guest's own page-zeroing bandwidth: touching fresh anonymous memory
+ * (every page zeroed by the kernel on its first fault). */
+static void reps_zeroing(struct sess *s, int runs)
+{
+	uint64_t size = 1ull << 30;
+	for (int rep = 1; rep <= runs; rep++) {
+		double t0 = snow(s);
+		const char *r = agent(s, 120, "alloc %lluM",
+				      (unsigned long long)(size >> 20));
+		double dt = snow(s) - t0;
+		if (strncmp(r, "ok", 2))
+			sess_fail(s, "alloc for zeroing bandwidth failed");
+		long id = (long)kv(r, "id");
+		agent(s, 60, "free %ld", id);
+		record(s, "zeroing_bw", "MiB/s", size / MIB / dt, size, "-",
+		       rep, NULL);
+		note("   zeroing: %.0f MiB in %.3f s = %.0f MiB/s",
+		     size / MIB, dt, size / MIB / dt);
+	}
+}
+
+/* Leave free memory in 4 KiB holes (agent `fragment holes`), then the
+ * same inflate: the 4 KiB fallback path. */
+static void reps_fragmented(struct sess *s, int runs)
+{
+	const char *st = agent(s, 30, "stats");
+	int64_t free_mib = kv(st, "memfree_kb") / 1024;
+	int64_t frag = free_mib - 256;
+	if (frag < (int64_t)(opt.frag_step >> 20))
+		sess_fail(s, "too little free memory to fragment");
+	const char *r = agent(s, 300, "fragment %lldM holes", (long long)frag);
+	if (strncmp(r, "ok", 2))
+		sess_fail(s, "fragment workload failed");
+	long id = (long)kv(r, "id");
+	note("   fragmented %lld MiB of %lld MiB free", (long long)frag,
+	     (long long)free_mib);
+	reps_inflate_deflate(s, opt.frag_step, false, "fragmented", runs);
+	agent(s, 120, "free %ld", id);
+	st = agent(s, 30, "stats");
+	/* tb_balloon's own count of 2 MiB -> 4 KiB fallbacks, if any. */
+	int64_t fb = kv(st, "fallbacks_4k");
+	if (fb >= 0)
+		json_object_set_new(s->cond, "fallbacks_4k_after_fragmented",
+				    json_integer(fb));
+}
+
+static void run_session(const char *backend, int ioa)
+{
+	struct sess *s = calloc(1, sizeof(*s));
+	sess_start(s, backend, ioa);
+	if (ioa)
+		reps_zeroing(s, opt.quick ? 1 : 3);
+	reps_latency(s, opt.lat_runs);
+	for (int touched = 0; touched <= 1; touched++)
+		for (int i = 0; i < opt.nsizes; i++)
+			reps_inflate_deflate(s, opt.sizes[i], touched, NULL,
+					     opt.runs);
+	reps_fragmented(s, opt.runs);
+	sess_stop(s);
+	free(s);
+	/* Each session's records are kept as soon as they exist. */
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/raw.json", opt.out);
+	json_t *doc = json_pack("{s:O,s:O}", "sessions", sessions,
+				"records", raw);
+	bench_write_json(doc, path);
+	json_decref(doc);
+}
+
+/* Simulation speed: the harness on the sim backend, a 4 GiB guest job. */
+static void sim_speed(json_t *extra)
+{
+	char cmd[4 * PATH_MAX];
+	if (!opt.harness || !opt.sim_job) {
+		json_object_set_new(extra, "sim_missing",
+				    json_string("no harness or job file"));
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "'%s' --help 2>&1 | grep -q 'sim'",
+		 opt.harness);
+	if (system(cmd)) {
+		json_object_set_new(extra, "sim_missing", json_string(
+			"the harness has no sim backend linked in"));
+		return;
+	}
+	int runs = opt.quick ? 1 : 5;
+	json_t *arr = json_array();
+	for (int rep = 1; rep <= runs; rep++) {
+		char id[32];
+		snprintf(id, sizeof(id), "sim-%d", rep);
+		snprintf(cmd, sizeof(cmd), "'%s' --backend sim --quiet "
+			 "--results '%s/sim' --run-id %s '%s' >'%s/sim-%d.log'"
+			 " 2>&1", opt.harness, opt.out, id, opt.sim_job,
+			 opt.out, rep);
+		struct timespec a, b;
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		int rc = system(cmd);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		double wall = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec)
+			      / 1e9;
+		char sp[PATH_MAX + 64];
+		snprintf(sp, sizeof(sp), "%s/sim/bench-sim/%s/summary.json",
+			 opt.out, id);
+		json_t *sum = json_load_file(sp, 0, NULL);
+		double virt = sum ? json_real_value(json_object_get(sum,
+							"duration_s")) : 0;
+		json_decref(sum);
+		if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc) == 2 ||
+		    virt <= 0) {
+			json_object_set_new(extra, "sim_missing", json_sprintf(
+				"sim run failed (exit %d), see %s/sim-%d.log",
+				WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, opt.out,
+				rep));
+			break;
+		}
+		json_array_append_new(arr, json_pack("{s:f,s:f,s:f}",
+			"virtual_s", virt, "wall_s", wall, "speed",
+			virt / wall));
+		note("   sim: %.1f virtual s in %.3f wall s = %.0fx", virt,
+		     wall, virt / wall);
+	}
+	json_object_set_new(extra, "sim", arr);
+}
+
+static void on_signal(int sig)
+{
+	harness_interrupted = 1;
+	if (cur_sess && cur_sess->be.ops && cur_sess->be.priv)
+		cur_sess->be.ops->kill_now(&cur_sess->be);
+	(void)sig;
+}
+
+static uint64_t parse_size(const char *s)
+{
+	char *e;
+	double v = strtod(s, &e);
+	switch (*e) {
+	case 'G': case 'g': v *= GIB; break;
+	case 'M': case 'm': v *= MIB; break;
+	case 0: break;
+	default: die("bad size '%s' (expected e.g. 512M, 1G)", s);
+	}
+	return (uint64_t)v & ~4095ull;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: tb-bench --out DIR --qemu QEMU --kernel K --initrd I [options]\n"
+"       tb-bench --report DIR\n"
+"  --ref-qemu PATH   QEMU for the virtio reference (default: --qemu)\n"
+"  --accel tcg|kvm   accelerator (default tcg)\n"
+"  --quick           fewer runs, smaller steps\n"
+"  --runs N          repetitions per figure (default 5, quick 3)\n"
+"  --sizes A,B       step sizes (default 1G,3G; quick 256M,1G)\n"
+"  --memory SIZE     guest RAM (default 4G; quick 2G)\n"
+"  --only emu|virtio one backend only (development)\n"
+"  --ioa 0,1         init_on_alloc values to run (default 0,1)\n"
+"  --harness PATH --sim-job FILE   simulation speed on the sim backend\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "qemu", required_argument, NULL, 'q' },
+		{ "ref-qemu", required_argument, NULL, 'Q' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "accel", required_argument, NULL, 'a' },
+		{ "quick", no_argument, NULL, 'z' },
+		{ "runs", required_argument, NULL, 'n' },
+		{ "sizes", required_argument, NULL, 's' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "only", required_argument, NULL, 'O' },
+		{ "ioa", required_argument, NULL, 'I' },
+		{ "harness", required_argument, NULL, 'H' },
+		{ "sim-job", required_argument, NULL, 'J' },
+		{ "report", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *sizes = NULL, *memory = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'o': opt.out = optarg; break;
+		case 'q': opt.qemu = optarg; break;
+		case 'Q': opt.ref_qemu = optarg; break;
+		case 'k': paths.kernel = optarg; break;
+		case 'i': paths.initrd = optarg; break;
+		case 'a': paths.accel = optarg; break;
+		case 'z': opt.quick = true; break;
+		case 'n': opt.runs = atoi(optarg); break;
+		case 's': sizes = optarg; break;
+		case 'm': memory = optarg; break;
+		case 'O': opt.only = optarg; break;
+		case 'I': opt.cmdlines = optarg; break;
+		case 'H': opt.harness = optarg; break;
+		case 'J': opt.sim_job = optarg; break;
+		case 'r': return bench_report(optarg);
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!opt.out || !opt.qemu || !paths.kernel || !paths.initrd) {
+		usage(stderr);
+		return 2;
+	}
+	paths.qemu = opt.qemu;
+	paths.stock_qemu = opt.ref_qemu ? opt.ref_qemu : opt.qemu;
+	paths.results = opt.out;
+	paths.quiet = true;
+	if (!opt.runs)
+		opt.runs = opt.quick ? 3 : 5;
+	if (!sizes)
+		sizes = opt.quick ? "256M,1G" : "1G,3G";
+	if (memory)
+		opt.memory = parse_size(memory);
+	else if (opt.quick)
+		opt.memory = 2ull << 30;
+	opt.lat_runs = opt.quick ? 5 : 9;
+	char *dup = strdup(sizes), *save = NULL;
+	for (char *t = strtok_r(dup, ",", &save); t && opt.nsizes < 4;
+	     t = strtok_r(NULL, ",", &save))
+		opt.sizes[opt.nsizes++] = parse_size(t);
+	free(dup);
+	opt.frag_step = opt.sizes[0];
+	for (int i = 0; i < opt.nsizes; i++)
+		if (opt.sizes[i] + (256ull << 20) > opt.memory)
+			die("step %llu MiB does not fit a %llu MiB guest",
+			    (unsigned long long)(opt.sizes[i] >> 20),
+			    (unsigned long long)(opt.memory >> 20));
+
+	if (mkdir(opt.out, 0755) && errno != EEXIST)
+		die("mkdir %s: %s", opt.out, strerror(errno));
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	srand(1);
+	raw = json_array();
+	sessions = json_array();
+
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	/* ours then the reference, per command line, back to back */
+	for (const char *p = opt.cmdlines; *p; p++) {
+		if (*p != '0' && *p != '1')
+			continue;
+		int ioa = *p - '0';
+		if (!opt.only || !strcmp(opt.only, "emu"))
+			run_session("emu", ioa);
+		if (!opt.only || !strcmp(opt.only, "virtio"))
+			run_session("virtio", ioa);
+	}
+	json_t *extra = json_object();
+	sim_speed(extra);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	struct utsname u;
+	uname(&u);
+	json_object_set_new(extra, "wall_s", json_real((b.tv_sec - a.tv_sec) +
+			    (b.tv_nsec - a.tv_nsec) / 1e9));
+	json_object_set_new(extra, "quick", json_boolean(opt.quick));
+	json_object_set_new(extra, "runs", json_integer(opt.runs));
+	json_object_set_new(extra, "host", json_sprintf("%s %s, %ld CPUs",
+			    u.sysname, u.release, sysconf(_SC_NPROCESSORS_ONLN)));
+	json_object_set_new(extra, "kernel_version", json_string(
+			    bench_kernel_version(paths.kernel)));
+	json_object_set_new(extra, "sample_interval_s",
+			    json_real(opt.interval));
+
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/raw.json", opt.out);
+	json_t *doc = json_pack("{s:O,s:O,s:o}", "sessions", sessions,
+				"records", raw, "run", extra);
+	if (bench_write_json(doc, path))
+		die("cannot write %s", path);
+	json_decref(doc);
+	return bench_report(opt.out);
+}
