@@ -289,8 +289,9 @@ static u64 tb_min_wmark_pages(void)
 		for (z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &pgdat->node_zones[z];
 
+			/* Without watermark_boost: that one comes and goes. */
 			if (populated_zone(zone))
-				sum += min_wmark_pages(zone);
+				sum += zone->_watermark[WMARK_MIN];
 		}
 	}
 	return sum;
@@ -493,17 +494,18 @@ static u64 tb_balloon_room(struct tb_balloon *b)
 static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 {
 	u64 want = pass->pages, placed = 0, room;
-	bool alloc_failed = false, capped = false, cmd_failed = false;
+	bool alloc_failed = false, clamped = false, capped = false, cmd_failed = false;
 	unsigned int nrefused = 0;
 	LIST_HEAD(refused);
 	struct page *page, *tmp;
 	enum tb_inflate_outcome out;
 	u32 nbatch = b->pol.p.batch;
 
+	/* The device's maximum balloon size is known: do not even ask past it. */
 	room = tb_balloon_room(b);
 	if (room < want) {
 		want = room;
-		capped = true;
+		clamped = true;
 	}
 
 	while (placed < want && !alloc_failed && !cmd_failed && !b->gone) {
@@ -577,7 +579,7 @@ static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 	}
 
 	out = tb_policy_inflated(&b->pol, pass->pages, placed, alloc_failed,
-				 capped && placed < pass->pages);
+				 (clamped || capped) && placed < pass->pages);
 	if (out == TB_OUT_STALLED || out == TB_OUT_CAPPED) {
 		b->stats[TB_STAT_BACKOFFS]++;
 		if (tb_policy_warn_once(&b->pol)) {
@@ -954,7 +956,10 @@ static ssize_t tb_kobj_store(struct kobject *kobj, struct kobj_attribute *attr,
 	return ret;
 }
 
-static struct kobj_attribute tb_kattr_current = __ATTR(current, 0444, tb_kobj_show, NULL);
+/* "current" is a kernel macro, so __ATTR() cannot name this one. */
+static struct kobj_attribute tb_kattr_current = {
+	.attr = { .name = "current", .mode = 0444 }, .show = tb_kobj_show,
+};
 static struct kobj_attribute tb_kattr_min = __ATTR(min, 0644, tb_kobj_show, tb_kobj_store);
 static struct kobj_attribute tb_kattr_max = __ATTR(max, 0444, tb_kobj_show, NULL);
 static struct kobj_attribute tb_kattr_target = __ATTR(target, 0644, tb_kobj_show, tb_kobj_store);
@@ -976,7 +981,9 @@ static ssize_t tb_dev_store(struct device *dev, struct device_attribute *attr,
 	return tb_store(dev_get_drvdata(dev), attr->attr.name, buf, len);
 }
 
-static struct device_attribute tb_dattr_current = __ATTR(current, 0444, tb_dev_show, NULL);
+static struct device_attribute tb_dattr_current = {
+	.attr = { .name = "current", .mode = 0444 }, .show = tb_dev_show,
+};
 static struct device_attribute tb_dattr_min = __ATTR(min, 0644, tb_dev_show, tb_dev_store);
 static struct device_attribute tb_dattr_max = __ATTR(max, 0444, tb_dev_show, NULL);
 static struct device_attribute tb_dattr_target = __ATTR(target, 0644, tb_dev_show, tb_dev_store);

@@ -83,3 +83,5 @@ test-harness-bounded: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
 .PHONY: regress-breakage
 regress-breakage: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
 	$(Q)ONLY='$(ONLY)' sh harness/tests/breakage.sh $(HARNESS) $(HARNESS_ARGS) --backend $(BACKEND)
+
+include harness/bench/bench.mk

@@ -1,16 +1,25 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # Run every scenario (CI sizes: each file's [ci] section), one line each:
-#   name  verdict  convergence  final-error
+#   name  verdict  convergence  final-error  time
 # then a total; exit 1 if any scenario did not pass.  Files whose name
 # starts with "_" are only included by others.  ONLY='a b' limits the set;
 # SET='k=v step.k=v' overrides keys in every scenario run (to show that an
 # expectation fails when the behaviour it guards is broken).
 #   sh harness/regress.sh HARNESS [harness args...]
+# Logs go to $BUILD/regress/<backend>/ (REGRESS_LOG overrides), so runs on
+# different backends at the same time do not overwrite each other's logs.
 set -u
 harness=$1
 shift
-log=${BUILD:-build}/regress
+backend=emu
+prev=
+for a in "$@"; do
+	[ "$prev" = --backend ] && backend=$a
+	case $a in --backend=*) backend=${a#--backend=} ;; esac
+	prev=$a
+done
+log=${REGRESS_LOG:-${BUILD:-build}/regress/$backend}
 mkdir -p "$log"
 n=0 bad=0 start=$(date +%s)
 printf '%-20s %-8s %-10s %-12s %s\n' scenario verdict converge final-error time

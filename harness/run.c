@@ -75,11 +75,13 @@ struct run {
 	int nqueue;
 	bool busy;
 	struct agent_req cur;
+	bool agent_up;		/* "event ready" seen */
 	double sent_t;
 	char stats[4096];
 	double stats_t;
 	bool final_stats_ok, ping_ok, final_sent;
 	char final_stats[4096];
+	char first_stats[4096];	/* the first stats after ready */
 
 	/* guest facts */
 	char kernel[128];
@@ -214,9 +216,16 @@ static void agent_queue(struct run *r, const char *line, int owner)
 	r->queue[r->nqueue++].owner = owner;
 }
 
+/* /init prints TB-READY as it starts the agent: a line sent before the
+ * agent's "event ready" may be lost or garbled.  A backend whose agent
+ * never says ready gets its requests after AGENT_GRACE s anyway. */
+#define AGENT_GRACE	3.0
+
 static void agent_kick(struct run *r)
 {
 	if (r->busy || !r->nqueue || !r->ready)
+		return;
+	if (!r->agent_up && now(r) - r->ready_t < AGENT_GRACE)
 		return;
 	r->cur = r->queue[0];
 	memmove(r->queue, r->queue + 1, --r->nqueue * sizeof(r->queue[0]));
@@ -242,6 +251,9 @@ static void on_reply(struct run *r, const char *text)
 		if (!strncmp(text, "ok", 2)) {
 			snprintf(r->stats, sizeof(r->stats), "%s", text);
 			r->stats_t = now(r);
+			if (!r->first_stats[0])
+				snprintf(r->first_stats,
+					 sizeof(r->first_stats), "%s", text);
 			int64_t oom = kv_get(text, "oom_kill");
 			if (oom > r->oom_console)
 				r->oom_console = oom;
@@ -274,6 +286,25 @@ static void on_reply(struct run *r, const char *text)
 static void on_agent_event(struct run *r, const char *text)
 {
 	logev(r, "AGENT-EVENT", "%s", text);
+	if (!strcmp(text, "ready")) {
+		/* A request in flight is lost: one sent before the agent
+		 * was up is sent again, one a restarted agent dropped is
+		 * answered for it. */
+		if (r->busy && !r->agent_up) {
+			int n = r->nqueue < MAX_QUEUE ? r->nqueue :
+				MAX_QUEUE - 1;
+			r->busy = false;
+			memmove(r->queue + 1, r->queue,
+				n * sizeof(r->queue[0]));
+			r->queue[0] = r->cur;
+			r->nqueue = n + 1;
+		} else if (r->busy) {
+			on_reply(r, "err agent-restarted");
+		}
+		r->agent_up = true;
+		agent_kick(r);
+		return;
+	}
 	if (strncmp(text, "exit ", 5))
 		return;
 	long id = kv_get(text, "id");
@@ -798,6 +829,7 @@ static void main_loop(struct run *r)
 			}
 			next_sample = t + p->sample;
 		}
+		agent_kick(r);	/* the agent may have come up */
 		/* Timeline. */
 		if (r->cur_step >= 0)
 			step_tick(r, r->cur_step);

@@ -857,13 +857,25 @@ static int step_key(struct ctx *c, struct step *st, const char *key,
 		{ "pagecache", ACT_PAGECACHE }, { "fragment", ACT_FRAGMENT },
 	};
 	for (size_t i = 0; i < 4; i++) {
+		char size[64] = "", mode[64] = "", extra[8] = "";
 		if (strcmp(key, sized[i].k))
 			continue;
+		/* fragment takes the agent's method after the size: small
+		 * files (QEMU's THP test, the default) or punched holes. */
+		if (sized[i].a == ACT_FRAGMENT &&
+		    sscanf(val, "%63s %63s %7s", size, mode, extra) >= 2) {
+			if (extra[0] || (strcmp(mode, "files") &&
+					 strcmp(mode, "holes")))
+				return BAD(c, o, sec, key, "expected a size "
+					   "and then 'files' or 'holes', got "
+					   "'%s'", val);
+			val = size;
+		}
 		if (set_action(c, st, sized[i].a, o, key) ||
 		    want_size(c, o, sec, key, val, true, &b))
 			return -1;
-		snprintf(st->arg, sizeof(st->arg), "%llu",
-			 (unsigned long long)b);
+		snprintf(st->arg, sizeof(st->arg), "%llu%s%s",
+			 (unsigned long long)b, mode[0] ? " " : "", mode);
 		return 0;
 	}
 	if (!strcmp(key, "free")) {
@@ -1306,7 +1318,9 @@ void plan_dump(const struct plan *p, FILE *out)
 		case ACT_PIN: case ACT_ALLOC: case ACT_PAGECACHE:
 		case ACT_FRAGMENT:
 			fmt_size(a, sizeof(a), strtod(st->arg, NULL));
-			fprintf(out, "%s = %s\n", action_names[st->action], a);
+			fprintf(out, "%s = %s%s\n", action_names[st->action], a,
+				strchr(st->arg, ' ') ? strchr(st->arg, ' ') :
+				"");
 			break;
 		case ACT_FREE:
 			fprintf(out, "free = %s\n", st->free_ref);

@@ -13,7 +13,7 @@
  * harness runner: rates need samples every few tens of ms, a per-step CPU
  * reading of QEMU and the exact moment a target was set, which a scenario
  * file cannot express.  Everything measured goes to DIR/raw.json (one
- * record per repetition) and DIR/curves/*.tsv; the report (medians, min,
+ * record per repetition) and DIR/curves/ (TSV); the report (medians, min,
  * max, ratios, goals) is computed from raw.json only.
  *
  * Units: bytes inside, MiB and seconds in files and tables.
@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +42,8 @@
 #define MIB		(1024.0 * 1024.0)
 #define GIB		(1024.0 * MIB)
 #define BAND		(1 << 20)	/* "settled": within 1 MiB of target */
+#define FINE_INTERVAL	0.002	/* s, sampling in a step's first FINE_FOR */
+#define FINE_FOR	1.0
 
 volatile sig_atomic_t harness_interrupted;
 static struct harness_paths paths = { .accel = "tcg" };
@@ -73,6 +76,10 @@ static struct {
 	.interval = 0.02,
 	.cmdlines = "0,1",
 };
+
+/* What one reservation query costs (QMP round trip), for the record. */
+static double q_time;
+static long q_n;
 
 static json_t *raw;		/* array of records */
 static json_t *sessions;	/* array of session conditions */
@@ -115,7 +122,7 @@ struct sess {
 	int ioa;		/* init_on_alloc value */
 	pid_t qemu_pid;
 	FILE *console;
-	bool ready, dead, driver_error;
+	bool ready, dead, driver_error, agent_ready;
 	char guest_cmdline[1024];
 	/* agent */
 	bool agent_done;
@@ -165,6 +172,9 @@ static void on_event(void *arg, const struct be_event *ev)
 		s->agent_done = true;
 		break;
 	case BE_EV_AGENT_EVENT:
+		if (!strncmp(ev->text, "ready", 5))
+			s->agent_ready = true;
+		break;
 	case BE_EV_HOST:
 		break;
 	case BE_EV_DIED:
@@ -361,8 +371,17 @@ static void sess_start(struct sess *s, const char *backend, int ioa)
 	if (s->driver_error)
 		sess_fail(s, "the guest could not load its balloon driver");
 	double boot = snow(s);
-	if (strncmp(agent(s, 30, "ping"), "ok", 2))
-		sess_fail(s, "agent does not answer");
+	/* The agent starts beside TB-READY: wait for its hello, and let a
+	 * first line lost to the tty's setup be asked again. */
+	while (!s->agent_ready && snow(s) < boot + 30)
+		if (s->be.ops->wait(&s->be, snow(s) + 1, true) || s->dead)
+			sess_fail(s, "QEMU died during boot");
+	for (int i = 0; strncmp(agent(s, 10, "ping"), "ok", 2); i++)
+		if (i == 3) {
+			snprintf(s->be.error, sizeof(s->be.error),
+				 "ping: '%s'", s->reply);
+			sess_fail(s, "agent does not answer");
+		}
 	note("   ready after %.1f s", boot);
 
 	s->cond = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:I,s:i,s:f,s:s}",
@@ -386,6 +405,10 @@ static void sess_start(struct sess *s, const char *backend, int ioa)
 
 static void sess_stop(struct sess *s)
 {
+	json_object_set_new(s->cond, "query_ms", json_real(q_n ? 1000 *
+			    q_time / q_n : 0));
+	q_time = 0;
+	q_n = 0;
 	s->be.ops->stop(&s->be);
 	if (s->console)
 		fclose(s->console);
@@ -491,10 +514,16 @@ static struct step_res step(struct sess *s, uint64_t tgt, double interval,
 	double in_band = -1, next = t0;
 	int band_i = -1;
 	for (;;) {
-		next += interval;
+		/* Fine at first (ours settles in tens of ms), then @interval
+		 * for long steps. */
+		double el = snow(s) - t0;
+		next = snow(s) + (el < FINE_FOR && interval > FINE_INTERVAL ?
+				  FINE_INTERVAL : interval);
 		wait_until(s, next);
 		double t = snow(s) - t0;
 		int64_t a = actual(s);
+		q_time += snow(s) - t0 - t;
+		q_n++;
 		if (n < (int)(sizeof(v) / sizeof(v[0])))
 			v[n++] = (struct smp){ t, a, qemu_rss(s),
 					       qemu_cpu_fine(s) };
@@ -538,13 +567,18 @@ static struct step_res step(struct sess *s, uint64_t tgt, double interval,
 static void touch_free_memory(struct sess *s)
 {
 	const char *st = agent(s, 30, "stats");
-	int64_t avail = kv(st, "memavail_kb");
+	int64_t avail = kv(st, "memfree_kb");
 	if (avail < 0)
-		sess_fail(s, "agent stats has no memavail_kb");
-	int64_t mib = avail / 1024 - 200;
+		sess_fail(s, "agent stats has no memfree_kb");
+	/* All but a little: free pages never touched since boot would be
+	 * taken first (the allocator frees to the tail) and show up as RSS
+	 * that was never there to return. */
+	int64_t mib = avail / 1024 - 48;
 	if (mib < 64)
 		return;
+	double t0 = snow(s);
 	const char *rep = agent(s, 120, "alloc %lldM", (long long)mib);
+	note("   touched %lld MiB in %.1f s", (long long)mib, snow(s) - t0);
 	if (strncmp(rep, "ok", 2))
 		sess_fail(s, "alloc for touching failed");
 	long id = (long)kv(rep, "id");
@@ -624,12 +658,12 @@ static void reps_latency(struct sess *s, int runs)
 	uint64_t size = 16ull << 20;
 	for (int rep = 1; rep <= runs; rep++) {
 		wait_until(s, snow(s) + 0.2 + (rand() % 500) / 1000.0);
-		struct step_res r = step(s, opt.memory - size, 0.005, 20,
+		struct step_res r = step(s, opt.memory - size, 0.002, 20,
 					 NULL);
 		if (r.first_change >= 0)
 			record(s, "latency", "s", r.first_change, size, "-",
 			       rep, NULL);
-		step(s, opt.memory, 0.005, 20, NULL);
+		step(s, opt.memory, 0.002, 20, NULL);
 	}
 }
 
@@ -660,15 +694,21 @@ static void reps_fragmented(struct sess *s, int runs)
 {
 	const char *st = agent(s, 30, "stats");
 	int64_t free_mib = kv(st, "memfree_kb") / 1024;
-	int64_t frag = free_mib - 256;
+	/* The file is written whole before its holes are punched: keep
+	 * room for that peak. */
+	int64_t frag = free_mib - 400;
 	if (frag < (int64_t)(opt.frag_step >> 20))
 		sess_fail(s, "too little free memory to fragment");
+	double t0 = snow(s);
 	const char *r = agent(s, 300, "fragment %lldM holes", (long long)frag);
-	if (strncmp(r, "ok", 2))
+	if (strncmp(r, "ok", 2)) {
+		snprintf(s->be.error, sizeof(s->be.error), "fragment %lldM "
+			 "holes: %s", (long long)frag, r);
 		sess_fail(s, "fragment workload failed");
+	}
 	long id = (long)kv(r, "id");
-	note("   fragmented %lld MiB of %lld MiB free", (long long)frag,
-	     (long long)free_mib);
+	note("   fragmented %lld MiB of %lld MiB free in %.1f s",
+	     (long long)frag, (long long)free_mib, snow(s) - t0);
 	reps_inflate_deflate(s, opt.frag_step, false, "fragmented", runs);
 	agent(s, 120, "free %ld", id);
 	st = agent(s, 30, "stats");

@@ -94,7 +94,6 @@ struct lv_be {
 	pthread_mutex_t lock;
 	struct lv_event q[QUEUE_LEN];
 	unsigned qhead, qtail;
-	bool gone;			/* domain stopped or daemon lost */
 	int pipe[2];
 };
 
@@ -136,8 +135,6 @@ static void push(struct lv_be *l, enum be_event_kind kind, const char *text,
 		snprintf(e->text, sizeof(e->text), "%s", text);
 		e->value = value;
 	}
-	if (kind == BE_EV_DIED)
-		l->gone = true;
 	pthread_mutex_unlock(&l->lock);
 	if (write(l->pipe[1], "", 1) < 0) {
 		/* Pipe full: wait() is already due to wake up. */

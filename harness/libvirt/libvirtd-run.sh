@@ -31,7 +31,14 @@ set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 LIBVIRTD=${LIBVIRTD:-/usr/sbin/libvirtd}
-DRIVERS=${LIBVIRT_SYSTEM_DRIVER_DIR:-/usr/lib/x86_64-linux-gnu/libvirt/connection-driver}
+# Where the packaged driver modules are (multiarch path on Debian).
+DRIVERS=${LIBVIRT_SYSTEM_DRIVER_DIR:-}
+if [ -z "$DRIVERS" ]; then
+	for d in /usr/lib/*/libvirt/connection-driver /usr/lib64/libvirt/connection-driver \
+		 /usr/lib/libvirt/connection-driver; do
+		[ -e "$d/libvirt_driver_qemu.so" ] && { DRIVERS=$d; break; }
+	done
+fi
 START_TIMEOUT=${TB_LIBVIRTD_TIMEOUT:-30}
 
 die() { echo "libvirtd-run: $*" >&2; exit 1; }
@@ -107,9 +114,9 @@ write_config() {
 	chmod 1777 "$D/var/tmp"
 	ln -sfn /run "$D/var/run"
 	ln -sfn /run/lock "$D/var/lock"
+	[ -n "$DRIVERS" ] && [ -e "$DRIVERS/libvirt_driver_qemu.so" ] ||
+		die "no libvirt QEMU driver module found (install libvirt-daemon-driver-qemu)"
 	ln -sfn "$DRIVERS/libvirt_driver_qemu.so" "$D/drivers/libvirt_driver_qemu.so"
-	[ -e "$DRIVERS/libvirt_driver_qemu.so" ] ||
-		die "no QEMU driver at $DRIVERS (install libvirt-daemon-driver-qemu)"
 	sed -e "s|@SOCKDIR@|$D/sock|g" \
 		"$HERE/libvirtd.conf.in" > "$D/etc/libvirtd.conf"
 	cp "$HERE/qemu.conf.in" "$D/etc/qemu.conf"
@@ -133,6 +140,7 @@ start() {
 		echo "$URI"
 		return 0
 	fi
+	[ "$(id -u)" = 0 ] || die "a private libvirtd needs root (it runs in its own mount namespace); to use an existing daemon, set LIBVIRT_URI"
 	command -v unshare >/dev/null || die "unshare (util-linux) is needed"
 	[ -x "$LIBVIRTD" ] || die "no $LIBVIRTD (install libvirt-daemon)"
 	# Stale files of a daemon that was killed: nothing holds them.

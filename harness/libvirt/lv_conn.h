@@ -42,7 +42,7 @@ void lv_quiet_errors(void);
  * set; else qemu:///system if it
  * answers, else a private daemon), "own" (always a private daemon), or a
  * URI.  @state_dir: parent of private daemons' directories (NULL: the
- * build default).  Progress lines go to @log when not NULL.
+ * build default, or TB_LIBVIRT_STATE).
  */
 int lv_connect(struct lv_conn *c, const char *mode, const char *state_dir,
 	       char *err, size_t len);

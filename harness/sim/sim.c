@@ -45,6 +45,7 @@ struct request {
 	uint64_t next;		/* virtual time of the next chunk */
 	uint64_t *pfns;		/* fragment: pages in allocation order */
 	uint64_t npfns;
+	bool files;		/* fragment: one 4 KiB file per page */
 	char reply[160];
 };
 
@@ -86,7 +87,7 @@ struct sim {
 	sim_out_fn out;
 	void *arg;
 	uint64_t now, rng, emitted;
-	bool ready, dead;
+	bool probed, ready, dead;
 
 	struct sim_mem mem;
 	struct tb_host_config hcfg;
@@ -425,7 +426,8 @@ static void free_owner(struct sim *s, uint16_t owner, bool files_too,
 			continue;
 		st = sim_mem_state(m, pfn);
 		if (st == SIM_ANON || st == SIM_PINNED ||
-		    (files_too && (st == SIM_CACHE || st == SIM_SHMEM))) {
+		    (files_too && (st == SIM_CACHE || st == SIM_SHMEM ||
+				   st == SIM_KERNEL))) {
 			sim_mem_free(m, pfn, 0);
 			n++;
 		}
@@ -529,7 +531,7 @@ static uint64_t kib(uint64_t pages)
  * work runs again as soon as it ends. */
 static void drv_kick(struct sim *s)
 {
-	if (!s->ready)
+	if (!s->probed)
 		return;
 	if (s->d.in_pass)
 		s->d.kick = true;
@@ -829,8 +831,11 @@ static void drv_event(struct sim *s)
 	bool short_grant;
 
 	d->wake = NEVER;
-	if (!d->in_pass && !drv_begin_pass(s))
-		return;
+	if (!d->in_pass) {
+		if (!drv_begin_pass(s))
+			return;
+		ns = cost(s, s->c.timing.pass_ns);
+	}
 
 	if (d->pass.dir == TB_DIR_DEFLATE) {
 		short_grant = drv_deflate_cmd(s, d->pass.pages, d->pass.order,
@@ -847,14 +852,14 @@ static void drv_event(struct sim *s)
 
 	if (d->sending) {
 		d->sending = false;
-		ns = drv_inflate_send(s);
+		ns += drv_inflate_send(s);
 		if (!(d->capped || d->nrefused >= d->pol.p.batch ||
 		      d->alloc_failed || d->placed >= d->want)) {
 			d->wake = s->now + ns;
 			return;
 		}
 	} else if (d->placed < d->want && !d->alloc_failed) {
-		ns = drv_inflate_alloc(s);
+		ns += drv_inflate_alloc(s);
 		if (s->dead)
 			return;
 		if (d->nbatch) {
@@ -878,7 +883,7 @@ static uint64_t drv_pressure(struct sim *s, uint64_t *ns)
 	struct driver *d = &s->d;
 	uint64_t got = 0;
 
-	if (!s->c.drv.deflate_on_pressure || !s->ready || d->in_pass)
+	if (!s->c.drv.deflate_on_pressure || !s->probed || d->in_pass)
 		return 0;
 	drv_deflate_cmd(s, SHRINK_BATCH, TB_ORDER_4K, &got, ns);
 	d->pressure_pages += got;
@@ -970,9 +975,21 @@ static void req_event(struct sim *s)
 			}
 			if (r->pfns)
 				r->pfns[r->npfns++] = pfn;
+			/* A tmpfs inode and dentry per small file: about
+			 * 1 KiB of slab, a kernel page per four files, in
+			 * among the file pages. */
+			if (r->files && r->npfns % 4 == 0 &&
+			    sim_mem_alloc(&s->mem, 0, SIM_KERNEL, r->owner,
+					  SIM_GFP_RECLAIM) == SIM_NO_PFN) {
+				pfn = user_alloc(s, SIM_KERNEL, r->owner, &ns);
+				if (s->dead)
+					return;
+			}
 		}
 		ns += n * (r->state == SIM_ANON || r->state == SIM_PINNED ?
 			   t->touch_4k_ns : t->cache_4k_ns);
+		if (r->files)
+			ns += n * t->file_ns;
 		r->left -= n;
 		r->done += n;
 		if (!r->left && r->pfns) {
@@ -990,7 +1007,7 @@ static void req_event(struct sim *s)
 				sim_mem_free(&s->mem, r->pfns[r->done], 0);
 			r->done++;
 		}
-		ns += n / 2 * t->unlink_4k_ns;
+		ns += n / 2 * (r->files ? t->file_ns : t->unlink_4k_ns);
 		if (r->done >= r->npfns) {
 			req_reply_after(s, cost(s, ns), "ok id=%u", r->owner);
 			return;
@@ -1130,6 +1147,7 @@ int sim_agent(struct sim *s, const char *line)
 			   !strcmp(verb, "alloc") ? SIM_ANON :
 			   SIM_SHMEM;	/* the agent's files are in tmpfs */
 		if (!strcmp(verb, "fragment")) {
+			r->files = !arg2 || !strcmp(arg2, "files");
 			r->pfns = malloc(pages * sizeof(*r->pfns));
 			if (!r->pfns) {
 				req_reply(s, "err out of host memory");
@@ -1265,12 +1283,12 @@ struct sim_mem *sim_memory(struct sim *s)
 	return &s->mem;
 }
 
-/* Power-on to TB-READY: the driver's probe (tb_probe) and first pass. */
+/* The driver's probe (tb_probe) and first pass. */
 static void boot(struct sim *s)
 {
 	struct driver *d = &s->d;
 
-	s->ready = true;
+	s->probed = true;
 	d->host_gen = s->generation;
 	d->asked = s->target;
 	d->clip_logged = UINT64_MAX;
@@ -1289,8 +1307,16 @@ static void boot(struct sim *s)
 		kib(d->safeguard), kib(d->target), d->pol.p.batch,
 		s->c.drv.use_irq ? "on" : "off", s->c.discard ? "on" : "off",
 		d->pol.p.use_2m ? "on" : "off", s->c.drv.blocking_alloc);
-	emit(s, SIM_OUT_CONSOLE, "TB-READY driver=tb_balloon agent=ttyS1", 0);
-	d->wake = s->now;
+	/* queue_delayed_work(..., 0) at the end of probe: the first pass
+	 * runs now, so the poll ticks are in phase with the probe, not with
+	 * TB-READY (which /init prints once the agent is up). */
+	drv_event(s);
+}
+
+static uint64_t ready_at(const struct sim *s)
+{
+	return s->c.timing.boot_ns > s->c.timing.probe_ns ?
+	       s->c.timing.boot_ns : s->c.timing.probe_ns;
 }
 
 int sim_run_until(struct sim *s, uint64_t until, bool until_event)
@@ -1298,7 +1324,9 @@ int sim_run_until(struct sim *s, uint64_t until, bool until_event)
 	uint64_t start = s->emitted;
 
 	while (!s->dead) {
-		uint64_t boot_t = s->ready ? NEVER : s->c.timing.boot_ns;
+		uint64_t boot_t = s->probed ? NEVER :
+				  ready_at(s) - s->c.timing.probe_ns;
+		uint64_t ready_t = !s->probed || s->ready ? NEVER : ready_at(s);
 		uint64_t req_t = s->req.kind != REQ_NONE && s->ready ?
 				 s->req.next : NEVER;
 		uint64_t t = boot_t;
@@ -1309,13 +1337,19 @@ int sim_run_until(struct sim *s, uint64_t until, bool until_event)
 			t = req_t;
 		if (s->bc_flush < t)
 			t = s->bc_flush;
+		if (ready_t < t)
+			t = ready_t;
 		if (t > until || t == NEVER)
 			break;
 		if (t > s->now)
 			s->now = t;
-		if (t == boot_t)
+		if (t == boot_t) {
 			boot(s);
-		else if (t == s->d.wake)
+		} else if (t == ready_t) {
+			s->ready = true;
+			emit(s, SIM_OUT_CONSOLE,
+			     "TB-READY driver=tb_balloon agent=ttyS1", 0);
+		} else if (t == s->d.wake)
 			drv_event(s);
 		else if (t == req_t)
 			req_event(s);
@@ -1379,8 +1413,20 @@ int sim_get_prop(struct sim *s, const char *prop, char *buf, size_t len)
 	else if (!strcmp(prop, "pool"))
 		v = s->host.pool == TB_POOL_UNLIMITED ? UINT64_MAX :
 		    s->host.pool * TB_PAGE_SIZE;
-	else if (!strcmp(prop, "balloon-pages"))
-		v = s->host.balloon_pages;
+	else if (!strcmp(prop, "balloon-size"))
+		v = s->host.balloon_pages * TB_PAGE_SIZE;
+	else if (!strcmp(prop, "actual"))
+		v = reservation(s) * TB_PAGE_SIZE;
+	else if (!strcmp(prop, "target"))
+		v = s->target * TB_PAGE_SIZE;
+	else if (!strcmp(prop, "poll-ms"))
+		v = s->c.poll_ms_advice;
+	else if (!strcmp(prop, "reply-delay-ms"))
+		v = s->c.reply_delay_ms;
+	else if (!strcmp(prop, "refuse-all") || !strcmp(prop, "discard") ||
+		 !strcmp(prop, "page-2m"))
+		v = !strcmp(prop, "refuse-all") ? s->hcfg.refuse_all :
+		    !strcmp(prop, "discard") ? s->c.discard : s->hcfg.page_2m;
 	else if (!strcmp(prop, "refuse-every"))
 		v = s->hcfg.refuse_every;
 	else

@@ -31,11 +31,26 @@ $(SIM_BENCH): harness/sim/sim_bench.c $(SIM_MODEL_OBJS) $(CORE_LIB)
 .PHONY: test-sim bench-sim sweep agree calibrate-sim
 TEST_TARGETS += test-sim
 
-test-sim: $(SIM_TESTS)
+# The Check tests, then the whole pipeline's determinism: the same scenario
+# and seed twice through the harness give byte-identical curves, another
+# seed does not.
+SIM_DET_DIR = $(BUILD)/harness/sim/determinism
+test-sim: $(SIM_TESTS) $(HARNESS)
 	$(Q)set -e; for t in $(SIM_TESTS); do CK_DEFAULT_TIMEOUT=20 $$t; done
+	$(Q)rm -rf $(SIM_DET_DIR) && for r in a b c; do \
+		$(HARNESS) --quiet --backend sim --ci --results $(SIM_DET_DIR) \
+			--run-id $$r scenarios/churn.ini $$([ $$r = c ] && echo seed=2) \
+			>/dev/null 2>&1 || true; done
+	$(Q)cmp $(SIM_DET_DIR)/churn/a/curve.tsv $(SIM_DET_DIR)/churn/b/curve.tsv && \
+		! cmp -s $(SIM_DET_DIR)/churn/a/curve.tsv $(SIM_DET_DIR)/churn/c/curve.tsv && \
+		echo "test-sim: same seed, byte-identical curve.tsv; another seed, another curve" || \
+		{ echo "test-sim: determinism broken (see $(SIM_DET_DIR))" >&2; exit 1; }
 
-bench-sim: $(SIM_BENCH)
+# The model alone (4 GiB guest, 60 s), then every scenario through the
+# harness; each line says virtual seconds per wall second.
+bench-sim: $(SIM_BENCH) $(HARNESS)
 	$(Q)$(SIM_BENCH)
+	$(Q)sh harness/sim/bench.sh $(HARNESS) $(BUILD)/harness/sim/bench
 
 # Sweeps and agreement run the harness itself; what a backend needs built
 # is the same as for `make scenario`.
@@ -43,10 +58,12 @@ PARAM	?=
 VALUES	?=
 SCENARIOS ?=
 
-sweep: $(HARNESS_RUN_DEPS)
+# A sweep is for tuning: on sim unless BACKEND is given.
+SWEEP_BACKEND = $(if $(filter command line environment,$(origin BACKEND)),$(BACKEND),sim)
+sweep: $(HARNESS) $(if $(filter sim,$(SWEEP_BACKEND)),,$(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN))
 	$(Q)sh harness/sim/sweep.sh --harness $(HARNESS) --results $(RESULTS) \
 		--name $(NAME) --param '$(PARAM)' --values '$(VALUES)' \
-		--backend $(BACKEND) -- $(HARNESS_ARGS) $(SET)
+		--backend $(SWEEP_BACKEND) -- $(HARNESS_ARGS) $(SET)
 
 # AGREE_FULL=1: full sizes instead of the [ci] variants.
 agree: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)

@@ -21,16 +21,19 @@
 	X(free_4k_ns,      1500, "free one 4 KiB page back to the buddy")	\
 	X(free_2m_ns,     70000, "free one 2 MiB page back to the buddy")	\
 	X(cmd_ns,         40000, "one device command: MMIO, exit, completion") \
+	X(pass_ns,       100000, "one pass: work item, register reads (MMIO)") \
 	X(entry_ns,         150, "host bookkeeping per entry (tb_host_entry)") \
 	X(discard_4k_ns,   2300, "host madvise(DONTNEED) of 4 KiB")	\
 	X(discard_2m_ns, 200000, "host madvise(DONTNEED) of 2 MiB")	\
 	X(irq_ns,        200000, "target change to driver wake-up (IRQ path)") \
-	X(touch_4k_ns,     9000, "workload: fault in and write 4 KiB anon")	\
-	X(cache_4k_ns,     7000, "workload: write 4 KiB into a file")	\
+	X(touch_4k_ns,    25000, "workload: fault in and write 4 KiB anon")	\
+	X(cache_4k_ns,    12000, "workload: write 4 KiB into a file")	\
+	X(file_ns,       800000, "workload: create (or delete) one small file") \
 	X(unlink_4k_ns,     400, "workload: free 4 KiB of a file or mapping") \
 	X(reclaim_4k_ns,    800, "reclaim 4 KiB of clean page cache")	\
 	X(agent_ns,     2000000, "agent request round trip over the serial port") \
 	X(boot_ns,  10000000000, "power-on to TB-READY (TCG, 2 vCPUs)")	\
+	X(probe_ns,   200000000, "driver probe (first pass) to TB-READY")	\
 	X(qemu_rss_mib,     180, "host RSS of QEMU itself, MiB")		\
 	X(jitter_permille,   20, "+-random spread of each cost, per mille (seeded)")
 

@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# harness/bench/: `make bench`, issue #9 -- how fast our driver + device
+# reclaim memory, against virtio-balloon + Linux's virtio_balloon in the
+# same run, on the same QEMU binary (only the device and driver differ).
+#
+#   make bench               full: 5 runs, 1G and 3G steps (< 20 min)
+#   make bench QUICK=1       3 runs, 256M and 1G steps, 2G guest (< 3 min)
+#   make bench-report DIR=results/bench/<run-id>   redo the table/plots
+#   BENCH_REF_QEMU=/usr/bin/qemu-system-x86_64     the reference on
+#                            Debian's stock QEMU instead of ours
+#   BENCH_ARGS='--only emu --ioa 0 --runs 1'       development subsets
+# Results: results/bench/<run-id>/{bench.md,bench.json,raw.json,
+# curves/*.tsv,curves-*.png}, results/bench/latest.  Not part of `make test`.
+
+BENCH		:= $(BUILD)/harness/bench/tb-bench
+BENCH_OBJS	:= $(BUILD)/harness/bench/bench.o $(BUILD)/harness/bench/report.o
+# The harness's backend seam (emu and virtio) and what it needs.
+BENCH_HOBJS	:= $(BUILD)/harness/be_qemu.o $(BUILD)/harness/backend.o \
+		   $(BUILD)/harness/scenario.o
+BENCH_REF_QEMU	?= $(HARNESS_QEMU)
+BENCH_ARGS	?=
+QUICK		?=
+BENCH_QUICK	= $(filter 1 yes y true,$(QUICK))
+
+$(BUILD)/harness/bench/%.o: harness/bench/%.c harness/bench/bench.h harness/*.h core/*.h | $(DEPS_STAMP)
+	$(msg) CC $@
+	$(Q)mkdir -p $(dir $@) && $(TB_CC) $(HARNESS_CFLAGS) -Iharness/bench -c -o $@ $<
+
+$(BENCH): $(BENCH_OBJS) $(BENCH_HOBJS)
+	$(msg) CCLD $@
+	$(Q)$(TB_CC) -o $@ $(BENCH_OBJS) $(BENCH_HOBJS) $(HARNESS_LIBS)
+
+.PHONY: bench bench-report
+ALL_TARGETS += $(BENCH)
+
+bench: $(BENCH) $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
+	$(Q)id=$$(date +%Y%m%d-%H%M%S)$(if $(BENCH_QUICK),-quick); \
+	mkdir -p $(RESULTS)/bench && \
+	$(BENCH) --out $(RESULTS)/bench/$$id --qemu $(HARNESS_QEMU) \
+		--ref-qemu $(BENCH_REF_QEMU) --kernel $(KERNEL_IMAGE) \
+		--initrd $(INITRAMFS) --accel $(HARNESS_ACCEL) \
+		--harness $(HARNESS) --sim-job harness/bench/sim-4g.ini \
+		$(if $(BENCH_QUICK),--quick) $(BENCH_ARGS) && \
+	ln -sfn $$id $(RESULTS)/bench/latest
+
+bench-report: $(BENCH)
+	$(Q)$(BENCH) --report $(or $(DIR),$(RESULTS)/bench/latest)
