@@ -25,7 +25,10 @@ marks() {
 	awk -F'\t' 'NR > 1 {
 		printf "set arrow from %s, graph 0 to %s, graph 1 nohead dt 2 lc rgb \"#888888\"\n", $1, $1
 		# "ready" low, steps high: a step often starts right at ready.
-		if ($3 == "ready")
+		if ($3 == "OOM kill") {
+			printf "set arrow from %s, graph 0 to %s, graph 1 nohead lw 2 lc rgb \"#d62728\"\n", $1, $1
+			printf "set label \"OOM kill\" at %s, graph 0.5 rotate by 90 center offset -0.8,0 tc rgb \"#d62728\"\n", $1
+		} else if ($3 == "ready")
 			printf "set label \"ready\" at %s, graph 0.02 rotate by 90 left offset -0.8,0 tc rgb \"#555555\"\n", $1
 		else
 			printf "set label \"%s\" at %s, graph 0.98 rotate by 90 right offset 0.8,0 tc rgb \"#555555\"\n", $3, $1
@@ -57,6 +60,8 @@ set ylabel "MiB"
 plot $(q "$run/curve.tsv") skip 2 using 1:3 with steps lw 2 lc rgb "#d62728" title "target", \
      "" skip 2 using 1:4 with lines lw 2 lc rgb "#1f77b4" title "reservation", \
      "" skip 2 using 1:5 with lines lw 1 lc rgb "#2ca02c" title "balloon", \
+     "" skip 2 using 1:6 with lines lw 1 dt 2 lc rgb "#17becf" title "balloon in 4 KiB pages", \
+     "" skip 2 using 1:7 with lines lw 1 dt 2 lc rgb "#bcbd22" title "balloon in 2 MiB pages", \
      "" skip 2 using 1:9 with lines lw 1 dt 3 lc rgb "#9467bd" title "guest available", \
      "" skip 2 using 1:10 with lines lw 1 dt 4 lc rgb "#8c564b" title "QEMU RSS"
 set output $(q "$run/rate.png.part")

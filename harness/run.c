@@ -81,12 +81,14 @@ struct run {
 	double stats_t;
 	bool final_stats_ok, ping_ok, final_sent;
 	char final_stats[4096];
-	char first_stats[4096];	/* the first stats after ready */
+	char first_stats[4096];	/* the last stats before the first target */
+	bool moved;		/* a target was set */
 
 	/* guest facts */
 	char kernel[128];
 	char guest_cmdline[2048];
 	int64_t oom_console;
+	double oom_t[16];	/* when the first OOM kills were seen */
 
 	struct line_rec *lines;
 	size_t nlines, cap_lines;
@@ -251,7 +253,8 @@ static void on_reply(struct run *r, const char *text)
 		if (!strncmp(text, "ok", 2)) {
 			snprintf(r->stats, sizeof(r->stats), "%s", text);
 			r->stats_t = now(r);
-			if (!r->first_stats[0])
+			/* The guest's books before the host moved anything. */
+			if (!r->moved)
 				snprintf(r->first_stats,
 					 sizeof(r->first_stats), "%s", text);
 			int64_t oom = kv_get(text, "oom_kill");
@@ -348,6 +351,8 @@ static void on_event(void *arg, const struct be_event *ev)
 		r->lines[r->nlines++].text = strdup(ev->text);
 		if (strstr(ev->text, "Out of memory: Killed process") ||
 		    strstr(ev->text, "Memory cgroup out of memory: Killed")) {
+			if (r->oom_console < 16)
+				r->oom_t[r->oom_console] = ev->t;
 			r->oom_console++;
 			logev(r, "OOM-KILL", "%s", ev->text);
 		}
@@ -591,6 +596,8 @@ static void start_step(struct run *r, int i)
 		if (rc < 0)
 			run_fail(r, "qmp-error", "%s", r->be.error);
 	}
+	if (st->has_target || st->random_targets)
+		r->moved = true;
 	if (st->has_target) {
 		logev(r, "TARGET", "%llu (%.1f MiB)",
 		      (unsigned long long)st->target, st->target / MIB);

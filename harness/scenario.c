@@ -1007,6 +1007,22 @@ static int split_set(struct ctx *c, const struct plan *p, const char *s,
 	return 0;
 }
 
+/* A [ci] key "STEP.KEY" overrides a step's key; returns the step or NULL
+ * ("driver.x" and "tolerance.x" are global keys). */
+static struct step *ci_step(struct plan *p, const char *key,
+			    const char **subkey)
+{
+	char name[64];
+	const char *dot = strchr(key, '.');
+	if (!dot || !strncmp(key, "driver.", 7) ||
+	    !strncmp(key, "tolerance.", 10) ||
+	    (size_t)(dot - key) >= sizeof(name))
+		return NULL;
+	snprintf(name, sizeof(name), "%.*s", (int)(dot - key), key);
+	*subkey = dot + 1;
+	return find_step(p, name);
+}
+
 static void defaults(struct plan *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -1103,8 +1119,11 @@ int plan_load(struct plan *plan, const char *file,
 					continue;
 				bool first = !strcmp(e->key, "memory") ||
 					     !strcmp(e->key, "scale");
+				const char *sub;
 				if (pass == 0 && !first)
 					continue;
+				if (ci && ci_step(plan, e->key, &sub))
+					continue;	/* with the steps */
 				if (apply) {
 					if (global_key(&c, sn, e->key,
 						       e->value, &e->from))
@@ -1147,6 +1166,23 @@ int plan_load(struct plan *plan, const char *file,
 				continue;
 			if (step_key(&c, st, lx.ents[i].key,
 				     lx.ents[i].value, &lx.ents[i].from)) {
+				plan->nsteps = saved;
+				goto out;
+			}
+		}
+		/* [ci] "STEP.KEY" lines: applied with --ci, else checked on
+		 * a scratch copy of the step. */
+		for (int i = 0; i < lx.nents; i++) {
+			struct entry *e = &lx.ents[i];
+			const char *sub;
+			if (!is_ci(lx.secs[e->sec].name) ||
+			    ci_step(plan, e->key, &sub) != st)
+				continue;
+			struct step keep = *st;
+			int r = step_key(&c, st, sub, e->value, &e->from);
+			if (!plan->ci)
+				*st = keep;
+			if (r) {
 				plan->nsteps = saved;
 				goto out;
 			}

@@ -42,8 +42,12 @@
 #define MIB		(1024.0 * 1024.0)
 #define GIB		(1024.0 * MIB)
 #define BAND		(1 << 20)	/* "settled": within 1 MiB of target */
-#define FINE_INTERVAL	0.002	/* s, sampling in a step's first FINE_FOR */
-#define FINE_FOR	1.0
+/* Sampling: every FINE_INTERVAL during a step's first FINE_FOR (our steps
+ * are over in tens of ms; a QMP query costs ~1.5 ms here, so sampling
+ * finely for longer would load QEMU's main loop during virtio's steps),
+ * then every opt.interval. */
+#define FINE_INTERVAL	0.002
+#define FINE_FOR	0.1
 
 volatile sig_atomic_t harness_interrupted;
 static struct harness_paths paths = { .accel = "tcg" };
@@ -269,6 +273,32 @@ static int64_t qemu_rss(struct sess *s)
 	return kb * 1024;
 }
 
+/* Resident part of QEMU's guest-RAM mapping (the anonymous mapping of
+ * exactly the guest's size), from /proc/PID/smaps: tells RAM returned
+ * apart from QEMU's own heap moving during a step. */
+static int64_t ram_rss(struct sess *s)
+{
+	char path[64], line[512];
+	bool in_ram = false;
+	long long kb = -1;
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)s->qemu_pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a, b;
+		if (sscanf(line, "%llx-%llx ", &a, &b) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in_ram = b - a == opt.memory;
+			continue;
+		}
+		if (in_ram && sscanf(line, "Rss: %lld", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
 /* QEMU's CPU time, user + sys, all threads (dead ones included): the
  * process line of /proc/PID/stat, in clock ticks. */
 static double qemu_cpu(struct sess *s)
@@ -400,6 +430,11 @@ static void sess_start(struct sess *s, const char *backend, int ioa)
 	wait_until(s, w0 + 1.0);
 	json_object_set_new(s->cond, "idle_cpu_frac", json_real(
 		(qemu_cpu_fine(s) - c0) / (snow(s) - w0)));
+	/* THP decides whether a guest touch faults 4 KiB or 2 MiB. */
+	const char *thp = agent(s, 10, "sysfs-read "
+				"/sys/kernel/mm/transparent_hugepage/enabled");
+	json_object_set_new(s->cond, "guest_thp", json_string(
+		!strncmp(thp, "ok ", 3) ? thp + 3 : "?"));
 	json_array_append(sessions, s->cond);
 }
 
@@ -452,16 +487,20 @@ struct step_res {
 	int64_t moved;		/* bytes the reservation moved */
 	int64_t rss_drop;	/* bytes QEMU's RSS fell until settled */
 	bool ok;
+	bool rate_bound;	/* rate is a lower bound (not resolved) */
+	int64_t ram_rss_drop;	/* the same, guest-RAM mapping only */
 };
 
-/* Time the curve first crosses @frac of the way from a0 to target. */
+/* Time the curve first crosses @frac of the way from a0 to target; *at:
+ * the sample that first reached it. */
 static double crossing(const struct smp *v, int n, int64_t a0, int64_t tgt,
-		       double frac)
+		       double frac, int *at)
 {
 	double span = (double)(tgt - a0);
 	for (int i = 1; i < n; i++) {
 		double f1 = (v[i].actual - a0) / span;
 		if (f1 >= frac) {
+			*at = i;
 			double f0 = (v[i - 1].actual - a0) / span;
 			if (f1 - f0 <= 0)
 				return v[i].t;
@@ -502,6 +541,7 @@ static struct step_res step(struct sess *s, uint64_t tgt, double interval,
 	struct step_res r = { .first_change = -1, .settle = -1, .rate = -1 };
 	int n = 0;
 
+	int64_t ram0 = ram_rss(s);
 	int64_t a0 = actual(s);
 	double tick0 = qemu_cpu(s);
 	v[n++] = (struct smp){ 0, a0, qemu_rss(s), qemu_cpu_fine(s) };
@@ -553,10 +593,19 @@ static struct step_res step(struct sess *s, uint64_t tgt, double interval,
 	r.cpu = v[end].cpu - v[0].cpu;
 	r.cpu_ticks = qemu_cpu(s) - tick0;	/* to the end of the window */
 	r.rss_drop = v[0].rss - v[end].rss;
-	double t10 = crossing(v, end + 1, a0, tgt, 0.1);
-	double t90 = crossing(v, end + 1, a0, tgt, 0.9);
-	if (r.ok && t10 >= 0 && t90 > t10)
+	r.ram_rss_drop = ram0 - ram_rss(s);
+	int i10 = 0, i90 = 0;
+	double t10 = crossing(v, end + 1, a0, tgt, 0.1, &i10);
+	double t90 = crossing(v, end + 1, a0, tgt, 0.9, &i90);
+	if (r.ok && i10 == i90 && i10 > 0) {
+		/* 10% to 90% within one sample interval: the slope is not
+		 * resolved, only bounded from below. */
+		r.rate = 0.8 * llabs((int64_t)tgt - a0) / MIB /
+			 (v[i10].t - v[i10 - 1].t);
+		r.rate_bound = true;
+	} else if (r.ok && t10 >= 0 && t90 > t10) {
 		r.rate = 0.8 * llabs((int64_t)tgt - a0) / MIB / (t90 - t10);
+	}
 	if (curve_tag)
 		write_curve(s, curve_tag, v, n, tgt);
 	return r;
@@ -566,23 +615,56 @@ static struct step_res step(struct sess *s, uint64_t tgt, double interval,
  * balloon takes next is backed on the host. */
 static void touch_free_memory(struct sess *s)
 {
-	const char *st = agent(s, 30, "stats");
-	int64_t avail = kv(st, "memfree_kb");
-	if (avail < 0)
-		sess_fail(s, "agent stats has no memfree_kb");
-	/* All but a little: free pages never touched since boot would be
-	 * taken first (the allocator frees to the tail) and show up as RSS
-	 * that was never there to return. */
-	int64_t mib = avail / 1024 - 48;
-	if (mib < 64)
-		return;
 	double t0 = snow(s);
-	const char *rep = agent(s, 120, "alloc %lldM", (long long)mib);
-	note("   touched %lld MiB in %.1f s", (long long)mib, snow(s) - t0);
+	/*
+	 * More than is free, on purpose: the child touches every page a
+	 * user allocation can get (down to the kernel's watermarks, which a
+	 * balloon cannot take either) and is then OOM-killed, the largest
+	 * process by far (the agent is exempt).  A margin below "free"
+	 * instead would leave whole never-touched 2 MiB blocks, which a
+	 * 2 MiB inflate picks first and which have nothing to return.
+	 */
+	const char *st = agent(s, 30, "stats");
+	int64_t fr = kv(st, "memfree_kb");
+	if (fr < 0)
+		sess_fail(s, "agent stats has no memfree_kb");
+	int64_t mib = fr / 1024 + 64;
+	const char *rep = agent(s, 180, "alloc %lldM", (long long)mib);
 	if (strncmp(rep, "ok", 2))
 		sess_fail(s, "alloc for touching failed");
 	long id = (long)kv(rep, "id");
-	agent(s, 60, "free %ld", id);
+	agent(s, 60, "free %ld", id);	/* err no-such-id once killed */
+	note("   touched all free memory (%lld MiB asked) in %.1f s",
+	     (long long)mib, snow(s) - t0);
+}
+
+/* tb-balloon's own counters (qemu-dev/tb-balloon.txt), NULL on virtio. */
+static json_t *device_stats(struct sess *s)
+{
+	char buf[4096];
+	if (strcmp(s->be.ops->name, "emu") ||
+	    s->be.ops->get_prop(&s->be, "stats", buf, sizeof(buf)))
+		return NULL;
+	return json_loads(buf, 0, NULL);
+}
+
+/* What the device says it did during the inflate: pages accepted and
+ * pages discarded on the host (so a short RSS drop can be told apart
+ * from a missing discard). */
+static void device_delta(struct sess *s, json_t *before, json_t *x)
+{
+	json_t *after = device_stats(s);
+	static const char *const k[] = { "inflated-pages", "discarded-pages",
+					 "discard-failures" };
+	for (size_t i = 0; after && i < 3; i++) {
+		json_t *a = json_object_get(after, k[i]);
+		json_t *b = json_object_get(before, k[i]);
+		if (json_is_integer(a) && json_is_integer(b))
+			json_object_set_new(x, k[i], json_integer(
+				json_integer_value(a) - json_integer_value(b)));
+	}
+	json_decref(after);
+	json_decref(before);
 }
 
 static void reps_inflate_deflate(struct sess *s, uint64_t size, bool touched,
@@ -597,21 +679,28 @@ static void reps_inflate_deflate(struct sess *s, uint64_t size, bool touched,
 		if (touched)
 			touch_free_memory(s);
 		wait_until(s, snow(s) + 0.3);
+		json_t *dev0 = device_stats(s);
 		snprintf(tag, sizeof(tag), "inflate-%llu-%s-%d",
 			 (unsigned long long)(size >> 20), tch, rep);
 		struct step_res in = step(s, bottom, opt.interval, limit, tag);
 		if (!in.ok)
 			note("   %s: not settled within %.0f s (reservation "
 			     "moved %.0f MiB)", tag, limit, in.moved / MIB);
-		json_t *x = json_pack("{s:f,s:f,s:f}", "moved_mib",
+		json_t *x = json_pack("{s:f,s:f,s:f,s:f}", "moved_mib",
 				      in.moved / MIB, "rss_drop_mib",
-				      in.rss_drop / MIB, "cpu_ticks_s",
+				      in.rss_drop / MIB, "ram_rss_drop_mib",
+				      in.ram_rss_drop / MIB, "cpu_ticks_s",
 				      in.cpu_ticks);
+		if (dev0)
+			device_delta(s, dev0, x);
 		if (in.ok) {
 			record(s, "inflate_rate", "MiB/s", in.rate, size, tch,
-			       rep, json_incref(x));
+			       rep, json_pack("{s:b}", "lower_bound",
+					      in.rate_bound));
 			record(s, "inflate_settle", "s", in.settle, size, tch,
 			       rep, json_incref(x));
+			record(s, "inflate_eff_rate", "MiB/s", in.moved / MIB /
+			       in.settle, size, tch, rep, NULL);
 			record(s, "inflate_cpu_per_gib", "s/GiB",
 			       in.cpu / (in.moved / GIB), size, tch, rep,
 			       json_incref(x));
@@ -619,6 +708,10 @@ static void reps_inflate_deflate(struct sess *s, uint64_t size, bool touched,
 				record(s, "rss_returned", "ratio",
 				       (double)in.rss_drop / in.moved, size,
 				       tch, rep, json_incref(x));
+			if (touched && in.moved > 0 && in.ram_rss_drop > -1e9)
+				record(s, "ram_returned", "ratio",
+				       (double)in.ram_rss_drop / in.moved,
+				       size, tch, rep, NULL);
 		} else {
 			record(s, "inflate_failed", "MiB", in.moved / MIB,
 			       size, tch, rep, json_incref(x));
@@ -634,9 +727,12 @@ static void reps_inflate_deflate(struct sess *s, uint64_t size, bool touched,
 		struct step_res de = step(s, top, opt.interval, limit, tag);
 		if (de.ok && de.moved > 0) {
 			record(s, "deflate_rate", "MiB/s", de.rate, size, tch,
-			       rep, NULL);
+			       rep, json_pack("{s:b}", "lower_bound",
+					      de.rate_bound));
 			record(s, "deflate_settle", "s", de.settle, size, tch,
 			       rep, NULL);
+			record(s, "deflate_eff_rate", "MiB/s", de.moved / MIB /
+			       de.settle, size, tch, rep, NULL);
 			record(s, "deflate_cpu_per_gib", "s/GiB",
 			       de.cpu / (de.moved / GIB), size, tch, rep,
 			       NULL);
@@ -672,7 +768,10 @@ static void reps_latency(struct sess *s, int runs)
 static void reps_zeroing(struct sess *s, int runs)
 {
 	uint64_t size = 1ull << 30;
-	for (int rep = 1; rep <= runs; rep++) {
+	/* First touch after boot: the host populates its pages too (cold);
+	 * then the same memory again, host-backed (warm): the guest's own
+	 * zeroing, the ceiling of an inflate of touched memory. */
+	for (int rep = 0; rep <= runs; rep++) {
 		double t0 = snow(s);
 		const char *r = agent(s, 120, "alloc %lluM",
 				      (unsigned long long)(size >> 20));
@@ -681,10 +780,10 @@ static void reps_zeroing(struct sess *s, int runs)
 			sess_fail(s, "alloc for zeroing bandwidth failed");
 		long id = (long)kv(r, "id");
 		agent(s, 60, "free %ld", id);
-		record(s, "zeroing_bw", "MiB/s", size / MIB / dt, size, "-",
-		       rep, NULL);
-		note("   zeroing: %.0f MiB in %.3f s = %.0f MiB/s",
-		     size / MIB, dt, size / MIB / dt);
+		record(s, rep ? "zeroing_bw" : "zeroing_bw_cold", "MiB/s",
+		       size / MIB / dt, size, "-", rep ? rep : 1, NULL);
+		note("   zeroing (%s): %.0f MiB in %.3f s = %.0f MiB/s",
+		     rep ? "warm" : "cold", size / MIB, dt, size / MIB / dt);
 	}
 }
 
@@ -694,11 +793,12 @@ static void reps_fragmented(struct sess *s, int runs)
 {
 	const char *st = agent(s, 30, "stats");
 	int64_t free_mib = kv(st, "memfree_kb") / 1024;
-	/* The file is written whole before its holes are punched: keep
-	 * room for that peak. */
-	int64_t frag = free_mib - 400;
-	if (frag < (int64_t)(opt.frag_step >> 20))
-		sess_fail(s, "too little free memory to fragment");
+	/* Holes for the whole step and then some (the step takes at most
+	 * 60% of them); the file is written whole before its holes are
+	 * punched, so that peak must fit. */
+	int64_t frag = (int64_t)(opt.frag_step >> 20) * 10 / 3 + 64;
+	if (frag > free_mib - 200)
+		sess_fail(s, "too little free memory to fragment for the step");
 	double t0 = snow(s);
 	const char *r = agent(s, 300, "fragment %lldM holes", (long long)frag);
 	if (strncmp(r, "ok", 2)) {
@@ -709,7 +809,27 @@ static void reps_fragmented(struct sess *s, int runs)
 	long id = (long)kv(r, "id");
 	note("   fragmented %lld MiB of %lld MiB free in %.1f s",
 	     (long long)frag, (long long)free_mib, snow(s) - t0);
-	reps_inflate_deflate(s, opt.frag_step, false, "fragmented", runs);
+	/* What is left unfragmented (~400 MiB) would serve a small inflate
+	 * with 2 MiB pages: hold most of it with an anonymous allocation
+	 * (2 MiB faults take whole blocks first), so the inflate meets the
+	 * holes. */
+	st = agent(s, 30, "stats");
+	int64_t left = kv(st, "memfree_kb") / 1024 - frag / 2 - 64;
+	long hold = 0;
+	if (left > 0) {
+		r = agent(s, 120, "alloc %lldM", (long long)left);
+		if (strncmp(r, "ok", 2))
+			sess_fail(s, "alloc after fragmenting failed");
+		hold = (long)kv(r, "id");
+	}
+	uint64_t step_size = opt.frag_step;
+	json_object_set_new(s->cond, "fragmented", json_pack("{s:I,s:I,s:I}",
+		"holes_file_mib", (json_int_t)frag, "held_mib",
+		(json_int_t)(left > 0 ? left : 0), "step_mib",
+		(json_int_t)(step_size >> 20)));
+	reps_inflate_deflate(s, step_size, false, "fragmented", runs);
+	if (hold)
+		agent(s, 60, "free %ld", hold);
 	agent(s, 120, "free %ld", id);
 	st = agent(s, 30, "stats");
 	/* tb_balloon's own count of 2 MiB -> 4 KiB fallbacks, if any. */
@@ -773,13 +893,21 @@ static void sim_speed(json_t *extra)
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		double wall = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec)
 			      / 1e9;
-		char sp[PATH_MAX + 64];
-		snprintf(sp, sizeof(sp), "%s/sim/bench-sim/%s/summary.json",
-			 opt.out, id);
-		json_t *sum = json_load_file(sp, 0, NULL);
-		double virt = sum ? json_real_value(json_object_get(sum,
-							"duration_s")) : 0;
-		json_decref(sum);
+		/* Virtual duration: the curve's last time (summary.json's
+		 * duration_s reads 0 on sim). */
+		char sp[2 * PATH_MAX];
+		const char *base = strrchr(opt.sim_job, '/');
+		base = base ? base + 1 : opt.sim_job;
+		snprintf(sp, sizeof(sp), "%s/sim/%.*s/%s/curve.tsv", opt.out,
+			 (int)(strcspn(base, ".")), base, id);
+		double virt = 0;
+		FILE *cf = fopen(sp, "r");
+		char ln[512];
+		while (cf && fgets(ln, sizeof(ln), cf))
+			if (ln[0] >= '0' && ln[0] <= '9')
+				virt = strtod(ln, NULL);
+		if (cf)
+			fclose(cf);
 		if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc) == 2 ||
 		    virt <= 0) {
 			json_object_set_new(extra, "sim_missing", json_sprintf(
@@ -827,8 +955,8 @@ static void usage(FILE *f)
 "  --accel tcg|kvm   accelerator (default tcg)\n"
 "  --quick           fewer runs, smaller steps\n"
 "  --runs N          repetitions per figure (default 5, quick 3)\n"
-"  --sizes A,B       step sizes (default 1G,3G; quick 256M,1G)\n"
-"  --memory SIZE     guest RAM (default 4G; quick 2G)\n"
+"  --sizes A,B       step sizes (default 1G,3G; quick 512M)\n"
+"  --memory SIZE     guest RAM (default 4G; quick 1G)\n"
 "  --only emu|virtio one backend only (development)\n"
 "  --ioa 0,1         init_on_alloc values to run (default 0,1)\n"
 "  --harness PATH --sim-job FILE   simulation speed on the sim backend\n");
@@ -890,18 +1018,24 @@ int main(int argc, char **argv)
 	if (!opt.runs)
 		opt.runs = opt.quick ? 3 : 5;
 	if (!sizes)
-		sizes = opt.quick ? "256M,1G" : "1G,3G";
+		sizes = opt.quick ? "512M" : "1G,3G";
 	if (memory)
 		opt.memory = parse_size(memory);
 	else if (opt.quick)
-		opt.memory = 2ull << 30;
-	opt.lat_runs = opt.quick ? 5 : 9;
+		opt.memory = 1ull << 30;
+	opt.lat_runs = opt.quick ? 5 : 7;
 	char *dup = strdup(sizes), *save = NULL;
 	for (char *t = strtok_r(dup, ",", &save); t && opt.nsizes < 4;
 	     t = strtok_r(NULL, ",", &save))
 		opt.sizes[opt.nsizes++] = parse_size(t);
 	free(dup);
+	/* The fragmented step needs 3.3 times its size in holes file (and
+	 * costs that much writing under TCG): 512 MiB at most. */
 	opt.frag_step = opt.sizes[0];
+	if (opt.frag_step > opt.memory / 8)
+		opt.frag_step = opt.memory / 8;
+	if (opt.frag_step > 512ull << 20)
+		opt.frag_step = 512ull << 20;
 	for (int i = 0; i < opt.nsizes; i++)
 		if (opt.sizes[i] + (256ull << 20) > opt.memory)
 			die("step %llu MiB does not fit a %llu MiB guest",

@@ -11,7 +11,9 @@ same verdict.  Exit status: 0 when all verdicts agree, 1 when any differs,
 Numeric tolerances (why: see harness/sim/CALIBRATION.md):
   final reservation  max(32 MiB, 3% of guest memory)
   convergence time   max(2 s, 50% of the emulated time)
-  rate               within a factor of 2 (or both under 1 MiB/s)
+  rate               within a factor of 2, when emulation took >= 2 s to
+                     converge (a burst inside one sample has no rate to
+                     compare: the step rate is then sample-size noise)
 They mark a row "~" (outside tolerance) without failing it: the verdicts are
 the contract, the numbers are for recalibrating the timing model.
 """
@@ -137,7 +139,8 @@ def main():
         if (cs is None) != (ce is None) or (
                 cs is not None and abs(cs - ce) > max(2.0, 0.5 * ce)):
             off.append("conv")
-        if max(rs, re_) >= 1 and not (re_ / 2 <= rs <= re_ * 2):
+        if ce is not None and ce >= 2.0 and max(rs, re_) >= 1 and \
+                not (re_ / 2 <= rs <= re_ * 2):
             off.append("rate")
         vs, ve = verdicts(sim), verdicts(emu)
         keys = sorted(set(vs) | set(ve), key=str)

@@ -6,7 +6,7 @@
 set -eu
 harness=$1 results=$2
 shift 2
-[ $# -gt 0 ] || set -- scenarios/*.ini
+[ $# -gt 0 ] || set -- $(ls scenarios/*.ini | grep -v "/_")
 rm -rf "$results" && mkdir -p "$results"
 for f in "$@"; do
 	n=$(basename "$f" .ini)

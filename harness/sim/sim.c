@@ -46,7 +46,7 @@ struct request {
 	uint64_t *pfns;		/* fragment: pages in allocation order */
 	uint64_t npfns;
 	bool files;		/* fragment: one 4 KiB file per page */
-	char reply[160];
+	char reply[1024];	/* the stats line is long */
 };
 
 struct balloon_list {
@@ -263,11 +263,26 @@ void sim_config_defaults(struct sim_config *c, uint64_t ram_bytes)
 	c->kernel_pages = c->reserved_pages + (35u << 20) / TB_PAGE_SIZE;
 	if (c->kernel_pages > c->ram_pages / 2)
 		c->kernel_pages = c->reserved_pages = c->ram_pages / 2;
-	/* The 16 MiB DMA zone, minus what the kernel has there: highmem
-	 * allocations leave it alone (lowmem_reserve).  A 4 GiB guest stalls
-	 * with MemFree = min watermark + 16 MiB. */
-	c->dma_reserve_pages = ram_bytes >= (UINT64_C(512) << 20) ?
-			       (15u << 20) / TB_PAGE_SIZE : 0;
+	/* The 16 MiB DMA zone is kept from highmem allocations by
+	 * lowmem_reserve: DMA32's pages / 256, at most what the zone has
+	 * free (~15 MiB).  A 4 GiB guest stalls with MemFree = min
+	 * watermark + 16 MiB. */
+	/* khugepaged (THP is "madvise" on Debian, which counts as on; off
+	 * below 512 MiB of MemTotal) raises min_free_kbytes to 11
+	 * pageblocks per populated zone, at most 5% of memory: DMA and
+	 * DMA32, plus Normal above QEMU pc's 3.5 GiB of low memory.  2 GiB
+	 * shows 45056 KiB, 512 MiB the plain sqrt(16 x KiB). */
+	if ((c->ram_pages - c->reserved_pages) * TB_PAGE_SIZE >=
+	    (UINT64_C(512) << 20)) {
+		uint64_t zones = ram_bytes > (UINT64_C(3584) << 20) ? 3 : 2;
+
+		c->min_free_kb = 512 * 4 * 11 * zones;
+		if (c->min_free_kb > ram_bytes / 1024 / 20)
+			c->min_free_kb = ram_bytes / 1024 / 20;
+	}
+	c->dma_reserve_pages = c->ram_pages / 256;
+	if (c->dma_reserve_pages > (15u << 20) / TB_PAGE_SIZE)
+		c->dma_reserve_pages = (15u << 20) / TB_PAGE_SIZE;
 	c->init_on_alloc = true;
 	c->seed = 1;
 	c->timing = sim_timing_defaults;
@@ -1219,6 +1234,8 @@ struct sim *sim_create(const struct sim_config *c, sim_out_fn out, void *arg,
 		free(s);
 		return NULL;
 	}
+	if (c->min_free_kb > s->mem.wmark_min * 4)
+		sim_mem_set_min_free(&s->mem, c->min_free_kb);
 	s->mem.reserve = c->dma_reserve_pages;
 	s->hcfg = c->host;
 	s->hcfg.ram_pages = c->ram_pages;
@@ -1349,6 +1366,8 @@ int sim_run_until(struct sim *s, uint64_t until, bool until_event)
 			s->ready = true;
 			emit(s, SIM_OUT_CONSOLE,
 			     "TB-READY driver=tb_balloon agent=ttyS1", 0);
+			/* The agent's greeting (AGENT.md: "event ready"). */
+			emit(s, SIM_OUT_AGENT_EVENT, "ready", 0);
 		} else if (t == s->d.wake)
 			drv_event(s);
 		else if (t == req_t)

@@ -57,6 +57,7 @@ struct sim_config {
 	uint64_t kernel_pages;		/* taken by the kernel at boot */
 	uint64_t reserved_pages;	/* of which outside MemTotal */
 	uint64_t dma_reserve_pages;	/* free, but not for our allocations */
+	uint64_t min_free_kb;		/* raised vm.min_free_kbytes, 0: none */
 	bool init_on_alloc;		/* kernel zeroes every allocation */
 	uint64_t seed;			/* cost jitter */
 	struct sim_timing timing;

@@ -76,7 +76,7 @@ static void buddy_free(struct sim_mem *m, uint64_t pfn, unsigned int o)
 
 int sim_mem_init(struct sim_mem *m, uint64_t pages, uint64_t kernel_pages)
 {
-	uint64_t kb = pages * 4, min_kb, delta;
+	uint64_t kb = pages * 4, min_kb;
 	uint64_t pfn;
 	unsigned int o;
 
@@ -115,32 +115,27 @@ int sim_mem_init(struct sim_mem *m, uint64_t pages, uint64_t kernel_pages)
 	}
 	m->count[SIM_FREE] = pages - kernel_pages;
 
-	/* mm/page_alloc.c: min_free_kbytes = sqrt(16 * lowmem KiB), clamped;
-	 * then khugepaged (THP is "madvise" on Debian, which counts as on)
-	 * raises it to 11 pageblocks per populated zone, at most 5% of
-	 * memory: DMA and DMA32, plus Normal above QEMU pc's 3.5 GiB of low
-	 * memory.  A 2 GiB guest shows 45056 KiB (CALIBRATION.md).  low and
-	 * high add watermark_scale_factor (0.1%) of memory. */
+	/* mm/page_alloc.c: min_free_kbytes = sqrt(16 * lowmem KiB), clamped.
+	 * (khugepaged may raise it: sim_mem_set_min_free().) */
 	min_kb = 1;
 	while ((min_kb + 1) * (min_kb + 1) <= 16 * kb)
 		min_kb++;
 	min_kb = min_kb < 128 ? 128 : min_kb > 262144 ? 262144 : min_kb;
-	{
-		uint64_t zones = kb > (UINT64_C(3584) << 10) ? 3 : 2;
-		uint64_t thp_kb = 512 * 4 * 11 * zones;
+	sim_mem_set_min_free(m, min_kb);
+	return 0;
+}
 
-		if (thp_kb > kb / 20)
-			thp_kb = kb / 20;
-		if (thp_kb > min_kb)
-			min_kb = thp_kb;
-	}
+void sim_mem_set_min_free(struct sim_mem *m, uint64_t min_kb)
+{
+	uint64_t delta;
+
+	/* low and high add watermark_scale_factor (0.1%) of memory. */
 	m->wmark_min = min_kb / 4;
-	delta = pages * 10 / 10000;
+	delta = m->pages * 10 / 10000;
 	if (delta < m->wmark_min / 4)
 		delta = m->wmark_min / 4;
 	m->wmark_low = m->wmark_min + delta;
 	m->wmark_high = m->wmark_min + 2 * delta;
-	return 0;
 }
 
 void sim_mem_destroy(struct sim_mem *m)

@@ -68,6 +68,9 @@ struct sim_mem {
 int sim_mem_init(struct sim_mem *m, uint64_t pages, uint64_t kernel_pages);
 void sim_mem_destroy(struct sim_mem *m);
 
+/* vm.min_free_kbytes changed (khugepaged does it): new watermarks. */
+void sim_mem_set_min_free(struct sim_mem *m, uint64_t min_kb);
+
 /* Allocate one block of 2^order pages as @state for @owner.  Returns its
  * first pfn, or SIM_NO_PFN when the watermark or fragmentation forbids it
  * (after reclaiming page cache if SIM_GFP_RECLAIM). */

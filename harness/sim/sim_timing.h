@@ -28,7 +28,7 @@
 	X(irq_ns,        200000, "target change to driver wake-up (IRQ path)") \
 	X(touch_4k_ns,    25000, "workload: fault in and write 4 KiB anon")	\
 	X(cache_4k_ns,    12000, "workload: write 4 KiB into a file")	\
-	X(file_ns,       800000, "workload: create (or delete) one small file") \
+	X(file_ns,      1000000, "workload: create (or delete) one small file") \
 	X(unlink_4k_ns,     400, "workload: free 4 KiB of a file or mapping") \
 	X(reclaim_4k_ns,    800, "reclaim 4 KiB of clean page cache")	\
 	X(agent_ns,     2000000, "agent request round trip over the serial port") \
