@@ -33,6 +33,7 @@
 #include <linux/pci.h>
 #include <linux/seq_file.h>
 #include <linux/shrinker.h>
+#include <linux/oom.h>
 #include <linux/slab.h>
 #include <linux/swap.h>
 #include <linux/sysfs.h>
@@ -89,6 +90,10 @@ static bool deflate_on_pressure = true;
 module_param(deflate_on_pressure, bool, 0644);
 MODULE_PARM_DESC(deflate_on_pressure, "Give pages back from the shrinker when tasks are stuck in direct reclaim");
 
+static unsigned int oom_pages = 1024;
+module_param(oom_pages, uint, 0644);
+MODULE_PARM_DESC(oom_pages, "Pages given back each time the OOM killer is about to run (with deflate_on_pressure)");
+
 static unsigned int pressure_holdoff_ms = 5000;
 module_param(pressure_holdoff_ms, uint, 0644);
 MODULE_PARM_DESC(pressure_holdoff_ms, "No inflation for this many ms after a pressure deflate");
@@ -114,6 +119,8 @@ enum tb_stat {
 	TB_STAT_BACKOFFS,
 	TB_STAT_SHRINKER_CALLS,
 	TB_STAT_SHRINKER_PAGES,
+	TB_STAT_OOM_CALLS,
+	TB_STAT_OOM_PAGES,
 	TB_STAT_STALL_WARNINGS,
 	TB_STAT_CLIP_WARNINGS,
 	TB_STAT_BAD_REPLIES,
@@ -135,6 +142,8 @@ static const char *const tb_stat_names[TB_STAT_NR] = {
 	[TB_STAT_BACKOFFS] = "backoffs",
 	[TB_STAT_SHRINKER_CALLS] = "shrinker calls",
 	[TB_STAT_SHRINKER_PAGES] = "shrinker deflates",
+	[TB_STAT_OOM_CALLS] = "oom notifier calls",
+	[TB_STAT_OOM_PAGES] = "oom deflates",
 	[TB_STAT_STALL_WARNINGS] = "stall warnings",
 	[TB_STAT_CLIP_WARNINGS] = "clip warnings",
 	[TB_STAT_BAD_REPLIES] = "bad replies",
@@ -230,6 +239,7 @@ struct tb_balloon {
 
 	struct shrinker shrinker;
 	bool shrinker_registered;
+	struct notifier_block oom_nb;
 	struct kobject *kobj;
 	struct dentry *dbg;
 
@@ -486,6 +496,14 @@ static u64 tb_balloon_room(struct tb_balloon *b)
 	return b->max_balloon > bp ? b->max_balloon - bp : 0;
 }
 
+/* The balloon(4) diagnostic, in KiB. */
+static void tb_warn_unreached(struct tb_balloon *b, u64 target)
+{
+	b->stats[TB_STAT_STALL_WARNINGS]++;
+	pr_warn("WARNING: balloon could not reach target %zu (current %zu)\n",
+		(size_t)tb_kib(target), (size_t)tb_kib(tb_current(b)));
+}
+
 /*
  * One inflate pass: give @pass->pages pages to the host, 2 MiB pages first
  * when @pass->order says so.  Refused pages are kept aside (so the allocator
@@ -582,11 +600,8 @@ static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 				 (clamped || capped) && placed < pass->pages);
 	if (out == TB_OUT_STALLED || out == TB_OUT_CAPPED) {
 		b->stats[TB_STAT_BACKOFFS]++;
-		if (tb_policy_warn_once(&b->pol)) {
-			b->stats[TB_STAT_STALL_WARNINGS]++;
-			pr_warn("WARNING: balloon could not reach target %zu (current %zu)\n",
-				(size_t)tb_kib(b->target), (size_t)tb_kib(tb_current(b)));
-		}
+		if (tb_policy_warn_once(&b->pol))
+			tb_warn_unreached(b, b->target);
 	}
 }
 
@@ -765,6 +780,10 @@ static unsigned long tb_pass(struct tb_balloon *b)
 			pr_info("reached target %llu KiB (balloon %llu KiB)\n",
 				tb_kib(t.pages), tb_kib(tb_balloon_pages(b)));
 		}
+		/* Held at min: the asked target is out of reach (NetBSD's
+		 * "target set too low"), said once per episode. */
+		if (t.min_clipped && tb_policy_warn_once(&b->pol))
+			tb_warn_unreached(b, b->asked);
 		return idle;
 	case TB_DIR_INFLATE:
 		b->settled = false;
@@ -875,6 +894,37 @@ static unsigned long tb_shrink_scan(struct shrinker *s, struct shrink_control *s
 	}
 	mutex_unlock(&b->lock);
 	return got ? got : SHRINK_STOP;
+}
+
+/*
+ * The last line of defence: the OOM killer is about to pick a victim.  The
+ * shrinker may not have kept up (it is asked proportionally, and a fast
+ * allocator outruns it), so give back oom_pages now; any page freed here
+ * spares a process.  trylock: the work item may hold the lock while it
+ * allocates, and waiting here could deadlock.
+ */
+static int tb_oom_notify(struct notifier_block *nb, unsigned long dummy, void *parm)
+{
+	struct tb_balloon *b = container_of(nb, struct tb_balloon, oom_nb);
+	unsigned long *freed = parm;
+	bool short_grant;
+	u64 got;
+
+	if (!deflate_on_pressure || blocking_alloc || !mutex_trylock(&b->lock))
+		return NOTIFY_OK;
+	if (!b->removing && !b->gone) {
+		b->stats[TB_STAT_OOM_CALLS]++;
+		got = tb_deflate_pages(b, oom_pages, TB_ORDER_4K, &short_grant);
+		b->stats[TB_STAT_OOM_PAGES] += got;
+		*freed += got;
+		if (got) {
+			tb_policy_pressure(&b->pol, pressure_holdoff_ms);
+			b->pressure_until = jiffies + msecs_to_jiffies(pressure_holdoff_ms);
+			b->settled = false;
+		}
+	}
+	mutex_unlock(&b->lock);
+	return NOTIFY_OK;
 }
 
 /* sysfs: current (RO), min (RW), max (RO), target (RW), all in KiB. */
@@ -1201,11 +1251,16 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_kobj;
 	b->shrinker_registered = true;
 
+	b->oom_nb.notifier_call = tb_oom_notify;
+	ret = register_oom_notifier(&b->oom_nb);
+	if (ret)
+		goto err_shrinker;
+
 	if (use_irq) {
 		ret = request_irq(pdev->irq, tb_irq, IRQF_SHARED, KBUILD_MODNAME, b);
 		if (ret) {
 			dev_err(&pdev->dev, "irq %d: %d\n", pdev->irq, ret);
-			goto err_shrinker;
+			goto err_oom;
 		}
 		b->irq_requested = true;
 		tb_wr(b, TB_REG_IRQ_ENABLE, TB_IRQ_TARGET);
@@ -1227,6 +1282,8 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	queue_delayed_work(system_freezable_wq, &b->work, 0);
 	return 0;
 
+err_oom:
+	unregister_oom_notifier(&b->oom_nb);
 err_shrinker:
 	unregister_shrinker(&b->shrinker);
 err_kobj:
@@ -1271,6 +1328,7 @@ static void tb_remove(struct pci_dev *pdev)
 		free_irq(pdev->irq, b);
 	}
 	cancel_delayed_work_sync(&b->work);
+	unregister_oom_notifier(&b->oom_nb);
 	unregister_shrinker(&b->shrinker);
 
 	mutex_lock(&b->lock);

@@ -79,7 +79,7 @@ test-harness-parse: $(HARNESS)
 test-harness-bounded: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
 	$(Q)sh harness/tests/bounded.sh $(HARNESS) $(HARNESS_ARGS)
 
-# Not in `make test` (about 11 minutes): shows each scenario can fail.
+# Not in `make test` (about 7 minutes): shows each scenario can fail.
 .PHONY: regress-breakage
 regress-breakage: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
 	$(Q)ONLY='$(ONLY)' sh harness/tests/breakage.sh $(HARNESS) $(HARNESS_ARGS) --backend $(BACKEND)

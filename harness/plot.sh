@@ -22,7 +22,7 @@ q() { printf '"%s"' "$1"; }
 # Step marks: a dashed line and a label per started step.
 marks() {
 	[ -f "$1/steps.tsv" ] || return 0
-	awk -F'\t' 'NR > 1 {
+	awk -F'\t' -v from="${2:-0}" 'NR > 1 && $1 >= from {
 		printf "set arrow from %s, graph 0 to %s, graph 1 nohead dt 2 lc rgb \"#888888\"\n", $1, $1
 		# "ready" low, steps high: a step often starts right at ready.
 		if ($3 == "OOM kill") {
@@ -46,6 +46,10 @@ if [ "${1:-}" != --overlay ]; then
 	run=${1:?usage: plot.sh RUNDIR | --overlay SCENDIR [RUN ...]}
 	[ -f "$run/curve.tsv" ] || { echo "plot: no $run/curve.tsv (run incomplete?)" >&2; exit 1; }
 	title=$(title_of "$run")
+	# Start 1 s before the host's target first moves: what comes before
+	# (boot, workloads being set up) is flat, and a long fill step would
+	# squeeze the convergence into a sliver at the right.
+	from=$(awk -F'\t' 'NR == 3 { t0 = $3 } NR > 3 && $3 != t0 { print $1 - 1; exit }' "$run/curve.tsv")
 	gnuplot <<GP
 set terminal $term
 set datafile separator "\t"
@@ -53,7 +57,8 @@ set datafile missing "-"
 set key outside bottom center horizontal
 set grid
 set xlabel "time since QEMU start (s)"
-$(marks "$run")
+${from:+set xrange [$from:*]}
+$(marks "$run" "$from")
 set output $(q "$run/convergence.png.part")
 set title $(q "$title: reservation and target")
 set ylabel "MiB"

@@ -9,7 +9,8 @@ PKGS="build-essential pkg-config git dpkg-dev ca-certificates
  python3 python3-venv ninja-build meson flex bison
  libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev
  qemu-system-x86 seabios ipxe-qemu qemu-utils
- libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev"
+ libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
+ linux-perf"
 
 missing=""
 for p in $PKGS; do

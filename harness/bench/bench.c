@@ -47,6 +47,8 @@
  * finely for longer would load QEMU's main loop during virtio's steps),
  * then every opt.interval. */
 #define FINE_INTERVAL	0.002
+#define SETTLE_CONFIRM	0.15	/* s in the band before "settled" counts */
+#define PAUSE		0.1	/* s between steps: freed memory lands */
 #define FINE_FOR	0.1
 
 volatile sig_atomic_t harness_interrupted;
@@ -427,7 +429,7 @@ static void sess_start(struct sess *s, const char *backend, int ioa)
 		!strcmp(backend, "virtio") ? paths.stock_qemu : paths.qemu));
 	/* Idle QEMU CPU use, to read the per-step figures against. */
 	double c0 = qemu_cpu_fine(s), w0 = snow(s);
-	wait_until(s, w0 + 1.0);
+	wait_until(s, w0 + 0.5);
 	json_object_set_new(s->cond, "idle_cpu_frac", json_real(
 		(qemu_cpu_fine(s) - c0) / (snow(s) - w0)));
 	/* THP decides whether a guest touch faults 4 KiB or 2 MiB. */
@@ -489,6 +491,7 @@ struct step_res {
 	bool ok;
 	bool rate_bound;	/* rate is a lower bound (not resolved) */
 	int64_t ram_rss_drop;	/* the same, guest-RAM mapping only */
+	int64_t rss_rise;	/* RSS growth before the first change */
 };
 
 /* Time the curve first crosses @frac of the way from a0 to target; *at:
@@ -578,7 +581,7 @@ static struct step_res step(struct sess *s, uint64_t tgt, double interval,
 				band_i = n - 1;
 			}
 			/* Stayed there: settled. */
-			if (t - in_band >= 0.25)
+			if (t - in_band >= SETTLE_CONFIRM)
 				break;
 		} else {
 			in_band = -1;
@@ -593,6 +596,11 @@ static struct step_res step(struct sess *s, uint64_t tgt, double interval,
 	r.cpu = v[end].cpu - v[0].cpu;
 	r.cpu_ticks = qemu_cpu(s) - tick0;	/* to the end of the window */
 	r.rss_drop = v[0].rss - v[end].rss;
+	/* RSS growth before the reservation first moved: pages the guest
+	 * driver zeroed that were not host-resident (init_on_alloc=1). */
+	for (int i = 1; i <= end && v[i].actual == a0; i++)
+		if (v[i].rss - v[0].rss > r.rss_rise)
+			r.rss_rise = v[i].rss - v[0].rss;
 	r.ram_rss_drop = ram0 - ram_rss(s);
 	int i10 = 0, i90 = 0;
 	double t10 = crossing(v, end + 1, a0, tgt, 0.1, &i10);
@@ -678,7 +686,7 @@ static void reps_inflate_deflate(struct sess *s, uint64_t size, bool touched,
 	for (int rep = 1; rep <= runs; rep++) {
 		if (touched)
 			touch_free_memory(s);
-		wait_until(s, snow(s) + 0.3);
+		wait_until(s, snow(s) + PAUSE);
 		json_t *dev0 = device_stats(s);
 		snprintf(tag, sizeof(tag), "inflate-%llu-%s-%d",
 			 (unsigned long long)(size >> 20), tch, rep);
@@ -712,6 +720,9 @@ static void reps_inflate_deflate(struct sess *s, uint64_t size, bool touched,
 				record(s, "ram_returned", "ratio",
 				       (double)in.ram_rss_drop / in.moved,
 				       size, tch, rep, NULL);
+			if (touched && s->ioa)
+				record(s, "cold_before_first", "MiB",
+				       in.rss_rise / MIB, size, tch, rep, NULL);
 		} else {
 			record(s, "inflate_failed", "MiB", in.moved / MIB,
 			       size, tch, rep, json_incref(x));
@@ -720,7 +731,7 @@ static void reps_inflate_deflate(struct sess *s, uint64_t size, bool touched,
 			record(s, "first_change", "s", in.first_change, size,
 			       tch, rep, NULL);
 		json_decref(x);
-		wait_until(s, snow(s) + 0.3);
+		wait_until(s, snow(s) + PAUSE);
 
 		snprintf(tag, sizeof(tag), "deflate-%llu-%s-%d",
 			 (unsigned long long)(size >> 20), tch, rep);
@@ -767,7 +778,9 @@ static void reps_latency(struct sess *s, int runs)
  * (every page zeroed by the kernel on its first fault). */
 static void reps_zeroing(struct sess *s, int runs)
 {
-	uint64_t size = 1ull << 30;
+	/* 1 GiB, or half a small guest: it must fit without OOM. */
+	uint64_t size = opt.memory / 2 < (1ull << 30) ? opt.memory / 2 :
+			1ull << 30;
 	/* First touch after boot: the host populates its pages too (cold);
 	 * then the same memory again, host-backed (warm): the guest's own
 	 * zeroing, the ceiling of an inflate of touched memory. */
@@ -844,7 +857,7 @@ static void run_session(const char *backend, int ioa)
 	struct sess *s = calloc(1, sizeof(*s));
 	sess_start(s, backend, ioa);
 	if (ioa)
-		reps_zeroing(s, opt.quick ? 1 : 3);
+		reps_zeroing(s, opt.quick ? 2 : 3);
 	reps_latency(s, opt.lat_runs);
 	for (int touched = 0; touched <= 1; touched++)
 		for (int i = 0; i < opt.nsizes; i++)

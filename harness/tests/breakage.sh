@@ -34,7 +34,7 @@ pinned-2g-naive|driver.blocking_alloc=0|expect-oom
 fragmentation|driver.use_2m=0|expect-fallbacks
 low-reservation|max-balloon=30%|expect-reservation
 partial-grant|shrink-pool.set.pool=2G|expect-partial-grants
-hotplug-clip|max-reservation=1G|expect-message
+hotplug-clip|max-reservation=768M|expect-reservation
 pressure|driver.deflate_on_pressure=0|expect-oom
 pressure-off|driver.deflate_on_pressure=1|expect-oom
 churn|churn.set.reply-delay-ms=30 driver.cmd_timeout_ms=10|expect-accounting
