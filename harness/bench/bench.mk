@@ -4,8 +4,9 @@
 # same run, on the same QEMU binary (only the device and driver differ).
 #
 #   make bench               full: 5 runs, 1G and 3G steps (< 20 min)
-#   make bench QUICK=1       3 runs, 256M and 1G steps, 2G guest (< 3 min)
+#   make bench QUICK=1       3 runs, 512M step, 1G guest (< 3 min)
 #   make bench-report DIR=results/bench/<run-id>   redo the table/plots
+#   make bench-profile BENCH_ARGS=...   perf of QEMU while a subset runs
 #   BENCH_REF_QEMU=/usr/bin/qemu-system-x86_64     the reference on
 #                            Debian's stock QEMU instead of ours
 #   BENCH_ARGS='--only emu --ioa 0 --runs 1'       development subsets
@@ -45,3 +46,12 @@ bench: $(BENCH) $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
 
 bench-report: $(BENCH)
 	$(Q)$(BENCH) --report $(or $(DIR),$(RESULTS)/bench/latest)
+
+# Where a goal is not met: perf on each session's QEMU while a subset runs,
+# e.g. make bench-profile BENCH_ARGS='--only emu --ioa 1 --runs 2 --sizes 1G --memory 2G'
+.PHONY: bench-profile
+bench-profile: $(BENCH) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
+	$(Q)sh harness/bench/profile.sh $(RESULTS)/bench/profile-$$(date +%Y%m%d-%H%M%S) \
+		$(BENCH) --qemu $(HARNESS_QEMU) --ref-qemu $(BENCH_REF_QEMU) \
+		--kernel $(KERNEL_IMAGE) --initrd $(INITRAMFS) \
+		--accel $(HARNESS_ACCEL) $(BENCH_ARGS)
