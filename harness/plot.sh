@@ -63,10 +63,10 @@ set output $(q "$run/convergence.png.part")
 set title $(q "$title: reservation and target")
 set ylabel "MiB"
 plot $(q "$run/curve.tsv") skip 2 using 1:3 with steps lw 2 lc rgb "#d62728" title "target", \
-     "" skip 2 using 1:4 with lines lw 2 lc rgb "#1f77b4" title "reservation", \
-     "" skip 2 using 1:5 with lines lw 1 lc rgb "#2ca02c" title "balloon", \
-     "" skip 2 using 1:6 with lines lw 1 dt 2 lc rgb "#17becf" title "balloon in 4 KiB pages", \
-     "" skip 2 using 1:7 with lines lw 1 dt 2 lc rgb "#bcbd22" title "balloon in 2 MiB pages", \
+     "" skip 2 using 1:4 with steps lw 2 lc rgb "#1f77b4" title "reservation", \
+     "" skip 2 using 1:5 with steps lw 1 lc rgb "#2ca02c" title "balloon", \
+     "" skip 2 using 1:6 with steps lw 1 dt 2 lc rgb "#17becf" title "balloon in 4 KiB pages", \
+     "" skip 2 using 1:7 with steps lw 1 dt 2 lc rgb "#bcbd22" title "balloon in 2 MiB pages", \
      "" skip 2 using 1:9 with lines lw 1 dt 3 lc rgb "#9467bd" title "guest available", \
      "" skip 2 using 1:10 with lines lw 1 dt 4 lc rgb "#8c564b" title "QEMU RSS"
 set output $(q "$run/rate.png.part")
@@ -90,7 +90,7 @@ for r in "$@"; do
 	[ -f "$r/curve.tsv" ] || { echo "plot: $r has no curve.tsv, skipped" >&2; continue; }
 	t=$(title_of "$r")
 	sep=${conv:+, }
-	conv="$conv$sep$(q "$r/curve.tsv") skip 2 using 1:4 with lines lw 2 title $(q "$t reservation"), \"\" skip 2 using 1:3 with steps lw 1 dt 2 title $(q "$t target")"
+	conv="$conv$sep$(q "$r/curve.tsv") skip 2 using 1:4 with steps lw 2 title $(q "$t reservation"), \"\" skip 2 using 1:3 with steps lw 1 dt 2 title $(q "$t target")"
 	rate="$rate$sep$(q "$r/curve.tsv") skip 2 using 1:11 with fsteps lw 1.5 title $(q "$t")"
 	n=$((n + 1))
 done
