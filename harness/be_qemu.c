@@ -29,16 +29,11 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "be_io.h"
 #include "scenario.h"
 #include "harness.h"
 
 #define QMP_TIMEOUT	10.0	/* one QMP command, s */
-#define LINE_MAX_LEN	4096
-
-struct linebuf {
-	char buf[LINE_MAX_LEN];
-	size_t len;
-};
 
 struct qemu_be {
 	bool virtio;
@@ -66,28 +61,6 @@ static double qnow(struct backend *be)
 	       (ts.tv_nsec - Q(be)->t0.tv_nsec) / 1e9;
 }
 
-static int errf(struct backend *be, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int errf(struct backend *be, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(be->error, sizeof(be->error), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static void run_capture(const char *cmd, char *out, size_t len)
-{
-	FILE *p = popen(cmd, "r");
-	out[0] = 0;
-	if (!p)
-		return;
-	if (fgets(out, (int)len, p))
-		out[strcspn(out, "\n")] = 0;
-	pclose(p);
-}
-
 static int qprepare(struct backend *be, const struct plan *plan)
 {
 	struct qemu_be *q = calloc(1, sizeof(*q));
@@ -95,7 +68,7 @@ static int qprepare(struct backend *be, const struct plan *plan)
 	char cmd[PATH_MAX + 64];
 
 	if (!q)
-		return errf(be, "out of memory");
+		return be_errf(be, "out of memory");
 	be->priv = q;
 	be->plan = plan;
 	q->virtio = !strcmp(be->ops->name, "virtio");
@@ -107,19 +80,19 @@ static int qprepare(struct backend *be, const struct plan *plan)
 
 	const char *qemu = q->virtio ? hp->stock_qemu : hp->qemu;
 	if (!qemu || access(qemu, X_OK))
-		return errf(be, "QEMU binary '%s' not found or not executable"
+		return be_errf(be, "QEMU binary '%s' not found or not executable"
 			    "%s", qemu ? qemu : "(none)", q->virtio ? "" :
 			    " (run `make qemu`, or pass --qemu)");
 	if (!hp->kernel || access(hp->kernel, R_OK))
-		return errf(be, "guest kernel '%s' not found (run `make "
+		return be_errf(be, "guest kernel '%s' not found (run `make "
 			    "guest`, or pass --kernel)", hp->kernel ?
 			    hp->kernel : "(none)");
 	if (!hp->initrd || access(hp->initrd, R_OK))
-		return errf(be, "initramfs '%s' not found (run `make guest`, "
+		return be_errf(be, "initramfs '%s' not found (run `make guest`, "
 			    "or pass --initrd)", hp->initrd ? hp->initrd :
 			    "(none)");
 	snprintf(cmd, sizeof(cmd), "'%s' --version", qemu);
-	run_capture(cmd, be->host_version, sizeof(be->host_version));
+	be_run_capture(cmd, be->host_version, sizeof(be->host_version));
 	snprintf(be->accel, sizeof(be->accel), "%s",
 		 hp->accel ? hp->accel : "tcg");
 
@@ -144,24 +117,6 @@ static int qprepare(struct backend *be, const struct plan *plan)
 	return 0;
 }
 
-static int connect_unix(const char *path, double timeout, pid_t pid)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	for (int i = 0; i < (int)(timeout * 50); i++) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -1;
-		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-			return fd;
-		close(fd);
-		if (waitpid(pid, NULL, WNOHANG) == pid)
-			return -2;
-		usleep(20000);
-	}
-	return -1;
-}
-
 static int qmp_send(struct backend *be, json_t *cmd);
 static json_t *qmp_call(struct backend *be, const char *name, json_t *args);
 
@@ -176,7 +131,7 @@ static int qstart(struct backend *be)
 
 	snprintf(q->sockdir, sizeof(q->sockdir), "/tmp/tbh.XXXXXX");
 	if (!mkdtemp(q->sockdir))
-		return errf(be, "mkdtemp: %s", strerror(errno));
+		return be_errf(be, "mkdtemp: %s", strerror(errno));
 
 #define ARG(s) (argv[argc++] = (char *)(s))
 #define ARGF(...) (snprintf(buf[nb], PATH_MAX, __VA_ARGS__), \
@@ -228,12 +183,12 @@ static int qstart(struct backend *be)
 	snprintf(errlog, sizeof(errlog), "%s/qemu.log",
 		 be->run_dir ? be->run_dir : q->sockdir);
 	if (pipe2(con, O_CLOEXEC))
-		return errf(be, "pipe: %s", strerror(errno));
+		return be_errf(be, "pipe: %s", strerror(errno));
 	int errfd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			 0644);
 	pid_t pid = fork();
 	if (pid < 0)
-		return errf(be, "fork: %s", strerror(errno));
+		return be_errf(be, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
 		setpgid(0, 0);
@@ -267,19 +222,19 @@ static int qstart(struct backend *be)
 
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/qmp", q->sockdir);
-	q->qmp_fd = connect_unix(path, 15, pid);
+	q->qmp_fd = be_connect_unix(path, 15, pid);
 	if (q->qmp_fd < 0) {
 		char tail[256] = "";
 		snprintf(path, sizeof(path), "tail -n 1 '%s'", errlog);
-		run_capture(path, tail, sizeof(tail));
-		return errf(be, "QEMU %s: %s", q->qmp_fd == -2 ?
+		be_run_capture(path, tail, sizeof(tail));
+		return be_errf(be, "QEMU %s: %s", q->qmp_fd == -2 ?
 			    "exited at start" : "QMP socket never appeared",
 			    tail[0] ? tail : "(no message)");
 	}
 	snprintf(path, sizeof(path), "%s/agent", q->sockdir);
-	q->agent_fd = connect_unix(path, 5, pid);
+	q->agent_fd = be_connect_unix(path, 5, pid);
 	if (q->agent_fd < 0)
-		return errf(be, "cannot connect to the agent's serial port");
+		return be_errf(be, "cannot connect to the agent's serial port");
 
 	/* Greeting, capabilities, then events flow. */
 	json_t *r = qmp_call(be, "qmp_capabilities", NULL);
@@ -291,47 +246,6 @@ static int qstart(struct backend *be)
 }
 
 /* ---- line reading ---- */
-
-/* Read what is there; call @fn per complete line.  0, or -1 on EOF. */
-static int drain(struct backend *be, int fd, struct linebuf *lb,
-		 void (*fn)(struct backend *, char *))
-{
-	char tmp[4096];
-	ssize_t r = read(fd, tmp, sizeof(tmp));
-	if (r == 0)
-		return -1;
-	if (r < 0)
-		return errno == EINTR || errno == EAGAIN ? 0 : -1;
-	for (ssize_t i = 0; i < r; i++) {
-		char ch = tmp[i];
-		if (ch == '\r')
-			continue;
-		if (ch == '\n' || lb->len == sizeof(lb->buf) - 1) {
-			lb->buf[lb->len] = 0;
-			fn(be, lb->buf);
-			lb->len = 0;
-			if (ch == '\n')
-				continue;
-		}
-		lb->buf[lb->len++] = ch;
-	}
-	return 0;
-}
-
-static void on_console(struct backend *be, char *line)
-{
-	be_emit(be, BE_EV_CONSOLE, line, 0);
-}
-
-static void on_agent(struct backend *be, char *line)
-{
-	/* A serial line may carry the tty's echo or noise: only the
-	 * protocol's words count. */
-	if (!strncmp(line, "event ", 6))
-		be_emit(be, BE_EV_AGENT_EVENT, line + 6, 0);
-	else if (!strncmp(line, "ok", 2) || !strncmp(line, "err", 3))
-		be_emit(be, BE_EV_AGENT_REPLY, line, 0);
-}
 
 /* QMP: events are emitted; a reply is parked for qmp_call. */
 static json_t *qmp_reply;
@@ -401,16 +315,16 @@ static int pump(struct backend *be, double timeout)
 	if (r < 0 && errno == EINTR)
 		return 1;
 	if (r > 0) {
-		if (p[0].revents && drain(be, q->con_fd, &q->con, on_console)) {
+		if (p[0].revents && be_drain_lines(be, q->con_fd, &q->con, be_on_console)) {
 			close(q->con_fd);
 			q->con_fd = -1;
 		}
 		if (p[1].revents &&
-		    drain(be, q->agent_fd, &q->agent, on_agent)) {
+		    be_drain_lines(be, q->agent_fd, &q->agent, be_on_agent)) {
 			close(q->agent_fd);
 			q->agent_fd = -1;
 		}
-		if (p[2].revents && drain(be, q->qmp_fd, &q->qmp, on_qmp)) {
+		if (p[2].revents && be_drain_lines(be, q->qmp_fd, &q->qmp, on_qmp)) {
 			close(q->qmp_fd);
 			q->qmp_fd = -1;
 		}
@@ -455,13 +369,13 @@ static int qmp_send(struct backend *be, json_t *cmd)
 	char *s = json_dumps(cmd, JSON_COMPACT);
 	if (!s || q->qmp_fd < 0) {
 		free(s);
-		return errf(be, "QMP not connected");
+		return be_errf(be, "QMP not connected");
 	}
 	size_t len = strlen(s);
 	s[len] = '\n';
 	ssize_t w = send(q->qmp_fd, s, len + 1, MSG_NOSIGNAL);
 	free(s);
-	return w == (ssize_t)len + 1 ? 0 : errf(be, "QMP write failed");
+	return w == (ssize_t)len + 1 ? 0 : be_errf(be, "QMP write failed");
 }
 
 /* Synchronous QMP command; events that arrive meanwhile are emitted. */
@@ -477,12 +391,12 @@ static json_t *qmp_call(struct backend *be, const char *name, json_t *args)
 	double end = qnow(be) + QMP_TIMEOUT;
 	while (!qmp_reply) {
 		if (qnow(be) > end) {
-			errf(be, "QMP '%s' got no reply within %.0f s (QEMU "
+			be_errf(be, "QMP '%s' got no reply within %.0f s (QEMU "
 			     "hung)", name, QMP_TIMEOUT);
 			return NULL;
 		}
 		if (pump(be, end - qnow(be)) < 0 && !qmp_reply) {
-			errf(be, "QEMU went away during QMP '%s'", name);
+			be_errf(be, "QEMU went away during QMP '%s'", name);
 			return NULL;
 		}
 	}
@@ -490,7 +404,7 @@ static json_t *qmp_call(struct backend *be, const char *name, json_t *args)
 	qmp_reply = NULL;
 	json_t *e = json_object_get(r, "error");
 	if (e) {
-		errf(be, "QMP '%s': %s", name,
+		be_errf(be, "QMP '%s': %s", name,
 		     json_string_value(json_object_get(e, "desc")));
 		json_decref(r);
 		return NULL;
@@ -520,7 +434,7 @@ static int qset_prop(struct backend *be, const char *prop, const char *value)
 	if (q->virtio)
 		return 1;	/* virtio-balloon has none of our properties */
 	if (!device_prop_known(prop, &is_size, &is_bool))
-		return errf(be, "unknown device property '%s'", prop);
+		return be_errf(be, "unknown device property '%s'", prop);
 	if (is_bool)
 		v = json_boolean(!strcmp(value, "on"));
 	else
@@ -541,39 +455,14 @@ static int qget_prop(struct backend *be, const char *prop, char *buf,
 			     Q(be)->qom_path, "property", prop));
 	if (!r)
 		return -1;
-	char *s = json_is_string(r) ? strdup(json_string_value(r)) :
-		  json_dumps(r, JSON_COMPACT | JSON_ENCODE_ANY);
-	snprintf(buf, len, "%s", s ? s : "");
-	free(s);
+	be_json_text(r, buf, len);
 	json_decref(r);
 	return 0;
 }
 
 static int qagent_send(struct backend *be, const char *line)
 {
-	struct qemu_be *q = Q(be);
-	char buf[LINE_MAX_LEN];
-	int n = snprintf(buf, sizeof(buf), "%s\n", line);
-	if (q->agent_fd < 0)
-		return errf(be, "agent serial port closed");
-	if (send(q->agent_fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
-		return errf(be, "agent write failed: %s", strerror(errno));
-	return 0;
-}
-
-static int64_t rss_bytes(pid_t pid)
-{
-	char path[64], line[256];
-	long long kb = -1;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %lld", &kb) == 1)
-			break;
-	fclose(f);
-	return kb < 0 ? -1 : kb * 1024;
+	return be_agent_send(be, Q(be)->agent_fd, line);
 }
 
 /* The device's `stats` property: a JSON object, or a string of
@@ -600,7 +489,7 @@ static int qsample(struct backend *be, struct be_sample *s)
 	json_decref(r);
 	s->target = q->target ? (int64_t)q->target :
 		    (int64_t)be->plan->memory;
-	s->host_rss = q->pid > 0 ? rss_bytes(q->pid) : -1;
+	s->host_rss = q->pid > 0 ? be_proc_rss(q->pid) : -1;
 	if (q->virtio)
 		return 0;
 

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "be_io.h"
 #include "harness.h"
 #include "bench.h"
 
@@ -262,17 +263,7 @@ static int64_t actual(struct sess *s)
 
 static int64_t qemu_rss(struct sess *s)
 {
-	char path[64], line[256];
-	long long kb = -1;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)s->qemu_pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %lld", &kb) == 1)
-			break;
-	fclose(f);
-	return kb * 1024;
+	return be_proc_rss(s->qemu_pid);
 }
 
 /* Resident part of QEMU's guest-RAM mapping (the anonymous mapping of

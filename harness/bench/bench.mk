@@ -16,7 +16,7 @@
 BENCH		:= $(BUILD)/harness/bench/tb-bench
 BENCH_OBJS	:= $(BUILD)/harness/bench/bench.o $(BUILD)/harness/bench/report.o
 # The harness's backend seam (emu and virtio) and what it needs.
-BENCH_HOBJS	:= $(BUILD)/harness/be_qemu.o $(BUILD)/harness/backend.o \
+BENCH_HOBJS	:= $(BUILD)/harness/be_qemu.o $(BUILD)/harness/be_io.o $(BUILD)/harness/backend.o \
 		   $(BUILD)/harness/scenario.o
 BENCH_REF_QEMU	?= $(HARNESS_QEMU)
 BENCH_ARGS	?=

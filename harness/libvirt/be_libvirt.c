@@ -45,6 +45,7 @@
 #include <libvirt/virterror.h>
 
 #include "backend.h"
+#include "be_io.h"
 #include "harness.h"
 #include "scenario.h"
 #include "lv_conn.h"
@@ -55,14 +56,8 @@
 #ifndef LV_DRIVER
 #define LV_DRIVER	"tb-balloon"
 #endif
-#define LINE_MAX_LEN	4096
 #define DESTROY_WAIT	10.0	/* s for a destroyed domain to be gone */
 #define QUEUE_LEN	256
-
-struct linebuf {
-	char buf[LINE_MAX_LEN];
-	size_t len;
-};
 
 /* An event from libvirt's thread, waiting for wait(). */
 struct lv_event {
@@ -100,18 +95,6 @@ struct lv_be {
 static struct lv_be *L(struct backend *be)
 {
 	return be->priv;
-}
-
-static int errf(struct backend *be, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static int errf(struct backend *be, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(be->error, sizeof(be->error), fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 static double lnow(struct backend *be)
@@ -217,18 +200,6 @@ static void on_close(virConnectPtr c, int reason, void *opaque)
 
 /* ---- prepare ---- */
 
-static void run_capture(const char *cmd, char *out, size_t len)
-{
-	FILE *p = popen(cmd, "r");
-
-	out[0] = '\0';
-	if (!p)
-		return;
-	if (fgets(out, (int)len, p))
-		out[strcspn(out, "\n")] = '\0';
-	pclose(p);
-}
-
 static int lprepare(struct backend *be, const struct plan *plan)
 {
 	const struct harness_paths *hp = harness_paths();
@@ -238,7 +209,7 @@ static int lprepare(struct backend *be, const struct plan *plan)
 	size_t n;
 
 	if (!l)
-		return errf(be, "out of memory");
+		return be_errf(be, "out of memory");
 	be->priv = l;
 	be->plan = plan;
 	l->con_fd = l->agent_fd = l->ino_fd = -1;
@@ -249,20 +220,20 @@ static int lprepare(struct backend *be, const struct plan *plan)
 
 	/* libvirtd runs elsewhere: it needs absolute paths. */
 	if (!hp->qemu || !realpath(hp->qemu, l->qemu) || access(l->qemu, X_OK))
-		return errf(be, "QEMU binary '%s' not found or not executable "
+		return be_errf(be, "QEMU binary '%s' not found or not executable "
 			    "(run `make qemu`, or pass --qemu)",
 			    hp->qemu ? hp->qemu : "(none)");
 	if (!hp->kernel || !realpath(hp->kernel, l->kernel))
-		return errf(be, "guest kernel '%s' not found (run `make "
+		return be_errf(be, "guest kernel '%s' not found (run `make "
 			    "guest`, or pass --kernel)",
 			    hp->kernel ? hp->kernel : "(none)");
 	if (!hp->initrd || !realpath(hp->initrd, l->initrd))
-		return errf(be, "initramfs '%s' not found (run `make guest`, "
+		return be_errf(be, "initramfs '%s' not found (run `make guest`, "
 			    "or pass --initrd)",
 			    hp->initrd ? hp->initrd : "(none)");
 
 	snprintf(cmd, sizeof(cmd), "'%s' --version", l->qemu);
-	run_capture(cmd, qv, sizeof(qv));
+	be_run_capture(cmd, qv, sizeof(qv));
 	virGetVersion(&libver, NULL, NULL);
 	snprintf(be->host_version, sizeof(be->host_version),
 		 "%s (libvirt %lu.%lu.%lu)", qv[0] ? qv : "QEMU (unknown)",
@@ -289,33 +260,16 @@ static int lprepare(struct backend *be, const struct plan *plan)
 	for (int i = 0; i < plan->nprops; i++) {
 		bool is_size, is_bool;
 		if (!device_prop_known(plan->props[i].key, &is_size, &is_bool))
-			return errf(be, "unknown device property '%s'",
+			return be_errf(be, "unknown device property '%s'",
 				    plan->props[i].key);
 	}
 	if (plan->nprops > LV_MAX_PROPS)
-		return errf(be, "too many device properties (%d, at most %d)",
+		return be_errf(be, "too many device properties (%d, at most %d)",
 			    plan->nprops, LV_MAX_PROPS);
 	return 0;
 }
 
 /* ---- start ---- */
-
-static int connect_unix(const char *path, double timeout)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	for (int i = 0; i < (int)(timeout * 50); i++) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -1;
-		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-			return fd;
-		close(fd);
-		usleep(20000);
-	}
-	return -1;
-}
 
 static void write_file(struct backend *be, const char *name, const char *text)
 {
@@ -362,13 +316,13 @@ static int lstart(struct backend *be)
 	char *xml;
 
 	if (lv_event_loop_start(err, sizeof(err)) < 0)
-		return errf(be, "%s", err);
+		return be_errf(be, "%s", err);
 	lv_quiet_errors();
 	if (pipe2(l->pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-		return errf(be, "pipe: %s", strerror(errno));
+		return be_errf(be, "pipe: %s", strerror(errno));
 
 	if (lv_connect(&l->lc, mode, NULL, err, sizeof(err)) < 0)
-		return errf(be, "libvirt: %s", err);
+		return be_errf(be, "libvirt: %s", err);
 	l->daemon_pid = l->lc.daemon_pid;
 	if (virConnectRegisterCloseCallback(l->lc.conn, on_close, l, NULL) == 0)
 		l->close_cb = true;
@@ -376,7 +330,7 @@ static int lstart(struct backend *be)
 	snprintf(l->sockdir, sizeof(l->sockdir), "/tmp/tblv.XXXXXX");
 	if (!mkdtemp(l->sockdir)) {
 		l->sockdir[0] = '\0';
-		return errf(be, "mkdtemp: %s", strerror(errno));
+		return be_errf(be, "mkdtemp: %s", strerror(errno));
 	}
 	snprintf(l->con_path, sizeof(l->con_path), "%s/console.log",
 		 l->sockdir);
@@ -421,7 +375,7 @@ static int lstart(struct backend *be)
 
 	xml = lv_domain_xml(&spec);
 	if (!xml)
-		return errf(be, "out of memory building the domain XML");
+		return be_errf(be, "out of memory building the domain XML");
 	write_file(be, "domain.xml", xml);
 
 	/* Paused: the consoles are connected before the guest prints. */
@@ -430,7 +384,7 @@ static int lstart(struct backend *be)
 				    VIR_DOMAIN_START_AUTODESTROY);
 	free(xml);
 	if (!l->dom)
-		return errf(be, "libvirt (%s) refused the domain: %s",
+		return be_errf(be, "libvirt (%s) refused the domain: %s",
 			    l->lc.uri, virGetLastErrorMessage());
 	l->qemu_pid = find_qemu_pid(l);
 
@@ -441,7 +395,7 @@ static int lstart(struct backend *be)
 		VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE,
 		VIR_DOMAIN_EVENT_CALLBACK(on_balloon), l, NULL);
 	if (l->cb_life < 0 || l->cb_balloon < 0)
-		return errf(be, "libvirt: cannot subscribe to domain events: "
+		return be_errf(be, "libvirt: cannot subscribe to domain events: "
 			    "%s", virGetLastErrorMessage());
 
 	/* The live XML says what libvirt made of ours. */
@@ -451,73 +405,26 @@ static int lstart(struct backend *be)
 
 	l->con_fd = open(l->con_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (l->con_fd < 0)
-		return errf(be, "cannot open the guest console log %s: %s",
+		return be_errf(be, "cannot open the guest console log %s: %s",
 			    l->con_path, strerror(errno));
 	l->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (l->ino_fd < 0 ||
 	    inotify_add_watch(l->ino_fd, l->con_path, IN_MODIFY) < 0)
-		return errf(be, "inotify on %s: %s", l->con_path,
+		return be_errf(be, "inotify on %s: %s", l->con_path,
 			    strerror(errno));
-	l->agent_fd = connect_unix(l->agent_path, 10);
+	l->agent_fd = be_connect_unix(l->agent_path, 10, 0);
 	if (l->agent_fd < 0)
-		return errf(be, "cannot connect to the agent socket %s: %s",
+		return be_errf(be, "cannot connect to the agent socket %s: %s",
 			    l->agent_path, strerror(errno));
 
 	clock_gettime(CLOCK_MONOTONIC, &l->t0);
 	if (virDomainResume(l->dom) < 0)
-		return errf(be, "libvirt: cannot resume the domain: %s",
+		return be_errf(be, "libvirt: cannot resume the domain: %s",
 			    virGetLastErrorMessage());
 	return 0;
 }
 
 /* ---- waiting ---- */
-
-static void feed(struct backend *be, const char *data, ssize_t n,
-		 struct linebuf *lb, void (*fn)(struct backend *, char *))
-{
-	for (ssize_t i = 0; i < n; i++) {
-		char ch = data[i];
-		if (ch == '\r')
-			continue;
-		if (ch == '\n' || lb->len == sizeof(lb->buf) - 1) {
-			lb->buf[lb->len] = '\0';
-			fn(be, lb->buf);
-			lb->len = 0;
-			if (ch == '\n')
-				continue;
-		}
-		lb->buf[lb->len++] = ch;
-	}
-}
-
-/* A socket: what is there.  0, or -1 on EOF. */
-static int drain(struct backend *be, int fd, struct linebuf *lb,
-		 void (*fn)(struct backend *, char *))
-{
-	char tmp[4096];
-	ssize_t r = read(fd, tmp, sizeof(tmp));
-
-	if (r == 0)
-		return -1;
-	if (r < 0)
-		return errno == EINTR || errno == EAGAIN ? 0 : -1;
-	feed(be, tmp, r, lb, fn);
-	return 0;
-}
-
-static void on_console(struct backend *be, char *line)
-{
-	be_emit(be, BE_EV_CONSOLE, line, 0);
-}
-
-static void on_agent(struct backend *be, char *line)
-{
-	/* Only the agent protocol's words count (a tty may echo). */
-	if (!strncmp(line, "event ", 6))
-		be_emit(be, BE_EV_AGENT_EVENT, line + 6, 0);
-	else if (!strncmp(line, "ok", 2) || !strncmp(line, "err", 3))
-		be_emit(be, BE_EV_AGENT_REPLY, line, 0);
-}
 
 /* Emit what libvirt's thread queued; returns how many. */
 static int flush_events(struct backend *be)
@@ -559,7 +466,7 @@ static void follow_console(struct backend *be)
 		while (read(l->ino_fd, tmp, sizeof(tmp)) > 0)
 			;
 	while (l->con_fd >= 0 && (r = read(l->con_fd, tmp, sizeof(tmp))) > 0)
-		feed(be, tmp, r, &l->con, on_console);
+		be_feed_lines(be, tmp, r, &l->con, be_on_console);
 }
 
 /*
@@ -617,7 +524,7 @@ static int pump(struct backend *be, double timeout)
 		return 1;
 	if (r > 0) {
 		if (p[1].revents &&
-		    drain(be, l->agent_fd, &l->agent, on_agent)) {
+		    be_drain_lines(be, l->agent_fd, &l->agent, be_on_agent)) {
 			/* QEMU closed the agent's port: it is going away. */
 			close(l->agent_fd);
 			l->agent_fd = -1;
@@ -658,29 +565,29 @@ static json_t *qmp(struct backend *be, json_t *cmd)
 
 	json_decref(cmd);
 	if (!s) {
-		errf(be, "out of memory");
+		be_errf(be, "out of memory");
 		return NULL;
 	}
 	if (!l->dom) {
 		free(s);
-		errf(be, "no domain");
+		be_errf(be, "no domain");
 		return NULL;
 	}
 	int rc = virDomainQemuMonitorCommand(l->dom, s, &reply, 0);
 	free(s);
 	if (rc < 0) {
-		errf(be, "libvirt monitor command: %s",
+		be_errf(be, "libvirt monitor command: %s",
 		     virGetLastErrorMessage());
 		return NULL;
 	}
 	j = json_loads(reply, 0, &jerr);
 	free(reply);
 	if (!j) {
-		errf(be, "libvirt monitor reply is not JSON: %s", jerr.text);
+		be_errf(be, "libvirt monitor reply is not JSON: %s", jerr.text);
 		return NULL;
 	}
 	if (json_object_get(j, "error")) {
-		errf(be, "QMP %s: %s", what ? what : "?",
+		be_errf(be, "QMP %s: %s", what ? what : "?",
 		     json_string_value(json_object_get(
 			json_object_get(j, "error"), "desc")));
 		json_decref(j);
@@ -689,7 +596,7 @@ static json_t *qmp(struct backend *be, json_t *cmd)
 	ret = json_incref(json_object_get(j, "return"));
 	json_decref(j);
 	if (!ret)
-		errf(be, "QMP %s: reply without 'return'", what ? what : "?");
+		be_errf(be, "QMP %s: reply without 'return'", what ? what : "?");
 	return ret;
 }
 
@@ -711,7 +618,7 @@ static int lset_target(struct backend *be, uint64_t bytes)
 			"refuses it, sent as QMP balloon", (int64_t)bytes);
 	} else if (virDomainSetMemoryFlags(l->dom, kib,
 					   VIR_DOMAIN_AFFECT_LIVE) < 0) {
-		return errf(be, "virDomainSetMemoryFlags(%lu KiB): %s", kib,
+		return be_errf(be, "virDomainSetMemoryFlags(%lu KiB): %s", kib,
 			    virGetLastErrorMessage());
 	}
 	l->target = bytes;
@@ -724,7 +631,7 @@ static int lset_prop(struct backend *be, const char *prop, const char *value)
 	json_t *v, *r;
 
 	if (!device_prop_known(prop, &is_size, &is_bool))
-		return errf(be, "unknown device property '%s'", prop);
+		return be_errf(be, "unknown device property '%s'", prop);
 	if (is_bool)
 		v = json_boolean(!strcmp(value, "on"));
 	else
@@ -744,29 +651,17 @@ static int lget_prop(struct backend *be, const char *prop, char *buf,
 	json_t *r = qmp(be, json_pack("{s:s,s:{s:s,s:s}}", "execute",
 				      "qom-get", "arguments", "path",
 				      LV_QOM_PATH, "property", prop));
-	char *s;
 
 	if (!r)
 		return -1;
-	s = json_is_string(r) ? strdup(json_string_value(r)) :
-	    json_dumps(r, JSON_COMPACT | JSON_ENCODE_ANY);
-	snprintf(buf, len, "%s", s ? s : "");
-	free(s);
+	be_json_text(r, buf, len);
 	json_decref(r);
 	return 0;
 }
 
 static int lagent_send(struct backend *be, const char *line)
 {
-	struct lv_be *l = L(be);
-	char buf[LINE_MAX_LEN];
-	int n = snprintf(buf, sizeof(buf), "%s\n", line);
-
-	if (l->agent_fd < 0)
-		return errf(be, "agent serial port closed");
-	if (send(l->agent_fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
-		return errf(be, "agent write failed: %s", strerror(errno));
-	return 0;
+	return be_agent_send(be, L(be)->agent_fd, line);
 }
 
 static int64_t json_u64(json_t *o, const char *key)
@@ -790,7 +685,7 @@ static int lsample(struct backend *be, struct be_sample *s)
 	 * device; "rss" is the QEMU process, measured by libvirtd. */
 	n = virDomainMemoryStats(l->dom, st, VIR_DOMAIN_MEMORY_STAT_NR, 0);
 	if (n < 0)
-		return errf(be, "virDomainMemoryStats: %s",
+		return be_errf(be, "virDomainMemoryStats: %s",
 			    virGetLastErrorMessage());
 	for (int i = 0; i < n; i++) {
 		if (st[i].tag == VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON)
@@ -902,7 +797,7 @@ static void lstop(struct backend *be)
 		if (virDomainIsActive(l->dom) == 1 &&
 		    virDomainDestroy(l->dom) < 0 &&
 		    virDomainIsActive(l->dom) == 1)
-			errf(be, "libvirt: cannot destroy %s: %s", l->name,
+			be_errf(be, "libvirt: cannot destroy %s: %s", l->name,
 			     virGetLastErrorMessage());
 		/* Transient: gone once destroyed; bounded either way. */
 		for (int i = 0; i < DESTROY_WAIT * 20 &&
@@ -935,7 +830,7 @@ static void lstop(struct backend *be)
 	bool own = l->lc.own;
 	if (l->lc.conn || own) {
 		if (lv_disconnect(&l->lc, err, sizeof(err)) < 0)
-			errf(be, "libvirt: %s", err);
+			be_errf(be, "libvirt: %s", err);
 	}
 	l->daemon_pid = 0;
 	/* Keep QEMU's log (libvirt writes the command line into it). */
@@ -947,7 +842,7 @@ static void lstop(struct backend *be)
 		copy_file(path, be->run_dir, "libvirtd.log");
 		if (lv_daemon_script("clean", l->lc.own_dir, NULL, 0, err,
 				     sizeof(err)) < 0)
-			errf(be, "libvirt: %s", err);
+			be_errf(be, "libvirt: %s", err);
 	} else if (l->name[0]) {
 		copy_file(sys, be->run_dir, "qemu.log");
 	}

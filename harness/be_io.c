@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* be_io.c - plumbing shared by the real-guest backends (see be_io.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "be_io.h"
+
+int be_errf(struct backend *be, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(be->error, sizeof(be->error), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void be_run_capture(const char *cmd, char *out, size_t len)
+{
+	FILE *p = popen(cmd, "r");
+
+	out[0] = '\0';
+	if (!p)
+		return;
+	if (fgets(out, (int)len, p))
+		out[strcspn(out, "\n")] = '\0';
+	pclose(p);
+}
+
+int be_connect_unix(const char *path, double timeout, pid_t pid)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	for (int i = 0; i < (int)(timeout * 50); i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			return -1;
+		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			return fd;
+		close(fd);
+		if (pid && waitpid(pid, NULL, WNOHANG) == pid)
+			return -2;
+		usleep(20000);
+	}
+	return -1;
+}
+
+void be_feed_lines(struct backend *be, const char *data, size_t n,
+		   struct linebuf *lb, void (*fn)(struct backend *, char *))
+{
+	for (size_t i = 0; i < n; i++) {
+		char ch = data[i];
+
+		if (ch == '\r')
+			continue;
+		if (ch == '\n' || lb->len == sizeof(lb->buf) - 1) {
+			lb->buf[lb->len] = '\0';
+			fn(be, lb->buf);
+			lb->len = 0;
+			if (ch == '\n')
+				continue;
+		}
+		lb->buf[lb->len++] = ch;
+	}
+}
+
+int be_drain_lines(struct backend *be, int fd, struct linebuf *lb,
+		   void (*fn)(struct backend *, char *))
+{
+	char tmp[4096];
+	ssize_t r = read(fd, tmp, sizeof(tmp));
+
+	if (r == 0)
+		return -1;
+	if (r < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -1;
+	be_feed_lines(be, tmp, (size_t)r, lb, fn);
+	return 0;
+}
+
+void be_on_console(struct backend *be, char *line)
+{
+	be_emit(be, BE_EV_CONSOLE, line, 0);
+}
+
+void be_on_agent(struct backend *be, char *line)
+{
+	if (!strncmp(line, "event ", 6))
+		be_emit(be, BE_EV_AGENT_EVENT, line + 6, 0);
+	else if (!strncmp(line, "ok", 2) || !strncmp(line, "err", 3))
+		be_emit(be, BE_EV_AGENT_REPLY, line, 0);
+}
+
+int be_agent_send(struct backend *be, int fd, const char *line)
+{
+	char buf[LINE_MAX_LEN];
+	int n = snprintf(buf, sizeof(buf), "%s\n", line);
+
+	if (fd < 0)
+		return be_errf(be, "agent serial port closed");
+	if (n < 0 || n >= (int)sizeof(buf))
+		return be_errf(be, "agent request too long");
+	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
+		return be_errf(be, "agent write failed: %s", strerror(errno));
+	return 0;
+}
+
+void be_json_text(json_t *r, char *buf, size_t len)
+{
+	char *s = json_is_string(r) ? strdup(json_string_value(r)) :
+		  json_dumps(r, JSON_COMPACT | JSON_ENCODE_ANY);
+
+	snprintf(buf, len, "%s", s ? s : "");
+	free(s);
+}
+
+int64_t be_proc_rss(pid_t pid)
+{
+	char path[64], line[256];
+	long long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %lld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * be_io.h - plumbing shared by the backends that run a real guest (emu,
+ * virtio, libvirt): errors, Unix sockets, line-framed serial ports, the
+ * agent, and reading a QEMU process from /proc.
+ */
+#ifndef HARNESS_BE_IO_H
+#define HARNESS_BE_IO_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "backend.h"
+
+#define LINE_MAX_LEN	4096
+
+/* A partial line read from a serial port or socket. */
+struct linebuf {
+	char buf[LINE_MAX_LEN];
+	size_t len;
+};
+
+/* Set be->error; returns -1 so callers can `return be_errf(...)`. */
+int be_errf(struct backend *be, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* First line of a shell command's output ("" when it fails). */
+void be_run_capture(const char *cmd, char *out, size_t len);
+
+/* Connect to a Unix socket, retrying for @timeout seconds.  If @pid is
+ * not 0 and that child exits meanwhile, returns -2; -1 on timeout. */
+int be_connect_unix(const char *path, double timeout, pid_t pid);
+
+/* Split @n bytes into lines (CR dropped, long lines cut) and call @fn. */
+void be_feed_lines(struct backend *be, const char *data, size_t n,
+		   struct linebuf *lb, void (*fn)(struct backend *, char *));
+
+/* Read what @fd has and feed it; 0, or -1 on EOF or error. */
+int be_drain_lines(struct backend *be, int fd, struct linebuf *lb,
+		   void (*fn)(struct backend *, char *));
+
+/* Line handlers: the guest console, and the agent's serial port (only the
+ * agent protocol's words count: a tty may echo or carry noise). */
+void be_on_console(struct backend *be, char *line);
+void be_on_agent(struct backend *be, char *line);
+
+/* Send one agent request line on @fd. */
+int be_agent_send(struct backend *be, int fd, const char *line);
+
+/* A qom-get result as text: a string as is, anything else as JSON. */
+void be_json_text(json_t *r, char *buf, size_t len);
+
+/* A process's resident set, bytes; -1 when it cannot be read. */
+int64_t be_proc_rss(pid_t pid);
+
+#endif /* HARNESS_BE_IO_H */
