@@ -123,6 +123,14 @@ void be_json_text(json_t *r, char *buf, size_t len)
 	free(s);
 }
 
+double be_elapsed(const struct timespec *t0)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec - t0->tv_sec) + (ts.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 int64_t be_proc_rss(pid_t pid)
 {
 	char path[64], line[256];

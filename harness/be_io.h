@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "backend.h"
 
@@ -51,6 +52,9 @@ int be_agent_send(struct backend *be, int fd, const char *line);
 
 /* A qom-get result as text: a string as is, anything else as JSON. */
 void be_json_text(json_t *r, char *buf, size_t len);
+
+/* Seconds on the monotonic clock since @t0: a run's clock. */
+double be_elapsed(const struct timespec *t0);
 
 /* A process's resident set, bytes; -1 when it cannot be read. */
 int64_t be_proc_rss(pid_t pid);

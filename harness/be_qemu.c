@@ -55,10 +55,7 @@ static struct qemu_be *Q(struct backend *be)
 
 static double qnow(struct backend *be)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec - Q(be)->t0.tv_sec) +
-	       (ts.tv_nsec - Q(be)->t0.tv_nsec) / 1e9;
+	return be_elapsed(&Q(be)->t0);
 }
 
 static int qprepare(struct backend *be, const struct plan *plan)

@@ -99,11 +99,7 @@ static struct lv_be *L(struct backend *be)
 
 static double lnow(struct backend *be)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec - L(be)->t0.tv_sec) +
-	       (ts.tv_nsec - L(be)->t0.tv_nsec) / 1e9;
+	return be_elapsed(&L(be)->t0);
 }
 
 /* ---- events from libvirt's thread ---- */
@@ -236,7 +232,8 @@ static int lprepare(struct backend *be, const struct plan *plan)
 	be_run_capture(cmd, qv, sizeof(qv));
 	virGetVersion(&libver, NULL, NULL);
 	snprintf(be->host_version, sizeof(be->host_version),
-		 "%s (libvirt %lu.%lu.%lu)", qv[0] ? qv : "QEMU (unknown)",
+		 /* room for the libvirt version: QEMU's line is cut first */
+		 "%.90s (libvirt %lu.%lu.%lu)", qv[0] ? qv : "QEMU (unknown)",
 		 libver / 1000000, libver / 1000 % 1000, libver % 1000);
 	snprintf(be->accel, sizeof(be->accel), "%s",
 		 hp->accel && !strcmp(hp->accel, "kvm") ? "kvm" : "tcg");
