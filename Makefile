@@ -34,6 +34,17 @@ include qemu-dev/qemu-dev.mk
 include guest-driver/guest-driver.mk
 include harness/harness.mk
 
+# Fuzzing: each *.mk appends a name to FUZZ_NAMES, builds $(BUILD)/fuzz/NAME
+# and sets FUZZ_CORPUS_NAME (and FUZZ_ARGS_NAME); scripts/fuzz.sh runs it
+# over a copy of that corpus after replaying its regress/ inputs.
+FUZZ_SECONDS ?= 60
+FUZZ_BINS = $(addprefix $(BUILD)/fuzz/,$(FUZZ_NAMES))
+.PHONY: fuzz test-fuzz
+fuzz test-fuzz: $(FUZZ_BINS)
+	$(Q)$(foreach n,$(FUZZ_NAMES),scripts/fuzz.sh $(BUILD)/fuzz/$(n) \
+		$(FUZZ_CORPUS_$(n)) $(FUZZ_SECONDS) $(FUZZ_ARGS_$(n)) &&) true
+TEST_TARGETS += test-fuzz
+
 all: deps $(ALL_TARGETS)
 
 test: deps $(TEST_TARGETS)
@@ -45,6 +56,7 @@ help:
 	@echo "make test                 unit tests, device and driver tests, boot smoke, regression"
 	@echo "make boot                 boot the guest with our device and driver once"
 	@echo "make deps                 install missing Debian packages (root)"
+	@echo "make fuzz [FUZZ_SECONDS=N] run every libFuzzer target N s (default 60; crashes -> regress/)"
 	@echo "V=1                       show full commands"
 
 clean:

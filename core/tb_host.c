@@ -36,16 +36,18 @@ static void map_assign(uint64_t *map, uint64_t pfn, uint64_t n, bool on)
 	}
 }
 
+/* Alignment is the guest's (@gpa_pfn), the range the map's (@pfn). */
 static enum tb_status check_shape(const struct tb_host_config *cfg,
 				  const struct tb_host_state *st,
-				  uint64_t pfn, unsigned int order, bool in_ram)
+				  uint64_t gpa_pfn, uint64_t pfn,
+				  unsigned int order, bool in_ram)
 {
 	uint64_t n;
 
 	if (order != TB_ORDER_4K && (order != TB_ORDER_2M || !cfg->page_2m))
 		return TB_ST_ERR_ORDER;
 	n = tb_entry_pages(order);
-	if (pfn & (n - 1))
+	if (gpa_pfn & (n - 1))
 		return TB_ST_ERR_ALIGN;
 	if (!in_ram || pfn >= st->map_pfns || st->map_pfns - pfn < n)
 		return TB_ST_ERR_RANGE;
@@ -96,12 +98,20 @@ enum tb_status tb_host_entry(const struct tb_host_config *cfg,
 			     struct tb_host_state *st, enum tb_cmd cmd,
 			     uint64_t pfn, unsigned int order, bool in_ram)
 {
+	return tb_host_entry_at(cfg, st, cmd, pfn, pfn, order, in_ram);
+}
+
+enum tb_status tb_host_entry_at(const struct tb_host_config *cfg,
+				struct tb_host_state *st, enum tb_cmd cmd,
+				uint64_t gpa_pfn, uint64_t pfn,
+				unsigned int order, bool in_ram)
+{
 	enum tb_status s;
 
 	if (cmd != TB_CMD_INFLATE && cmd != TB_CMD_DEFLATE)
 		return TB_ST_ERR_STATE;	/* not a command that carries entries */
 
-	s = check_shape(cfg, st, pfn, order, in_ram);
+	s = check_shape(cfg, st, gpa_pfn, pfn, order, in_ram);
 	if (s == TB_ST_OK && cmd == TB_CMD_INFLATE)
 		s = inflate(cfg, st, pfn, tb_entry_pages(order));
 	else if (s == TB_ST_OK)

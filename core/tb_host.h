@@ -47,6 +47,16 @@ enum tb_status tb_host_entry(const struct tb_host_config *cfg,
 			     struct tb_host_state *st, enum tb_cmd cmd,
 			     uint64_t pfn, unsigned int order, bool in_ram);
 
+/*
+ * The same, where the guest's pfn (@gpa_pfn: what 2 MiB alignment is
+ * judged on) and the map's (@pfn: the page's offset in RAM) differ, as
+ * above an x86 PCI hole whose RAM below it is not a 2 MiB multiple.
+ */
+enum tb_status tb_host_entry_at(const struct tb_host_config *cfg,
+				struct tb_host_state *st, enum tb_cmd cmd,
+				uint64_t gpa_pfn, uint64_t pfn,
+				unsigned int order, bool in_ram);
+
 /* Empty the balloon (reset, driver reload); the pool shrinks by its pages. */
 void tb_host_reset(struct tb_host_state *st);
 

@@ -36,7 +36,7 @@
 #include "trace.h"
 
 #define TB_IN_QEMU 1
-#include "tb_host.h"
+#include "tb_batch.h"
 
 #define TYPE_TB_BALLOON "tb-balloon"
 typedef struct TBBalloonState TBBalloonState;
@@ -46,6 +46,9 @@ DECLARE_INSTANCE_CHECKER(TBBalloonState, TB_BALLOON, TYPE_TB_BALLOON)
 #define TB_MAX_BALLOON_PERCENT  65           /* ESX 3.0.1's default */
 #define TB_POLL_MS_DEFAULT      1000
 #define TB_ENTRY_SIZE           16           /* sizeof(struct tb_entry) */
+#define TB_HOSTILE_STATUS       0xee         /* hostile-bad-status garbage */
+#define TB_HOSTILE_EXTRA        8            /* hostile-overgrant extras */
+#define TB_HOSTILE_OVERCOUNT    7            /* CMD_DONE = BATCH_COUNT + 7 */
 
 QEMU_BUILD_BUG_ON(sizeof(struct tb_entry) != TB_ENTRY_SIZE);
 
@@ -55,11 +58,19 @@ typedef struct TBBalloonStats {
     uint64_t results[TB_CMD_RESULT_NR];      /* by command result */
     uint64_t inflated_pages;                 /* accepted by inflates */
     uint64_t deflated_pages;                 /* granted by deflates */
+    uint64_t reset_pages;                    /* given back by resets */
     uint64_t partial_grants;                 /* deflates with any ERR_POOL */
     uint64_t pages_short;                    /* pages refused with ERR_POOL */
     uint64_t discarded_pages;                /* freed on the host */
     uint64_t discard_failures;               /* ram_block_discard_range < 0 */
     uint64_t guest_errors;                   /* LOG_GUEST_ERROR events */
+    /* What the hostile settings did (stats.hostile.*); not migrated. */
+    uint64_t overgrants;                     /* CMD_DONE inflated */
+    uint64_t extra_statuses;                 /* OK written past COUNT */
+    uint64_t bad_statuses;                   /* garbage statuses written */
+    uint64_t target_flaps;                   /* flap-ms target toggles */
+    uint64_t storm_irqs;                     /* irq-storm re-assertions */
+    uint64_t kept_pages;                     /* accepted, not discarded */
 } TBBalloonStats;
 
 struct TBBalloonState {
@@ -77,6 +88,19 @@ struct TBBalloonState {
     uint32_t reply_delay_ms;
     bool discard;
     bool page_2m;
+
+    /*
+     * Hostile settings: a device that lies to the driver, so the driver's
+     * defences can be tested.  The host's own accounting stays truthful.
+     */
+    bool hostile_overgrant;                  /* CMD_DONE and statuses lie */
+    bool hostile_bad_status;                 /* garbage entry statuses */
+    bool hostile_keep_data;                  /* TB_F_DISCARD, no discard */
+    bool irq_storm;                          /* TARGET back after each ACK */
+    uint32_t flap_ms;                        /* target toggle period, 0 off */
+    QEMUTimer flap_timer;
+    uint64_t flap_base;                      /* the target the host set */
+    bool flap_high;                          /* target is RAM, not base */
 
     /* The balloon: decisions and bitmap live in core/tb_host.c. */
     struct tb_host_config cfg;
@@ -138,7 +162,7 @@ static uint32_t tb_features(TBBalloonState *s)
 {
     uint32_t f = TB_F_CMD_IRQ;
 
-    if (tb_can_discard(s)) {
+    if (tb_can_discard(s) || s->hostile_keep_data) {
         f |= TB_F_DISCARD;
     }
     if (s->page_2m) {
@@ -195,12 +219,37 @@ static void G_GNUC_PRINTF(2, 3) tb_guest_error(TBBalloonState *s,
 static void tb_set_target(TBBalloonState *s, uint64_t bytes)
 {
     s->target = bytes;
+    s->flap_base = bytes;
+    s->flap_high = false;
     if (!tb_realized(s)) {
         return;
     }
     s->generation++;
     trace_tb_balloon_target(bytes, tb_pages32(bytes), s->generation);
     tb_raise(s, TB_IRQ_TARGET);
+}
+
+/* flap-ms: the target toggles between the host's and boot RAM. */
+static void tb_flap_arm(TBBalloonState *s)
+{
+    timer_mod(&s->flap_timer,
+              qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL) + s->flap_ms);
+}
+
+static void tb_flap_timer(void *opaque)
+{
+    TBBalloonState *s = opaque;
+
+    if (!s->flap_ms) {
+        return;
+    }
+    s->flap_high = !s->flap_high;
+    s->target = s->flap_high ? s->ram_size : s->flap_base;
+    s->generation++;
+    s->stats.target_flaps++;
+    trace_tb_balloon_hostile_flap(s->target, s->generation);
+    tb_raise(s, TB_IRQ_TARGET);
+    tb_flap_arm(s);
 }
 
 static void tb_balloon_changed(TBBalloonState *s, uint64_t old_pages)
@@ -216,25 +265,23 @@ static void tb_empty(TBBalloonState *s)
     uint64_t old = s->host.balloon_pages;
 
     tb_host_reset(&s->host);
+    s->stats.reset_pages += old;
     trace_tb_balloon_reset(old);
     tb_balloon_changed(s, old);
 }
 
 /*
- * Where is the entry in guest RAM?  Returns true when all of
- * [gpa, gpa + len) is in the machine's main RAM, with its offset there.
- * memory_region_find resolves the aliases x86 maps RAM through.
+ * tb_batch_ops.gpa_to_ram: is all of [gpa, gpa + len) the machine's main
+ * RAM, and where in it?  memory_region_find resolves the aliases x86 maps
+ * RAM through (below and above the PCI hole).
  */
-static bool tb_gpa_to_ram(TBBalloonState *s, uint64_t gpa, uint64_t len,
+static bool tb_gpa_to_ram(void *opaque, uint64_t gpa, uint64_t len,
                           uint64_t *ram_offset)
 {
     MachineState *ms = MACHINE(qdev_get_machine());
     MemoryRegionSection sec;
     bool ok;
 
-    if (len == 0 || gpa + len < gpa) {
-        return false;
-    }
     sec = memory_region_find(get_system_memory(), gpa, len);
     if (!sec.mr) {
         return false;
@@ -272,6 +319,12 @@ static void tb_discard(TBBalloonState *s, uint64_t ram_offset, uint64_t len)
     size_t psize;
     int ret;
 
+    if (s->hostile_keep_data) {
+        /* Advertised TB_F_DISCARD, yet the old contents stay. */
+        trace_tb_balloon_hostile_keep_data(ram_offset, len);
+        s->stats.kept_pages += len >> TB_PAGE_SHIFT;
+        return;
+    }
     if (!tb_can_discard(s) || !rb) {
         return;
     }
@@ -298,19 +351,89 @@ static void tb_discard(TBBalloonState *s, uint64_t ram_offset, uint64_t len)
     s->stats.discarded_pages += len >> TB_PAGE_SHIFT;
 }
 
-/* INFLATE / DEFLATE: decide each entry, write the statuses back. */
+/*
+ * hostile-bad-status: garble the statuses about to be written back; the
+ * decisions (and the host's accounting) stand.
+ */
+static void tb_hostile_garble(TBBalloonState *s, uint32_t count)
+{
+    uint32_t i;
+
+    for (i = 0; i < count; i++) {
+        uint8_t bad;
+
+        if (i % 3 == 2) {
+            continue;           /* every third entry keeps its real status */
+        }
+        bad = i % 3 == 0 ? TB_HOSTILE_STATUS : TB_ST_PENDING;
+        trace_tb_balloon_hostile_status(i, s->batch[i].status, bad);
+        s->batch[i].status = bad;
+        s->stats.bad_statuses++;
+    }
+}
+
+/*
+ * hostile-overgrant: "OK" for up to TB_HOSTILE_EXTRA entries the guest
+ * never sent, past BATCH_COUNT, where they are still inside a full batch
+ * buffer and in guest RAM.  Only the status byte is written.
+ */
+static void tb_hostile_extra_statuses(TBBalloonState *s, uint64_t addr,
+                                      uint32_t count)
+{
+    uint8_t ok = TB_ST_OK;
+    uint32_t i;
+
+    for (i = count; i < count + TB_HOSTILE_EXTRA && i < TB_BATCH_MAX; i++) {
+        uint64_t at = addr + (uint64_t)i * TB_ENTRY_SIZE +
+                      offsetof(struct tb_entry, status);
+
+        if (!tb_batch_in_ram(at, 1) ||
+            pci_dma_write(&s->pdev, at, &ok, 1) != MEMTX_OK) {
+            break;
+        }
+        s->stats.extra_statuses++;
+    }
+}
+
+/* tb_batch_ops.entry_done: the memory side of a decision, and the logs. */
+static void tb_entry_done(void *opaque, const struct tb_entry_decision *d)
+{
+    TBBalloonState *s = opaque;
+
+    trace_tb_balloon_entry(tb_cmd_names[d->cmd], d->gpa_pfn, d->order,
+                           tb_status_names[d->status]);
+    if (d->status == TB_ST_OK && d->cmd == TB_CMD_INFLATE) {
+        tb_discard(s, d->ram_offset, d->pages << TB_PAGE_SHIFT);
+    } else if (tb_status_guest_fault(d->status)) {
+        tb_guest_error(s, "%s: entry %u pfn 0x%" PRIx64 " order %u: %s",
+                       tb_cmd_names[d->cmd], d->index, d->gpa_pfn, d->order,
+                       tb_status_names[d->status]);
+    }
+}
+
+static const struct tb_batch_ops tb_batch_ops_template = {
+    .gpa_to_ram = tb_gpa_to_ram,
+    .entry_done = tb_entry_done,
+};
+
+/*
+ * INFLATE / DEFLATE: read the batch, let core/tb_batch.c decide each
+ * entry, write the statuses back.
+ */
 static enum tb_cmd_result tb_do_batch(TBBalloonState *s, enum tb_cmd cmd,
                                       uint64_t addr, uint32_t count)
 {
     uint64_t len = (uint64_t)count * TB_ENTRY_SIZE;
     uint64_t old_pages = s->host.balloon_pages;
-    bool short_grant = false;
-    uint32_t i, ok = 0;
+    struct tb_batch_ops ops = tb_batch_ops_template;
+    struct tb_batch_result res;
+    enum tb_cmd_result r;
 
-    if (count == 0 || count > TB_BATCH_MAX) {
+    r = tb_cmd_check_count(cmd, count);
+    if (r != TB_CMD_OK) {
         tb_guest_error(s, "%s: batch count %u not in 1..%u",
                        tb_cmd_names[cmd], count, TB_BATCH_MAX);
-        return TB_CMD_ERR_COUNT;
+        return r;
     }
     if (!tb_batch_in_ram(addr, len)) {
         tb_guest_error(s, "%s: batch 0x%" PRIx64 "+0x%" PRIx64
@@ -323,63 +446,34 @@ static enum tb_cmd_result tb_do_batch(TBBalloonState *s, enum tb_cmd cmd,
         return TB_CMD_ERR_ADDR;
     }
 
-    for (i = 0; i < count; i++) {
-        struct tb_entry *e = &s->batch[i];
-        uint64_t gpa_pfn = le64_to_cpu(e->pfn);
-        unsigned int order = e->order;
-        uint64_t pages = 0, ram_off = 0, pfn = gpa_pfn;
-        bool in_ram = false;
-        enum tb_status st;
-
-        if (order == TB_ORDER_4K || order == TB_ORDER_2M) {
-            pages = tb_entry_pages(order);
-            if (gpa_pfn < (UINT64_MAX >> TB_PAGE_SHIFT) - pages) {
-                in_ram = tb_gpa_to_ram(s, gpa_pfn << TB_PAGE_SHIFT,
-                                       pages << TB_PAGE_SHIFT, &ram_off);
-            }
-            if (in_ram) {
-                pfn = ram_off >> TB_PAGE_SHIFT;
-            }
-        }
-        st = tb_host_entry(&s->cfg, &s->host, cmd, pfn, order, in_ram);
-        trace_tb_balloon_entry(tb_cmd_names[cmd], gpa_pfn, order,
-                               tb_status_names[st]);
-        e->status = st;
-        switch (st) {
-        case TB_ST_OK:
-            ok++;
-            if (cmd == TB_CMD_INFLATE) {
-                s->stats.inflated_pages += pages;
-                tb_discard(s, ram_off, pages << TB_PAGE_SHIFT);
-            } else {
-                s->stats.deflated_pages += pages;
-            }
-            break;
-        case TB_ST_ERR_RANGE:
-        case TB_ST_ERR_ALIGN:
-        case TB_ST_ERR_ORDER:
-        case TB_ST_ERR_STATE:
-            tb_guest_error(s, "%s: entry %u pfn 0x%" PRIx64 " order %u: %s",
-                           tb_cmd_names[cmd], i, gpa_pfn, order,
-                           tb_status_names[st]);
-            break;
-        case TB_ST_ERR_POOL:
-            short_grant = true;
-            s->stats.pages_short += pages;
-            break;
-        default:
-            break;              /* host limits: not the guest's fault */
-        }
+    ops.opaque = s;
+    r = tb_batch_run(&s->cfg, &s->host, cmd, s->batch, count, &ops, &res);
+    assert(r == TB_CMD_OK);     /* command and count checked above */
+    if (cmd == TB_CMD_INFLATE) {
+        s->stats.inflated_pages += res.ok_pages;
+    } else {
+        s->stats.deflated_pages += res.ok_pages;
     }
-    if (short_grant) {
+    s->stats.pages_short += res.short_pages;
+    if (res.partial) {
         s->stats.partial_grants++;
     }
-    s->cmd_done = ok;
+    s->cmd_done = res.ok;
+    if (s->hostile_bad_status) {
+        tb_hostile_garble(s, count);
+    }
 
     if (pci_dma_write(&s->pdev, addr, s->batch, len) != MEMTX_OK) {
         /* The decisions stand; the guest sees CMD_DONE only. */
         tb_guest_error(s, "%s: cannot write statuses back at 0x%" PRIx64,
                        tb_cmd_names[cmd], addr);
+    }
+    if (s->hostile_overgrant) {
+        tb_hostile_extra_statuses(s, addr, count);
+        s->cmd_done = count + TB_HOSTILE_OVERCOUNT;
+        s->stats.overgrants++;
+        trace_tb_balloon_hostile_overgrant(tb_cmd_names[cmd], res.ok,
+                                           s->cmd_done);
     }
     tb_balloon_changed(s, old_pages);
     return TB_CMD_OK;
@@ -416,26 +510,25 @@ static void tb_finish(TBBalloonState *s, uint32_t cmd, enum tb_cmd_result r)
 static void tb_command(TBBalloonState *s, uint32_t cmd)
 {
     uint64_t addr = (uint64_t)s->batch_addr_hi << 32 | s->batch_addr_lo;
+    enum tb_cmd_result r;
 
     trace_tb_balloon_command(cmd, addr, s->batch_count);
     s->stats.cmds[MIN(cmd, TB_CMD_NR)]++;
 
-    if (s->cmd_status & TB_CMD_BUSY) {
+    r = tb_cmd_admit(cmd, s->driver_status & TB_DRIVER_READY,
+                     s->cmd_status & TB_CMD_BUSY);
+    switch (r) {
+    case TB_CMD_OK:
+        break;
+    case TB_CMD_ERR_BUSY:
         /* The running command keeps CMD_STATUS; this one is dropped. */
         tb_guest_error(s, "command %u while a command is busy", cmd);
         s->stats.results[TB_CMD_ERR_BUSY]++;
         return;
-    }
-    if (cmd >= TB_CMD_NR) {
-        tb_guest_error(s, "unknown command %u", cmd);
+    default:
+        tb_guest_error(s, "command %u: %s", cmd, tb_cmd_result_names[r]);
         s->cmd_done = 0;
-        tb_finish(s, cmd, TB_CMD_ERR_UNKNOWN);
-        return;
-    }
-    if (!(s->driver_status & TB_DRIVER_READY)) {
-        tb_guest_error(s, "%s before DRIVER_READY", tb_cmd_names[cmd]);
-        s->cmd_done = 0;
-        tb_finish(s, cmd, TB_CMD_ERR_NOT_READY);
+        tb_finish(s, cmd, r);
         return;
     }
     if (s->reply_delay_ms) {
@@ -575,6 +668,12 @@ static void tb_mmio_write(void *opaque, hwaddr addr, uint64_t val,
         break;
     case TB_REG_IRQ_ACK:
         s->irq_status &= ~val;
+        if (s->irq_storm) {
+            /* The line never drops: a spurious "target changed". */
+            s->irq_status |= TB_IRQ_TARGET;
+            s->stats.storm_irqs++;
+            trace_tb_balloon_hostile_irq_storm(s->irq_status);
+        }
         tb_update_irq(s);
         break;
     case TB_REG_IRQ_ENABLE:
@@ -645,6 +744,12 @@ static void tb_realize(PCIDevice *pdev, Error **errp)
 
     pci_config_set_interrupt_pin(pdev->config, 1);
     timer_init_ms(&s->reply_timer, QEMU_CLOCK_VIRTUAL, tb_reply_timer, s);
+    timer_init_ms(&s->flap_timer, QEMU_CLOCK_VIRTUAL, tb_flap_timer, s);
+    s->flap_base = s->target;
+    s->flap_high = false;
+    if (s->flap_ms) {
+        tb_flap_arm(s);
+    }
     memory_region_init_io(&s->mmio, OBJECT(s), &tb_mmio_ops, s,
                           "tb-balloon-mmio", TB_BAR0_SIZE);
     pci_register_bar(pdev, 0, PCI_BASE_ADDRESS_SPACE_MEMORY, &s->mmio);
@@ -654,7 +759,9 @@ static void tb_unrealize(PCIDevice *pdev)
 {
     TBBalloonState *s = TB_BALLOON(pdev);
 
+    /* Hot-unplug: nothing of ours may fire or answer after this. */
     timer_del(&s->reply_timer);
+    timer_del(&s->flap_timer);
     g_free(s->host.map);
     s->host.map = NULL;
     qemu_remove_balloon_handler(s);
@@ -761,6 +868,52 @@ static void tb_set_##field(Object *obj, bool val, Error **errp)         \
 TB_BOOL_PROP(refuse_all)
 TB_BOOL_PROP(discard)
 TB_BOOL_PROP(page_2m)
+TB_BOOL_PROP(hostile_overgrant)
+TB_BOOL_PROP(hostile_bad_status)
+TB_BOOL_PROP(hostile_keep_data)
+
+static bool tb_get_irq_storm(Object *obj, Error **errp)
+{
+    return TB_BALLOON(obj)->irq_storm;
+}
+
+/* Turning the storm on starts it: the line goes up now, not at an ACK. */
+static void tb_set_irq_storm(Object *obj, bool val, Error **errp)
+{
+    TBBalloonState *s = TB_BALLOON(obj);
+
+    s->irq_storm = val;
+    trace_tb_balloon_set("irq_storm", val);
+    if (val && tb_realized(s)) {
+        s->stats.storm_irqs++;
+        tb_raise(s, TB_IRQ_TARGET);
+    }
+}
+
+/* flap-ms: (re)start or stop the flapping; stopping restores the target. */
+static void tb_set_flap_ms(Object *obj, Visitor *v, const char *name,
+                           void *opaque, Error **errp)
+{
+    TBBalloonState *s = TB_BALLOON(obj);
+    uint32_t val;
+
+    if (!visit_type_uint32(v, name, &val, errp)) {
+        return;
+    }
+    s->flap_ms = val;
+    trace_tb_balloon_set(name, val);
+    if (!tb_realized(s)) {
+        return;                 /* realize arms the timer */
+    }
+    if (val) {
+        tb_flap_arm(s);
+    } else {
+        timer_del(&s->flap_timer);
+        if (s->flap_high) {
+            tb_set_target(s, s->flap_base);
+        }
+    }
+}
 
 static bool tb_visit_u64(Visitor *v, const char *name, uint64_t val,
                          Error **errp)
@@ -783,6 +936,7 @@ static void tb_get_stats(Object *obj, Visitor *v, const char *name,
     ok = tb_visit_u64(v, "balloon-pages", s->host.balloon_pages, errp) &&
          tb_visit_u64(v, "inflated-pages", st->inflated_pages, errp) &&
          tb_visit_u64(v, "deflated-pages", st->deflated_pages, errp) &&
+         tb_visit_u64(v, "reset-pages", st->reset_pages, errp) &&
          tb_visit_u64(v, "discarded-pages", st->discarded_pages, errp) &&
          tb_visit_u64(v, "discard-failures", st->discard_failures, errp) &&
          tb_visit_u64(v, "partial-grants", st->partial_grants, errp) &&
@@ -826,6 +980,19 @@ static void tb_get_stats(Object *obj, Visitor *v, const char *name,
     ok = ok && visit_check_struct(v, errp);
     if (ok) {
         visit_end_struct(v, NULL);
+    }
+
+    /* what the hostile settings did */
+    ok = ok && visit_start_struct(v, "hostile", NULL, 0, errp);
+    ok = ok && tb_visit_u64(v, "overgrants", st->overgrants, errp) &&
+         tb_visit_u64(v, "extra-statuses", st->extra_statuses, errp) &&
+         tb_visit_u64(v, "bad-statuses", st->bad_statuses, errp) &&
+         tb_visit_u64(v, "target-flaps", st->target_flaps, errp) &&
+         tb_visit_u64(v, "storm-irqs", st->storm_irqs, errp) &&
+         tb_visit_u64(v, "kept-pages", st->kept_pages, errp);
+    ok = ok && visit_check_struct(v, errp);
+    if (ok) {
+        visit_end_struct(v, NULL);
         visit_check_struct(v, errp);
     }
     visit_end_struct(v, NULL);
@@ -866,6 +1033,19 @@ static void tb_instance_init(Object *obj)
     object_property_add_bool(obj, "page-2m", tb_get_page_2m, tb_set_page_2m);
     object_property_add(obj, "stats", "TbBalloonStats", tb_get_stats, NULL,
                         NULL, NULL);
+    object_property_add_bool(obj, "hostile-overgrant",
+                             tb_get_hostile_overgrant,
+                             tb_set_hostile_overgrant);
+    object_property_add_bool(obj, "hostile-bad-status",
+                             tb_get_hostile_bad_status,
+                             tb_set_hostile_bad_status);
+    object_property_add_bool(obj, "hostile-keep-data",
+                             tb_get_hostile_keep_data,
+                             tb_set_hostile_keep_data);
+    object_property_add_bool(obj, "irq-storm", tb_get_irq_storm,
+                             tb_set_irq_storm);
+    object_property_add(obj, "flap-ms", "uint32", tb_get_u32, tb_set_flap_ms,
+                        NULL, &s->flap_ms);
 
     object_property_set_description(obj, "target",
         "target reservation, bytes (default: guest RAM)");
@@ -893,6 +1073,18 @@ static void tb_instance_init(Object *obj)
         "accept 2 MiB entries (default: on)");
     object_property_set_description(obj, "stats",
         "counters by command, result and entry status (read-only)");
+    object_property_set_description(obj, "hostile-overgrant",
+        "hostile: CMD_DONE = BATCH_COUNT + 7, OK statuses past the batch "
+        "(default: off)");
+    object_property_set_description(obj, "hostile-bad-status",
+        "hostile: garbage entry statuses (0xee, pending) (default: off)");
+    object_property_set_description(obj, "hostile-keep-data",
+        "hostile: offer TB_F_DISCARD but keep page contents (default: off)");
+    object_property_set_description(obj, "irq-storm",
+        "hostile: TB_IRQ_TARGET back after every IRQ_ACK (default: off)");
+    object_property_set_description(obj, "flap-ms",
+        "hostile: toggle the target with boot RAM every N ms of virtual "
+        "time (default: 0, off)");
 }
 
 /* Migration */
@@ -903,6 +1095,10 @@ static int tb_post_load(void *opaque, int version_id)
 
     tb_sync_cfg(s);
     tb_update_irq(s);
+    if (s->flap_ms) {
+        s->flap_base = s->target;   /* this side's own fault setting */
+        tb_flap_arm(s);
+    }
     return 0;
 }
 
@@ -960,6 +1156,7 @@ static const VMStateDescription vmstate_tb_balloon = {
                              TB_CMD_RESULT_NR),
         VMSTATE_UINT64(stats.inflated_pages, TBBalloonState),
         VMSTATE_UINT64(stats.deflated_pages, TBBalloonState),
+        VMSTATE_UINT64(stats.reset_pages, TBBalloonState),
         VMSTATE_UINT64(stats.partial_grants, TBBalloonState),
         VMSTATE_UINT64(stats.pages_short, TBBalloonState),
         VMSTATE_UINT64(stats.discarded_pages, TBBalloonState),
@@ -989,7 +1186,7 @@ static void tb_class_init(ObjectClass *klass, void *data)
     dc->desc = "balloon-testbed memory balloon";
     dc->reset = tb_reset;
     dc->vmsd = &vmstate_tb_balloon;
-    dc->hotpluggable = false;
+    dc->hotpluggable = true;    /* device_del with a full balloon: tested */
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }
 

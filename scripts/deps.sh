@@ -10,7 +10,8 @@ PKGS="build-essential pkg-config git dpkg-dev ca-certificates
  libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev
  qemu-system-x86 seabios ipxe-qemu qemu-utils
  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
- linux-perf"
+ linux-perf
+ clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

@@ -598,6 +598,23 @@ static uint32_t raw_cmd(uint64_t addr, uint32_t count, uint32_t cmd)
 	return tbq_reg(q, TB_REG_CMD_STATUS);
 }
 
+START_TEST(test_memory_2m_above_unaligned_low_ram)
+{
+	/* RAM below 4 GiB ends at 129 MiB: RAM above starts at an odd
+	 * RAM offset, but 2 MiB alignment is the guest-physical one. */
+	const char *extra[] = { "-machine", "max-ram-below-4g=129M", NULL };
+
+	q = tbq_start("tb-balloon,id=b", extra);
+	ready();
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x100000, TB_ORDER_2M), TB_ST_OK);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x100000 + 512 + 1, TB_ORDER_2M),
+			  TB_ST_ERR_ALIGN);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(128), TB_ORDER_2M),
+			  TB_ST_ERR_RANGE);	/* crosses 129 MiB into the hole */
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 512);
+}
+END_TEST
+
 START_TEST(test_cmd_not_ready_refused)
 {
 	struct tb_entry e = ent(0x4000, TB_ORDER_4K);
@@ -891,6 +908,207 @@ START_TEST(test_migration_keeps_balloon)
 }
 END_TEST
 
+/* ---- hostile settings: a device that lies to the driver ----------------- */
+
+/* Entry @i's status byte in the batch buffer at BATCH. */
+static uint8_t status_at(uint32_t i)
+{
+	struct tb_entry e;
+
+	tbq_memread(q, BATCH + (uint64_t)i * sizeof(e), &e, sizeof(e));
+	return e.status;
+}
+
+START_TEST(test_hostile_overgrant_claims_more_than_sent)
+{
+	struct tb_entry e[2] = { ent(0x4000, TB_ORDER_4K), ent(0x4001, TB_ORDER_4K) };
+	uint32_t i;
+
+	start("hostile-overgrant=on");
+	ready();
+	tbq_memset(q, BATCH, 16 * sizeof(struct tb_entry), 0);
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, 2), TB_CMD_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), 2 + 7);
+	/* statuses for 8 entries never sent, nothing beyond */
+	for (i = 2; i < 10; i++)
+		ck_assert_uint_eq(status_at(i), TB_ST_OK);
+	ck_assert_uint_eq(status_at(10), TB_ST_PENDING);
+	/* the host itself does not believe the lie */
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 2);
+	ck_assert_uint_eq(stat("hostile.overgrants"), 1);
+	ck_assert_uint_eq(stat("hostile.extra-statuses"), 8);
+	check_accounting();
+
+	/* a full batch has no room past its end: nothing written there */
+	tbq_memset(q, BATCH + TB_BATCH_MAX * sizeof(struct tb_entry), 256, 0);
+	tbq_set_reg(q, TB_REG_BATCH_COUNT, TB_BATCH_MAX);
+	tbq_set_reg(q, TB_REG_COMMAND, TB_CMD_DEFLATE);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), TB_BATCH_MAX + 7);
+	ck_assert_uint_eq(status_at(TB_BATCH_MAX), 0);
+	ck_assert_uint_eq(stat("hostile.extra-statuses"), 8);
+	/* off at run time: the truth again */
+	qom_set("hostile-overgrant", "false");
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x5000, TB_ORDER_4K), TB_ST_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), 1);
+}
+END_TEST
+
+START_TEST(test_hostile_bad_status_garbles_replies)
+{
+	struct tb_entry e[4] = { ent(0x4000, 0), ent(0x4001, 0), ent(0x4002, 0),
+				 ent(0x4003, 0) };
+
+	start("");
+	ready();
+	qom_set("hostile-bad-status", "true");
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, 4), TB_CMD_OK);
+	ck_assert_uint_eq(e[0].status, 0xee);
+	ck_assert_uint_eq(e[1].status, TB_ST_PENDING);
+	ck_assert_uint_eq(e[2].status, TB_ST_OK);
+	ck_assert_uint_eq(e[3].status, 0xee);
+	/* the host's accounting follows its real decisions: all four in */
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), 4);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 4);
+	ck_assert_uint_eq(stat("entries.inflate.ok"), 4);
+	ck_assert_uint_eq(stat("hostile.bad-statuses"), 3);
+	check_accounting();
+}
+END_TEST
+
+START_TEST(test_hostile_flap_ms_toggles_target)
+{
+	uint32_t gen;
+
+	start("flap-ms=1");
+	json_decref(tbq_qmp(q, "{\"execute\":\"balloon\",\"arguments\":{\"value\":%llu}}",
+			    128 * MiB));
+	tbq_set_reg(q, TB_REG_IRQ_ACK, TB_IRQ_TARGET);
+	gen = tbq_reg(q, TB_REG_GENERATION);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_TARGET), 128 * MiB >> 12);
+	tbq_clock_step(q, 1000 * 1000);		/* 1 ms: up to boot RAM */
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_TARGET), RAM_PAGES);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_GENERATION), gen + 1);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_IRQ_STATUS), TB_IRQ_TARGET);
+	tbq_clock_step(q, 1000 * 1000);		/* and back */
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_TARGET), 128 * MiB >> 12);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_GENERATION), gen + 2);
+	tbq_clock_step(q, 98ull * 1000 * 1000);	/* 100 ms: 100 flaps */
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_GENERATION), gen + 100);
+	ck_assert_uint_eq(stat("hostile.target-flaps"), 100);
+	/* off: the host's target is back and stays */
+	tbq_clock_step(q, 1000 * 1000);
+	qom_set("flap-ms", "0");
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_TARGET), 128 * MiB >> 12);
+	gen = tbq_reg(q, TB_REG_GENERATION);
+	tbq_clock_step(q, 10ull * 1000 * 1000);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_GENERATION), gen);
+}
+END_TEST
+
+START_TEST(test_hostile_irq_storm_line_never_drops)
+{
+	int i;
+
+	start("");
+	tbq_intercept_irqs(q);
+	tbq_set_reg(q, TB_REG_IRQ_ENABLE, TB_IRQ_TARGET | TB_IRQ_CMD_DONE);
+	ck_assert_int_eq(tbq_irq(q), 0);
+	qom_set("irq-storm", "true");
+	ck_assert_int_eq(tbq_irq(q), 1);
+	for (i = 0; i < 100; i++) {
+		tbq_set_reg(q, TB_REG_IRQ_ACK, TB_IRQ_TARGET | TB_IRQ_CMD_DONE);
+		ck_assert_uint_eq(tbq_reg(q, TB_REG_IRQ_STATUS), TB_IRQ_TARGET);
+		ck_assert_int_eq(tbq_irq(q), 1);
+	}
+	ck_assert_uint_eq(stat("hostile.storm-irqs"), 101);
+	/* spurious: no target change behind it */
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_TARGET), RAM_PAGES);
+	qom_set("irq-storm", "false");
+	tbq_set_reg(q, TB_REG_IRQ_ACK, TB_IRQ_TARGET);
+	ck_assert_int_eq(tbq_irq(q), 0);
+}
+END_TEST
+
+START_TEST(test_hostile_keep_data_advertises_discard_keeps_contents)
+{
+	uint8_t page[4096];
+
+	start("hostile-keep-data=on");
+	ck_assert_uint_ne(tbq_reg(q, TB_REG_FEATURES) & TB_F_DISCARD, 0);
+	fill_inflate_deflate(page);
+	ck_assert_uint_eq(page[0], 0x5a);	/* the old data came back */
+	ck_assert_uint_eq(page[4095], 0x5a);
+	ck_assert_uint_eq(stat("discarded-pages"), 0);
+	ck_assert_uint_eq(stat("hostile.kept-pages"), 1);
+}
+END_TEST
+
+/* ACPI PCI hotplug of the pc machine: eject register, one bit per slot. */
+#define ACPI_PCIHP_EJECT	0xae08
+
+/* Events that follow an RCU grace period (DEVICE_DELETED) come later. */
+static bool wait_event(const char *name)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		json_decref(tbq_qmp(q, "{\"execute\":\"query-status\"}"));
+		if (tbq_count_events(q, name, NULL))
+			return true;
+		usleep(10 * 1000);
+	}
+	return false;
+}
+
+static bool device_present(const char *id)
+{
+	json_t *r = tbq_qmp_raw(q, "{\"execute\":\"qom-get\",\"arguments\":"
+				"{\"path\":\"/machine/peripheral/%s\",\"property\":\"type\"}}", id);
+	bool ok = json_object_get(r, "return") != NULL;
+
+	json_decref(r);
+	return ok;
+}
+
+START_TEST(test_hotplug_unplug_full_balloon_then_add_again)
+{
+	struct tb_entry *e = calloc(TB_BATCH_MAX, sizeof(*e));
+	json_t *r;
+	int i;
+
+	start("reply-delay-ms=50,flap-ms=5");
+	ready();
+	for (i = 0; i < (int)TB_BATCH_MAX; i++)
+		e[i] = ent(0x4000 + i, TB_ORDER_4K);
+	qom_set("reply-delay-ms", "0");
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, TB_BATCH_MAX), TB_CMD_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), TB_BATCH_MAX);
+	/* a command still running and the flap timer armed when it goes */
+	qom_set("reply-delay-ms", "50");
+	tbq_set_reg(q, TB_REG_COMMAND, TB_CMD_DEFLATE);
+	ck_assert_uint_ne(tbq_reg(q, TB_REG_CMD_STATUS) & TB_CMD_BUSY, 0);
+
+	tbq_clear_events(q);
+	json_decref(tbq_qmp(q, "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"b\"}}"));
+	tbq_outl(q, ACPI_PCIHP_EJECT, 1u << (q->devfn >> 3));	/* the guest ejects */
+	ck_assert_msg(wait_event("DEVICE_DELETED"), "no DEVICE_DELETED after the eject");
+	ck_assert(!device_present("b"));
+	/* its timers are gone with it: time passes, QEMU stays up */
+	tbq_clock_step(q, 200ull * 1000 * 1000);
+	r = tbq_qmp_raw(q, "{\"execute\":\"query-balloon\"}");
+	ck_assert_msg(json_object_get(r, "error"), "query-balloon answered without a balloon");
+	json_decref(r);
+
+	/* a new one registers as the balloon again, empty */
+	json_decref(tbq_qmp(q, "{\"execute\":\"device_add\",\"arguments\":"
+			    "{\"driver\":\"tb-balloon\",\"id\":\"b\"}}"));
+	ck_assert(device_present("b"));
+	ck_assert_uint_eq(tbq_actual(q), RAM);
+	ck_assert_uint_eq(tbq_qom_u64(q, "balloon-size"), 0);
+	free(e);
+}
+END_TEST
+
 static Suite *tb_balloon_suite(void)
 {
 	Suite *s = suite_create("tb-balloon");
@@ -930,6 +1148,7 @@ static Suite *tb_balloon_suite(void)
 	tcase_add_test(tc, test_memory_deflated_pages_read_zero);
 	tcase_add_test(tc, test_memory_kept_without_discard);
 	tcase_add_test(tc, test_memory_ram_above_4g);
+	tcase_add_test(tc, test_memory_2m_above_unaligned_low_ram);
 
 	TC("malformed");
 	tcase_add_test(tc, test_cmd_not_ready_refused);
@@ -947,6 +1166,14 @@ static Suite *tb_balloon_suite(void)
 
 	TC("migration");
 	tcase_add_test(tc, test_migration_keeps_balloon);
+
+	TC("hostile");
+	tcase_add_test(tc, test_hostile_overgrant_claims_more_than_sent);
+	tcase_add_test(tc, test_hostile_bad_status_garbles_replies);
+	tcase_add_test(tc, test_hostile_flap_ms_toggles_target);
+	tcase_add_test(tc, test_hostile_irq_storm_line_never_drops);
+	tcase_add_test(tc, test_hostile_keep_data_advertises_discard_keeps_contents);
+	tcase_add_test(tc, test_hotplug_unplug_full_balloon_then_add_again);
 #undef TC
 	return s;
 }

@@ -10,11 +10,23 @@ $(TBDEV_TEST): $(TBDEV_TEST_SRCS) qemu-dev/tests/tbq.h core/tb_proto.h core/tb_c
 	$(msg) CCLD $@
 	$(Q)mkdir -p $(dir $@) && $(TB_CC) -Iqemu-dev/tests -o $@ $(TBDEV_TEST_SRCS) $(TBDEV_TEST_LIBS)
 
+# Random registers, batches and host actions against the real device:
+# TB_RANDOM_SEED=N, TB_RANDOM_OPS=N reproduce or lengthen a run.
+TBDEV_RANDOM := $(BUILD)/qemu-dev/check_tb_random
+TBDEV_RANDOM_SRCS := qemu-dev/tests/check_tb_random.c qemu-dev/tests/tbq.c
+
+$(TBDEV_RANDOM): $(TBDEV_RANDOM_SRCS) qemu-dev/tests/tbq.h core/tb_proto.h core/tb_compat.h | $(DEPS_STAMP)
+	$(msg) CCLD $@
+	$(Q)mkdir -p $(dir $@) && $(TB_CC) -Iqemu-dev/tests -o $@ $(TBDEV_RANDOM_SRCS) $(TBDEV_TEST_LIBS)
+
 # One test: CK_RUN_CASE=memory or CK_RUN_SUITE; CK_VERBOSITY=verbose lists each.
-test-device: $(TBDEV_TEST) $(QEMU_BIN)
+test-device: $(TBDEV_TEST) $(TBDEV_RANDOM) $(QEMU_BIN)
 	$(msg) TEST "tb-balloon spec vs core/tb_proto.h"
 	$(Q)qemu-dev/tests/spec-check.sh core/tb_proto.h qemu-dev/tb-balloon.txt
 	$(msg) TEST "tb-balloon device (qtest)"
 	$(Q)rm -rf $(BUILD)/qemu-dev/tmp && mkdir -p $(BUILD)/qemu-dev/tmp
 	$(Q)TB_QEMU=$(abspath $(QEMU_BIN)) TBQ_TMPDIR=$(abspath $(BUILD))/qemu-dev/tmp \
 		CK_DEFAULT_TIMEOUT=60 $(TBDEV_TEST)
+	$(msg) TEST "tb-balloon device, random guest and host (qtest)"
+	$(Q)TB_QEMU=$(abspath $(QEMU_BIN)) TBQ_TMPDIR=$(abspath $(BUILD))/qemu-dev/tmp \
+		$(TBDEV_RANDOM)
