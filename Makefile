@@ -38,12 +38,18 @@ include harness/harness.mk
 # and sets FUZZ_CORPUS_NAME (and FUZZ_ARGS_NAME); scripts/fuzz.sh runs it
 # over a copy of that corpus after replaying its regress/ inputs.
 FUZZ_SECONDS ?= 60
+FUZZ_CC	?= clang
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Icore -Wall -Wextra -Wno-unused-parameter \
+	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_BINS = $(addprefix $(BUILD)/fuzz/,$(FUZZ_NAMES))
 .PHONY: fuzz test-fuzz
 fuzz test-fuzz: $(FUZZ_BINS)
 	$(Q)$(foreach n,$(FUZZ_NAMES),scripts/fuzz.sh $(BUILD)/fuzz/$(n) \
 		$(FUZZ_CORPUS_$(n)) $(FUZZ_SECONDS) $(FUZZ_ARGS_$(n)) &&) true
+# The fuzz targets carry their own sanitizers: SANITIZE=1 leaves them out.
+ifneq ($(SANITIZE),1)
 TEST_TARGETS += test-fuzz
+endif
 
 all: deps $(ALL_TARGETS)
 

@@ -51,15 +51,12 @@ test-core: $(CORE_TESTS)
 # core/fuzz_batch.c: the guest's commands (tb_batch.c, tb_host.c) under
 # libFuzzer with ASan and UBSan.  scripts/fuzz.sh runs it over a copy of
 # core/fuzz/batch/ (seeds; regress/ holds past crashes, replayed first).
-FUZZ_CC		?= clang
 FUZZ_NAMES	+= batch
 FUZZ_CORPUS_batch := core/fuzz/batch
 FUZZ_ARGS_batch	:= -max_len=16384
 $(BUILD)/fuzz/batch: core/fuzz_batch.c core/tb_batch.c core/tb_host.c core/*.h \
 		core/fuzz/batch-nocov.txt | $(DEPS_STAMP)
 	$(msg) FUZZ $@
-	$(Q)mkdir -p $(dir $@) && $(FUZZ_CC) -std=gnu11 -g -O1 -Icore \
-		-Wall -Wextra -Wno-unused-parameter \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	$(Q)mkdir -p $(dir $@) && $(FUZZ_CC) $(FUZZ_CFLAGS) \
 		-fsanitize-coverage-ignorelist=core/fuzz/batch-nocov.txt \
 		-o $@ core/fuzz_batch.c core/tb_batch.c core/tb_host.c

@@ -650,6 +650,23 @@ static void reap(void)
 	}
 }
 
+/* The guest panics now (sysrq 'c'): the harness's test of a guest that
+ * dies mid-run.  No reply when it works: there is no guest left. */
+static void cmd_panic(void)
+{
+	int fd = open("/proc/sysrq-trigger", O_WRONLY | O_CLOEXEC);
+
+	sync();
+	if (fd < 0 || write(fd, "c", 1) != 1) {
+		say("err %s", errname(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	say("err still-alive");
+}
+
 static void handle(char *line)
 {
 	char *cmd, *arg, *rest;
@@ -694,6 +711,8 @@ static void handle(char *line)
 		cmd_sysfs_read(arg);
 	} else if (!strcmp(cmd, "stats")) {
 		cmd_stats();
+	} else if (!strcmp(cmd, "panic")) {
+		cmd_panic();
 	} else {
 		say("err unknown-request");
 	}

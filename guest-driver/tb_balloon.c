@@ -16,6 +16,11 @@
  * passes: it is kicked by TB_IRQ_TARGET and runs every poll_ms anyway, as
  * VMware's drivers poll once a second.  A pass moves at most what the policy
  * plans, in commands of up to `batch` entries, and requeues itself.
+ *
+ * The device is not trusted (issue 10): CMD_DONE, every entry's status,
+ * the entries past the batch (canaries), the interrupt rate and MAGIC are
+ * checked; what does not add up is counted ("bad replies" and its parts in
+ * debugfs) and never makes us free or keep a page we should not.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,6 +28,8 @@
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/interrupt.h>
 #include <linux/jiffies.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
@@ -31,6 +38,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/ratelimit.h>
 #include <linux/seq_file.h>
 #include <linux/shrinker.h>
 #include <linux/oom.h>
@@ -104,7 +112,28 @@ MODULE_PARM_DESC(cmd_timeout_ms, "A device command not done after this many ms h
 
 static unsigned int irq_storm_limit = 10000;
 module_param(irq_storm_limit, uint, 0644);
-MODULE_PARM_DESC(irq_storm_limit, "Interrupts per second above which the interrupt is given up for polling");
+MODULE_PARM_DESC(irq_storm_limit, "Interrupts per second above which the interrupt is given up for polling (0: no limit)");
+
+static unsigned int irq_empty_limit = 100;
+module_param(irq_empty_limit, uint, 0644);
+MODULE_PARM_DESC(irq_empty_limit, "Target interrupts per second that bring no new target (GENERATION unchanged) above which the interrupt is given up for polling (0: no limit)");
+
+static bool poison_check;
+module_param(poison_check, bool, 0444);
+MODULE_PARM_DESC(poison_check, "Test only: fill every page taken for the balloon with a pattern (standing in for old data) and, on deflate, count returned pages that are not all zeroes (debugfs: stale pages)");
+
+/* The pattern poison_check writes; any non-zero byte would do. */
+#define TB_POISON_BYTE		0x5a
+
+/*
+ * Canary entries after every batch: a device that writes statuses past
+ * BATCH_COUNT is caught, and it writes into our own spare entries rather
+ * than into whatever follows the buffer.
+ */
+#define TB_CANARIES		8
+#define TB_CANARY_ORDER		0xffu	/* no valid order */
+#define TB_CANARY_STATUS	0xcau	/* no valid status */
+#define TB_BATCH_ALLOC		((TB_BATCH_MAX + TB_CANARIES) * sizeof(struct tb_entry))
 
 /* Balloon lists by page size. */
 enum tb_size { TB_4K, TB_2M, TB_NR_SIZES };
@@ -124,13 +153,20 @@ enum tb_stat {
 	TB_STAT_STALL_WARNINGS,
 	TB_STAT_CLIP_WARNINGS,
 	TB_STAT_BAD_REPLIES,
+	TB_STAT_BAD_DONE,
+	TB_STAT_BAD_STATUS,
+	TB_STAT_STRAY_STATUS,
 	TB_STAT_CMD_TIMEOUTS,
 	TB_STAT_IRQS,
 	TB_STAT_IRQ_STORMS,
+	TB_STAT_IRQ_EMPTY,
 	TB_STAT_HOST_TARGETS,
 	TB_STAT_ADMIN_TARGETS,
 	TB_STAT_BAD_TARGETS,
 	TB_STAT_STATE_RELEASED,
+	TB_STAT_POISONED,
+	TB_STAT_CHECKED,
+	TB_STAT_STALE,
 	TB_STAT_NR
 };
 
@@ -147,20 +183,28 @@ static const char *const tb_stat_names[TB_STAT_NR] = {
 	[TB_STAT_STALL_WARNINGS] = "stall warnings",
 	[TB_STAT_CLIP_WARNINGS] = "clip warnings",
 	[TB_STAT_BAD_REPLIES] = "bad replies",
+	[TB_STAT_BAD_DONE] = "bad done counts",
+	[TB_STAT_BAD_STATUS] = "bad statuses",
+	[TB_STAT_STRAY_STATUS] = "statuses past batch",
 	[TB_STAT_CMD_TIMEOUTS] = "cmd timeouts",
 	[TB_STAT_IRQS] = "irqs",
 	[TB_STAT_IRQ_STORMS] = "irq storms",
+	[TB_STAT_IRQ_EMPTY] = "irqs without news",
 	[TB_STAT_HOST_TARGETS] = "host targets",
 	[TB_STAT_ADMIN_TARGETS] = "admin targets",
 	[TB_STAT_BAD_TARGETS] = "bad targets",
 	[TB_STAT_STATE_RELEASED] = "released not ballooned",
+	[TB_STAT_POISONED] = "poisoned pages",
+	[TB_STAT_CHECKED] = "checked pages",
+	[TB_STAT_STALE] = "stale pages",
 };
 
 /**
  * struct tb_balloon - one bound device (the driver binds one at most).
  * @pdev:	the PCI device
  * @regs:	BAR0
- * @batch:	DMA-coherent batch buffer, TB_BATCH_MAX entries; @lock
+ * @batch:	DMA-coherent batch buffer, TB_BATCH_MAX entries and
+ *		TB_CANARIES canaries; @lock
  * @batch_dma:	its bus address, written to BATCH_ADDR_LO/HI
  * @shadow:	the page behind each batch entry, so a device that scribbles
  *		over the buffer cannot make us free a page we do not own; @lock
@@ -188,8 +232,12 @@ static const char *const tb_stat_names[TB_STAT_NR] = {
  * @removing:	remove() runs: no pass may be queued again
  * @irq_window:	start (jiffies) of the current interrupt-rate window
  * @irq_count:	interrupts in that window (hard irq context only)
+ * @irq_empty:	target interrupts in that window with no new GENERATION
+ * @irq_gen:	GENERATION seen by the interrupt handler last
  * @irq_storm:	interrupts were given up; polling only
- * @irq_requested: the interrupt handler is installed
+ * @irq_requested: the interrupt handler is installed; @irq_lock
+ * @irq_lock:	serialises freeing the interrupt (storm work, remove)
+ * @irq_off_work: frees the interrupt after a storm (not in hard irq)
  * @shrinker:	deflates under memory pressure
  * @shrinker_registered: @shrinker is registered
  * @kobj:	/sys/kernel/tb_balloon
@@ -234,8 +282,12 @@ struct tb_balloon {
 
 	unsigned long irq_window;
 	unsigned int irq_count;
+	unsigned int irq_empty;
+	u32 irq_gen;
 	bool irq_storm;
 	bool irq_requested;
+	struct mutex irq_lock;
+	struct work_struct irq_off_work;
 
 	struct shrinker shrinker;
 	bool shrinker_registered;
@@ -250,6 +302,7 @@ struct tb_balloon {
 	u64 stats[TB_STAT_NR];
 	atomic64_t irqs;
 	atomic64_t irq_storms;
+	atomic64_t irq_empty_total;
 };
 
 /* The one bound device, for /sys/kernel/tb_balloon; NULL when unbound. */
@@ -342,17 +395,59 @@ static bool tb_alive(struct tb_balloon *b)
 	return false;
 }
 
+/* One rejected reply (or part of one): counted in total and by kind. */
+static void tb_bad_reply(struct tb_balloon *b, enum tb_stat kind)
+{
+	b->stats[TB_STAT_BAD_REPLIES]++;
+	b->stats[kind]++;
+}
+
+/* Fill the entries after the batch with values no device may write. */
+static void tb_set_canaries(struct tb_balloon *b, u32 count)
+{
+	unsigned int i;
+
+	for (i = count; i < count + TB_CANARIES; i++) {
+		struct tb_entry *e = &b->batch[i];
+
+		e->pfn = 0;
+		e->order = TB_CANARY_ORDER;
+		e->status = TB_CANARY_STATUS;
+		memset(e->reserved, 0, sizeof(e->reserved));
+	}
+}
+
+/* Entries past the batch the device wrote into: each one is a bad reply. */
+static void tb_check_canaries(struct tb_balloon *b, enum tb_cmd cmd, u32 count)
+{
+	unsigned int i, hit = 0;
+
+	for (i = count; i < count + TB_CANARIES; i++) {
+		struct tb_entry *e = &b->batch[i];
+
+		if (READ_ONCE(e->status) != TB_CANARY_STATUS ||
+		    READ_ONCE(e->order) != TB_CANARY_ORDER || READ_ONCE(e->pfn)) {
+			tb_bad_reply(b, TB_STAT_STRAY_STATUS);
+			hit++;
+		}
+	}
+	if (hit)
+		pr_warn_ratelimited("%s: device wrote %u entries past the %u sent (ignored)\n",
+				    tb_cmd_names[cmd], hit, count);
+}
+
 /*
  * Every command to the device goes through here: it counts operations and
- * failures per command and validates the reply.  @count entries must be in
- * the batch buffer already.  On success *@done is CMD_DONE, checked against
- * @count.  Caller holds @lock.
+ * failures per command.  @count entries must be in the batch buffer
+ * already; canaries follow them.  On success *@done is CMD_DONE as the
+ * device said it (tb_check_done() judges it against the statuses) and the
+ * canaries have been checked.  Caller holds @lock.
  */
 static int tb_cmd(struct tb_balloon *b, enum tb_cmd cmd, u32 count, u32 *done)
 {
 	unsigned long deadline;
 	unsigned int spins = 0;
-	u32 st, res, d;
+	u32 st, res;
 
 	b->cmd_ops[cmd]++;
 	deadline = jiffies + msecs_to_jiffies(max(cmd_timeout_ms, 10u));
@@ -364,8 +459,10 @@ static int tb_cmd(struct tb_balloon *b, enum tb_cmd cmd, u32 count, u32 *done)
 		usleep_range(500, 1000);
 	}
 
-	if (count)
+	if (count) {
+		tb_set_canaries(b, count);
 		tb_wr(b, TB_REG_BATCH_COUNT, count);
+	}
 	/* Entries must be visible to the device before the command starts. */
 	wmb();
 	tb_wr(b, TB_REG_COMMAND, cmd);
@@ -390,15 +487,10 @@ static int tb_cmd(struct tb_balloon *b, enum tb_cmd cmd, u32 count, u32 *done)
 				    st);
 		return -EIO;
 	}
-	d = tb_rd(b, TB_REG_CMD_DONE);
-	if (d > count) {
-		b->stats[TB_STAT_BAD_REPLIES]++;
-		pr_warn_ratelimited("%s: device reports %u entries done of %u sent\n",
-				    tb_cmd_names[cmd], d, count);
-		d = count;
-	}
+	if (count)
+		tb_check_canaries(b, cmd, count);
 	if (done)
-		*done = d;
+		*done = tb_rd(b, TB_REG_CMD_DONE);
 	return 0;
 
 timeout:
@@ -426,13 +518,17 @@ static void tb_put_entry(struct tb_balloon *b, unsigned int i, struct page *page
 	memset(e->reserved, 0, sizeof(e->reserved));
 }
 
-/* An entry's status as written back by the device, validated. */
+/*
+ * An entry's status as written back by the device, validated: PENDING (the
+ * device did not answer) and values past the enum are bad replies, and
+ * both come back as PENDING, "unknown".
+ */
 static u8 tb_entry_status(struct tb_balloon *b, unsigned int i)
 {
 	u8 st = READ_ONCE(b->batch[i].status);
 
 	if (st == TB_ST_PENDING || st >= TB_ST_NR) {
-		b->stats[TB_STAT_BAD_REPLIES]++;
+		tb_bad_reply(b, TB_STAT_BAD_STATUS);
 		pr_warn_ratelimited("entry %u: invalid status %u from the device\n", i, st);
 		return TB_ST_PENDING;
 	}
@@ -460,14 +556,19 @@ static void tb_keep_batch(struct tb_balloon *b, unsigned int n)
 	}
 }
 
-/* CMD_DONE must match the OK statuses; a mismatch is counted, statuses win. */
-static void tb_check_done(struct tb_balloon *b, enum tb_cmd cmd, u32 done, u32 oks)
+/*
+ * CMD_DONE must match the OK statuses (and so can never exceed what was
+ * sent); a mismatch is counted once per command, and the statuses win.
+ * With statuses already rejected as bad, CMD_DONE cannot be judged.
+ */
+static void tb_check_done(struct tb_balloon *b, enum tb_cmd cmd, u32 done, u32 sent,
+			  u32 oks, u32 unknown)
 {
-	if (done == oks)
+	if (done <= sent && (done == oks || (unknown && done >= oks && done <= oks + unknown)))
 		return;
-	b->stats[TB_STAT_BAD_REPLIES]++;
-	pr_warn_ratelimited("%s: CMD_DONE %u but %u entries OK\n", tb_cmd_names[cmd],
-			    done, oks);
+	tb_bad_reply(b, TB_STAT_BAD_DONE);
+	pr_warn_ratelimited("%s: CMD_DONE %u but %u of %u entries OK (%u unknown)\n",
+			    tb_cmd_names[cmd], done, oks, sent, unknown);
 }
 
 static gfp_t tb_gfp(struct tb_balloon *b, unsigned int order)
@@ -483,10 +584,55 @@ static gfp_t tb_gfp(struct tb_balloon *b, unsigned int order)
 		if (order)
 			gfp &= ~__GFP_DIRECT_RECLAIM;
 	}
-	/* Without discard the host keeps the contents: do not leak them. */
-	if (!(b->features & TB_F_DISCARD))
-		gfp |= __GFP_ZERO;
+	/* No __GFP_ZERO: tb_prepare_page() clears after any poisoning. */
 	return gfp;
+}
+
+/*
+ * A page just allocated for the balloon.  poison_check writes the pattern
+ * that stands in for the old data a page may hold; then, without discard,
+ * the host keeps whatever the page holds when it comes back, so the page
+ * is cleared here: it must not carry old data back to the guest (nor give
+ * it to the host).  With discard the host frees it and it comes back zero.
+ */
+static void tb_prepare_page(struct tb_balloon *b, struct page *page, unsigned int order)
+{
+	bool clear = !(b->features & TB_F_DISCARD);
+	unsigned int i;
+
+	if (!poison_check && !clear)
+		return;
+	for (i = 0; i < (1u << order); i++) {
+		if (poison_check) {
+			void *p = kmap_local_page(page + i);
+
+			memset(p, TB_POISON_BYTE, PAGE_SIZE);
+			kunmap_local(p);
+		}
+		if (clear)
+			clear_highpage(page + i);
+	}
+	if (poison_check)
+		b->stats[TB_STAT_POISONED] += 1u << order;
+	cond_resched();
+}
+
+/* poison_check: a page the host granted back must be all zeroes. */
+static void tb_check_returned(struct tb_balloon *b, struct page *page, unsigned int order)
+{
+	unsigned int i;
+
+	if (!poison_check)
+		return;
+	for (i = 0; i < (1u << order); i++) {
+		void *p = kmap_local_page(page + i);
+
+		if (memchr_inv(p, 0, PAGE_SIZE))
+			b->stats[TB_STAT_STALE]++;
+		kunmap_local(p);
+	}
+	b->stats[TB_STAT_CHECKED] += 1u << order;
+	cond_resched();
 }
 
 static u64 tb_balloon_room(struct tb_balloon *b)
@@ -500,8 +646,9 @@ static u64 tb_balloon_room(struct tb_balloon *b)
 static void tb_warn_unreached(struct tb_balloon *b, u64 target)
 {
 	b->stats[TB_STAT_STALL_WARNINGS]++;
-	pr_warn("WARNING: balloon could not reach target %zu (current %zu)\n",
-		(size_t)tb_kib(target), (size_t)tb_kib(tb_current(b)));
+	/* Ratelimited: a flapping target would make every episode a new one. */
+	pr_warn_ratelimited("WARNING: balloon could not reach target %zu (current %zu)\n",
+			    (size_t)tb_kib(target), (size_t)tb_kib(tb_current(b)));
 }
 
 /*
@@ -529,7 +676,7 @@ static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 	while (placed < want && !alloc_failed && !cmd_failed && !b->gone) {
 		u64 queued = 0;
 		unsigned int n = 0, i;
-		u32 done = 0, oks = 0;
+		u32 done = 0, oks = 0, unknown = 0;
 
 		while (n < nbatch && placed + queued < want) {
 			u64 rem = want - placed - queued;
@@ -544,6 +691,7 @@ static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 				alloc_failed = true;
 				break;
 			}
+			tb_prepare_page(b, page, order);
 			tb_put_entry(b, n++, page, order);
 			queued += tb_entry_pages(order);
 		}
@@ -567,12 +715,18 @@ static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 
 			page = b->shadow[i];
 			oks += st == TB_ST_OK;
+			unknown += st == TB_ST_PENDING;
 			if (st == TB_ST_OK || st == TB_ST_PENDING) {
-				/* PENDING: unknown, so kept like a placed page. */
+				/*
+				 * PENDING (no or an invalid answer): the host
+				 * may hold the page, so it is kept like a
+				 * placed page and counts as progress (else a
+				 * lying device makes us overshoot); a deflate
+				 * sorts it out (OK or ERR_STATE).
+				 */
 				list_add(&page->lru, &b->pages[s]);
 				WRITE_ONCE(b->nr[s], b->nr[s] + 1);
-				if (st == TB_ST_OK)
-					placed += tb_entry_pages(order);
+				placed += tb_entry_pages(order);
 				continue;
 			}
 			b->refused[st]++;
@@ -582,7 +736,7 @@ static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 			set_page_private(page, order);
 			nrefused++;
 		}
-		tb_check_done(b, TB_CMD_INFLATE, done, oks);
+		tb_check_done(b, TB_CMD_INFLATE, done, n, oks, unknown);
 		/* A device refusing everything must not make us allocate forever. */
 		if (capped || nrefused >= nbatch)
 			break;
@@ -635,7 +789,7 @@ static u64 tb_deflate_pages(struct tb_balloon *b, u64 want, unsigned int order,
 	while (granted < want && !b->gone) {
 		u64 queued = 0;
 		unsigned int n = 0, i;
-		u32 done = 0, oks = 0;
+		u32 done = 0, oks = 0, unknown = 0;
 		bool stop = false;
 
 		while (n < nbatch && granted + queued < want) {
@@ -670,6 +824,7 @@ static u64 tb_deflate_pages(struct tb_balloon *b, u64 want, unsigned int order,
 			u8 st = tb_entry_status(b, i);
 
 			oks += st == TB_ST_OK;
+			unknown += st == TB_ST_PENDING;
 			if (st == TB_ST_OK || st == TB_ST_ERR_STATE) {
 				/*
 				 * ERR_STATE: the host says the page is not in
@@ -679,6 +834,8 @@ static u64 tb_deflate_pages(struct tb_balloon *b, u64 want, unsigned int order,
 				if (st == TB_ST_ERR_STATE) {
 					b->denied[st]++;
 					b->stats[TB_STAT_STATE_RELEASED]++;
+				} else {
+					tb_check_returned(b, page, o);
 				}
 				__free_pages(page, o);
 				granted += tb_entry_pages(o);
@@ -690,7 +847,7 @@ static u64 tb_deflate_pages(struct tb_balloon *b, u64 want, unsigned int order,
 			WRITE_ONCE(b->nr[s], b->nr[s] + 1);
 			stop = true;
 		}
-		tb_check_done(b, TB_CMD_DEFLATE, done, oks);
+		tb_check_done(b, TB_CMD_DEFLATE, done, n, oks, unknown);
 		if (stop) {
 			*short_grant = true;
 			break;
@@ -777,7 +934,7 @@ static unsigned long tb_pass(struct tb_balloon *b)
 		if (!b->settled) {
 			b->settled = true;
 			tb_policy_settled(&b->pol);
-			pr_info("reached target %llu KiB (balloon %llu KiB)\n",
+			pr_info_ratelimited("reached target %llu KiB (balloon %llu KiB)\n",
 				tb_kib(t.pages), tb_kib(tb_balloon_pages(b)));
 		}
 		/* Held at min: the asked target is out of reach (NetBSD's
@@ -823,15 +980,56 @@ static void tb_kick(struct tb_balloon *b)
 }
 
 /*
+ * Give the interrupt up for good (process context): free it, and undo the
+ * handler's disable_irq_nosync() first when the device has let the line go
+ * (IRQ_ENABLE reads 0, as it must), so a line shared with others works on.
+ * A device that keeps it asserted leaves it disabled: better than a storm.
+ */
+static void tb_irq_release(struct tb_balloon *b)
+{
+	int irq = b->pdev->irq;
+
+	mutex_lock(&b->irq_lock);
+	if (b->irq_requested) {
+		if (READ_ONCE(b->irq_storm)) {
+			if (!b->gone && tb_rd(b, TB_REG_IRQ_ENABLE) == 0)
+				enable_irq(irq);
+			else
+				pr_warn("irq %d stays disabled: the device does not let it go\n", irq);
+		}
+		free_irq(irq, b);
+		b->irq_requested = false;
+	}
+	mutex_unlock(&b->irq_lock);
+}
+
+static void tb_irq_off_work(struct work_struct *work)
+{
+	struct tb_balloon *b = container_of(work, struct tb_balloon, irq_off_work);
+
+	tb_irq_release(b);
+	pr_warn("interrupt freed after a storm: polling only from now on\n");
+}
+
+/*
  * INTx, possibly shared: read and acknowledge, then let the work item do the
- * rest.  A device that keeps interrupting is given up for polling.
+ * rest.  A device that keeps interrupting -- more than irq_storm_limit a
+ * second, or more than irq_empty_limit target interrupts a second that
+ * bring no new GENERATION -- is given up for polling: its interrupt is
+ * disabled here at once (a level line that stays asserted would livelock
+ * the CPU, and ignoring it would end in "irq N: nobody cared") and freed
+ * from a work item.
  */
 static irqreturn_t tb_irq(int irq, void *data)
 {
 	struct tb_balloon *b = data;
-	u32 st = tb_rd(b, TB_REG_IRQ_STATUS);
+	bool news = false;
+	u32 st, gen;
 
-	if (st == ~0u || b->irq_storm)
+	if (b->irq_storm)
+		return IRQ_NONE;
+	st = tb_rd(b, TB_REG_IRQ_STATUS);
+	if (st == ~0u)
 		return IRQ_NONE;
 	st &= TB_IRQ_TARGET | TB_IRQ_CMD_DONE;
 	if (!st)
@@ -839,18 +1037,34 @@ static irqreturn_t tb_irq(int irq, void *data)
 	tb_wr(b, TB_REG_IRQ_ACK, st);
 	atomic64_inc(&b->irqs);
 
+	if (st & TB_IRQ_TARGET) {
+		gen = tb_rd(b, TB_REG_GENERATION);
+		news = gen != b->irq_gen;
+		b->irq_gen = gen;
+		if (!news)
+			atomic64_inc(&b->irq_empty_total);
+	}
 	if (time_after(jiffies, b->irq_window + HZ)) {
 		b->irq_window = jiffies;
 		b->irq_count = 0;
+		b->irq_empty = 0;
 	}
-	if (irq_storm_limit && ++b->irq_count > irq_storm_limit) {
+	b->irq_count++;
+	if ((st & TB_IRQ_TARGET) && !news)
+		b->irq_empty++;
+	if ((irq_storm_limit && b->irq_count > irq_storm_limit) ||
+	    (irq_empty_limit && b->irq_empty > irq_empty_limit)) {
 		b->irq_storm = true;
 		tb_wr(b, TB_REG_IRQ_ENABLE, 0);
+		disable_irq_nosync(irq);
 		atomic64_inc(&b->irq_storms);
-		pr_warn_ratelimited("interrupt storm (over %u/s): polling only from now on\n",
-				    irq_storm_limit);
+		pr_warn_ratelimited("interrupt storm (%u interrupts, %u without a new target, in under a second): polling only\n",
+				    b->irq_count, b->irq_empty);
+		schedule_work(&b->irq_off_work);
+		tb_kick(b);
+		return IRQ_HANDLED;
 	}
-	if (st & TB_IRQ_TARGET)
+	if (news)
 		tb_kick(b);
 	return IRQ_HANDLED;
 }
@@ -1089,6 +1303,7 @@ static int tb_stats_show(struct seq_file *f, void *offset)
 	}
 	b->stats[TB_STAT_IRQS] = atomic64_read(&b->irqs);
 	b->stats[TB_STAT_IRQ_STORMS] = atomic64_read(&b->irq_storms);
+	b->stats[TB_STAT_IRQ_EMPTY] = atomic64_read(&b->irq_empty_total);
 	for (i = 0; i < TB_STAT_NR; i++)
 		tb_stat_line(f, tb_stat_names[i], b->stats[i]);
 	mutex_unlock(&b->lock);
@@ -1152,7 +1367,9 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	}
 	b->pdev = pdev;
 	mutex_init(&b->lock);
+	mutex_init(&b->irq_lock);
 	INIT_DELAYED_WORK(&b->work, tb_work_fn);
+	INIT_WORK(&b->irq_off_work, tb_irq_off_work);
 	for (s = 0; s < TB_NR_SIZES; s++)
 		INIT_LIST_HEAD(&b->pages[s]);
 
@@ -1181,8 +1398,7 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	if (ret)
 		goto err_unmap;
-	b->batch = dma_alloc_coherent(&pdev->dev, TB_BATCH_MAX * sizeof(struct tb_entry),
-				      &b->batch_dma, GFP_KERNEL);
+	b->batch = dma_alloc_coherent(&pdev->dev, TB_BATCH_ALLOC, &b->batch_dma, GFP_KERNEL);
 	b->shadow = kcalloc(TB_BATCH_MAX, sizeof(*b->shadow), GFP_KERNEL);
 	b->shadow_order = kcalloc(TB_BATCH_MAX, sizeof(*b->shadow_order), GFP_KERNEL);
 	if (!b->batch || !b->shadow || !b->shadow_order) {
@@ -1263,6 +1479,8 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			goto err_oom;
 		}
 		b->irq_requested = true;
+		b->irq_gen = b->host_gen;
+		b->irq_window = jiffies;
 		tb_wr(b, TB_REG_IRQ_ENABLE, TB_IRQ_TARGET);
 	}
 
@@ -1296,8 +1514,7 @@ err_batch:
 	kfree(b->shadow_order);
 	kfree(b->shadow);
 	if (b->batch)
-		dma_free_coherent(&pdev->dev, TB_BATCH_MAX * sizeof(struct tb_entry),
-				  b->batch, b->batch_dma);
+		dma_free_coherent(&pdev->dev, TB_BATCH_ALLOC, b->batch, b->batch_dma);
 	pci_clear_master(pdev);
 err_unmap:
 	pci_iounmap(pdev, b->regs);
@@ -1322,11 +1539,11 @@ static void tb_remove(struct pci_dev *pdev)
 	sysfs_remove_group(&pdev->dev.kobj, &tb_dev_group);
 
 	WRITE_ONCE(b->removing, true);
-	if (b->irq_requested) {
-		if (!b->gone)
-			tb_wr(b, TB_REG_IRQ_ENABLE, 0);
-		free_irq(pdev->irq, b);
-	}
+	if (!b->gone)
+		tb_wr(b, TB_REG_IRQ_ENABLE, 0);
+	/* After free_irq no handler runs, so none can queue irq_off_work. */
+	tb_irq_release(b);
+	cancel_work_sync(&b->irq_off_work);
 	cancel_delayed_work_sync(&b->work);
 	unregister_oom_notifier(&b->oom_nb);
 	unregister_shrinker(&b->shrinker);
@@ -1337,8 +1554,7 @@ static void tb_remove(struct pci_dev *pdev)
 
 	kfree(b->shadow_order);
 	kfree(b->shadow);
-	dma_free_coherent(&pdev->dev, TB_BATCH_MAX * sizeof(struct tb_entry),
-			  b->batch, b->batch_dma);
+	dma_free_coherent(&pdev->dev, TB_BATCH_ALLOC, b->batch, b->batch_dma);
 	pci_clear_master(pdev);
 	pci_iounmap(pdev, b->regs);
 	kfree(b);

@@ -101,8 +101,17 @@ struct backend_ops {
 	void (*kill_now)(struct backend *be);
 
 	/* Can this backend do a step feature ("sysfs", "device-prop:<name>",
-	 * "driver-param:<name>", "message:<text>")?  NULL: everything. */
+	 * "driver-param:<name>", "message:<text>", "hotplug")?  NULL:
+	 * everything. */
 	bool (*supports)(struct backend *be, const char *feature);
+
+	/*
+	 * Remove the balloon device from the running guest (@plug false:
+	 * returns once the guest released it) or add it back with the
+	 * plan's boot properties (@plug true).  0, or -1 with be->error set.
+	 * NULL: this backend cannot (the step is reported as skipped).
+	 */
+	int (*hotplug)(struct backend *be, bool plug);
 };
 
 struct backend {
@@ -110,6 +119,10 @@ struct backend {
 	const struct plan *plan;
 	const char *run_dir;		/* results/<scenario>/<run-id>/ */
 	char error[512];		/* last error, for the verdict */
+	const char *error_kind;		/* names the cause when it is not
+					   the call's usual one (e.g.
+					   "qmp-protocol"); the runner's
+					   next verdict takes and clears it */
 
 	/* Filled by prepare(): recorded in summary.json. */
 	char host_version[128];		/* e.g. "QEMU emulator version ..." */
@@ -121,6 +134,10 @@ struct backend {
 	void *emit_arg;
 
 	void *priv;			/* backend's own state */
+
+	/* Set by the runner once the run has failed (a flood, a write
+	 * error, ...): a backend waiting inside a call gives up at once. */
+	bool stopping;
 };
 
 /* Look up a backend by name; NULL if unknown. */

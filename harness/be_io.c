@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "be_io.h"
+#include "harness.h"
 
 int be_errf(struct backend *be, const char *fmt, ...)
 {
@@ -49,6 +50,8 @@ int be_connect_unix(const char *path, double timeout, pid_t pid)
 		close(fd);
 		if (pid && waitpid(pid, NULL, WNOHANG) == pid)
 			return -2;
+		if (harness_interrupted)	/* Ctrl-C while QEMU starts */
+			return -1;
 		usleep(20000);
 	}
 	return -1;
@@ -94,6 +97,12 @@ void be_on_console(struct backend *be, char *line)
 
 void be_on_agent(struct backend *be, char *line)
 {
+	/* be_feed_lines cut it: the agent never sends such lines. */
+	if (strlen(line) >= LINE_MAX_LEN - 1) {
+		be_emit(be, BE_EV_AGENT_EVENT, "protocol-error a line longer "
+			"than 4094 bytes from the agent", 0);
+		return;
+	}
 	if (!strncmp(line, "event ", 6))
 		be_emit(be, BE_EV_AGENT_EVENT, line + 6, 0);
 	else if (!strncmp(line, "ok", 2) || !strncmp(line, "err", 3))

@@ -43,9 +43,17 @@ struct qemu_be {
 	char sockdir[64];
 	struct timespec t0;
 	bool dead;
+	/* QMP framing: each command carries an id, and only the reply with
+	 * that id is taken; anything QEMU sends that is not QMP is a
+	 * protocol error that ends the run (named, not a 10 s timeout). */
+	json_int_t qmp_id;		/* id of the command in flight */
+	char qmp_bad[300];		/* first protocol error, "" none */
+	long qmp_strays;		/* replies nobody waited for */
 	char qom_path[64];
 	uint64_t target;	/* last target we set (bytes) */
 	int stderr_fd;
+	bool unplugged;		/* device_del done: no balloon to query */
+	bool deleted;		/* DEVICE_DELETED seen for our device */
 };
 
 static struct qemu_be *Q(struct backend *be)
@@ -196,6 +204,9 @@ static int qstart(struct backend *be)
 			dup2(errfd, 2);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		/* QEMU creates the agent and QMP sockets: owner-only (0600)
+		 * in a 0700 directory (mkdtemp). */
+		umask(0177);
 		execv(argv[0], argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -247,31 +258,88 @@ static int qstart(struct backend *be)
 /* QMP: events are emitted; a reply is parked for qmp_call. */
 static json_t *qmp_reply;
 
+/* Stray replies tolerated before QMP counts as out of step. */
+#define QMP_MAX_STRAYS	100
+
+static void qmp_bad(struct backend *be, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void qmp_bad(struct backend *be, const char *fmt, ...)
+{
+	struct qemu_be *q = Q(be);
+	va_list ap;
+
+	if (q->qmp_bad[0])
+		return;		/* the first one is the cause */
+	va_start(ap, fmt);
+	vsnprintf(q->qmp_bad, sizeof(q->qmp_bad), fmt, ap);
+	va_end(ap);
+	be_emit(be, BE_EV_HOST, q->qmp_bad, 0);
+}
+
 static void on_qmp(struct backend *be, char *line)
 {
+	struct qemu_be *q = Q(be);
 	json_error_t jerr;
-	json_t *j = json_loads(line, 0, &jerr);
-	if (!j)
+	json_t *j;
+
+	/* be_feed_lines cuts a line at LINE_MAX_LEN - 1 bytes. */
+	if (strlen(line) >= LINE_MAX_LEN - 1) {
+		qmp_bad(be, "QMP protocol error: a line longer than %d bytes "
+			"from QEMU", LINE_MAX_LEN - 2);
 		return;
+	}
+	j = json_loads(line, 0, &jerr);
+	if (!json_is_object(j)) {
+		qmp_bad(be, "QMP protocol error: not a JSON object from "
+			"QEMU: '%.60s%s' (%s)", line, strlen(line) > 60 ?
+			"..." : "", j ? "not an object" : jerr.text);
+		json_decref(j);
+		return;
+	}
 	json_t *ev = json_object_get(j, "event");
 	if (json_is_string(ev)) {
 		const char *name = json_string_value(ev);
 		if (!strcmp(name, "BALLOON_CHANGE")) {
 			json_t *a = json_object_get(json_object_get(j, "data"),
 						    "actual");
-			be_emit(be, BE_EV_BALLOON_CHANGE, name,
-				json_integer_value(a));
+			/* A missing or bad value must not read as 0. */
+			if (json_is_integer(a) && json_integer_value(a) >= 0)
+				be_emit(be, BE_EV_BALLOON_CHANGE, name,
+					json_integer_value(a));
+			else
+				be_emit(be, BE_EV_HOST, "BALLOON_CHANGE "
+					"without a valid 'actual' (ignored)",
+					0);
 		} else {
+			json_t *dev = json_object_get(json_object_get(j,
+						      "data"), "device");
+			if (!strcmp(name, "DEVICE_DELETED") &&
+			    json_is_string(dev) && !strcmp(json_string_value(
+				dev), strrchr(Q(be)->qom_path, '/') + 1))
+				Q(be)->deleted = true;
 			be_emit(be, BE_EV_HOST, name, 0);
 		}
 		json_decref(j);
 		return;
 	}
 	if (json_object_get(j, "return") || json_object_get(j, "error")) {
-		json_decref(qmp_reply);
+		json_t *id = json_object_get(j, "id");
+		if (!json_is_integer(id) || json_integer_value(id) !=
+		    q->qmp_id || qmp_reply) {
+			be_emit(be, BE_EV_HOST, "QMP reply to no command in "
+				"flight (ignored)", 0);
+			if (++q->qmp_strays > QMP_MAX_STRAYS)
+				qmp_bad(be, "QMP protocol error: more than %d "
+					"replies to no command", QMP_MAX_STRAYS);
+			json_decref(j);
+			return;
+		}
 		qmp_reply = j;
 		return;
 	}
+	if (!json_object_get(j, "QMP"))
+		be_emit(be, BE_EV_HOST, "QMP message neither event, reply "
+			"nor greeting (ignored)", 0);
 	json_decref(j);	/* the greeting */
 }
 
@@ -378,15 +446,48 @@ static int qmp_send(struct backend *be, json_t *cmd)
 /* Synchronous QMP command; events that arrive meanwhile are emitted. */
 static json_t *qmp_call(struct backend *be, const char *name, json_t *args)
 {
-	json_t *cmd = json_pack("{s:s}", "execute", name);
+	struct qemu_be *q = Q(be);
+	json_t *cmd = json_pack("{s:s,s:I}", "execute", name, "id",
+				(json_int_t)++q->qmp_id);
 	if (args)
 		json_object_set_new(cmd, "arguments", args);
-	int rc = qmp_send(be, cmd);
+	json_decref(qmp_reply);	/* never another command's */
+	qmp_reply = NULL;
+	int rc = q->qmp_bad[0] ? -1 : qmp_send(be, cmd);
 	json_decref(cmd);
-	if (rc)
-		return NULL;
 	double end = qnow(be) + QMP_TIMEOUT;
 	while (!qmp_reply) {
+		if (harness_interrupted || be->stopping) {
+			if (harness_interrupted)
+				be->error_kind = "interrupted";
+			be_errf(be, "QMP '%s' abandoned: the run is ending",
+				name);
+			return NULL;
+		}
+		if (q->qmp_bad[0]) {
+			be->error_kind = "qmp-protocol";
+			be_errf(be, "%s (during '%s')", q->qmp_bad, name);
+			return NULL;
+		}
+		if (rc)
+			return NULL;
+		/* A dying QEMU closes QMP first: give it a second to be
+		 * reaped, so its death is the verdict. */
+		for (int i = 0; q->qmp_fd < 0 && !q->dead && i < 50; i++) {
+			usleep(20000);
+			check_child(be);
+		}
+		if (q->qmp_fd < 0 && q->dead) {
+			be_errf(be, "QEMU went away during QMP '%s'", name);
+			return NULL;
+		}
+		if (q->qmp_fd < 0) {
+			be->error_kind = "qmp-closed";
+			be_errf(be, "QEMU closed the QMP socket during '%s'%s",
+				name, q->qmp.len ? " in the middle of a reply" :
+				"");
+			return NULL;
+		}
 		if (qnow(be) > end) {
 			be_errf(be, "QMP '%s' got no reply within %.0f s (QEMU "
 			     "hung)", name, QMP_TIMEOUT);
@@ -479,10 +580,21 @@ static int qsample(struct backend *be, struct be_sample *s)
 	struct qemu_be *q = Q(be);
 	memset(s, 0xff, sizeof(*s));	/* all -1 */
 
+	if (q->unplugged) {	/* no balloon device: only the host side */
+		s->host_rss = q->pid > 0 ? be_proc_rss(q->pid) : -1;
+		return 0;
+	}
 	json_t *r = qmp_call(be, "query-balloon", NULL);
 	if (!r)
 		return -1;
-	s->actual = json_integer_value(json_object_get(r, "actual"));
+	json_t *actual = json_object_get(r, "actual");
+	if (!json_is_integer(actual) || json_integer_value(actual) < 0) {
+		json_decref(r);
+		be->error_kind = "qmp-protocol";
+		return be_errf(be, "QMP protocol error: query-balloon "
+			       "returned no valid 'actual'");
+	}
+	s->actual = json_integer_value(actual);
 	json_decref(r);
 	s->target = q->target ? (int64_t)q->target :
 		    (int64_t)be->plan->memory;
@@ -594,11 +706,64 @@ static bool qsupports(struct backend *be, const char *feature)
 		return true;
 	/* Linux's virtio_balloon has no sysfs interface, no module
 	 * parameters of ours, and the device none of our properties. */
-	return strncmp(feature, "sysfs", 5) &&
+	return strncmp(feature, "sysfs", 5) && strcmp(feature, "hotplug") &&
 	       strncmp(feature, "device-prop:", 12) &&
 	       strncmp(feature, "driver-param:", 13) &&
 	       strncmp(feature, "message:", 8) &&
-	       strncmp(feature, "counter:", 8);
+	       strncmp(feature, "counter:", 8) &&
+	       strncmp(feature, "stat:", 5);
+}
+
+#define UNPLUG_TIMEOUT	60.0	/* the guest releases the device (ACPI), s */
+
+/* QMP device_del / device_add of tb-balloon (pc machine: ACPI hotplug). */
+static int qhotplug(struct backend *be, bool plug)
+{
+	struct qemu_be *q = Q(be);
+	const char *id = strrchr(q->qom_path, '/') + 1;
+	json_t *r;
+
+	if (q->virtio)
+		return be_errf(be, "the virtio backend does not hotplug");
+	if (!plug) {
+		q->deleted = false;
+		r = qmp_call(be, "device_del", json_pack("{s:s}", "id", id));
+		if (!r)
+			return -1;
+		json_decref(r);
+		/* The guest must eject it first (its driver's remove()). */
+		double end = qnow(be) + UNPLUG_TIMEOUT;
+		while (!q->deleted) {
+			if (qnow(be) > end)
+				return be_errf(be, "device_del %s: no "
+					       "DEVICE_DELETED within %.0f s (the "
+					       "guest did not release the device)",
+					       id, UNPLUG_TIMEOUT);
+			if (pump(be, end - qnow(be)) < 0)
+				return be_errf(be, "QEMU went away during "
+					       "device_del");
+		}
+		q->unplugged = true;
+		return 0;
+	}
+	/* The boot properties again, typed as QMP wants them. */
+	json_t *args = json_pack("{s:s,s:s}", "driver", "tb-balloon", "id", id);
+	const struct plan *plan = be->plan;
+	for (int i = 0; i < plan->nprops; i++) {
+		bool is_size, is_bool;
+		const struct kv *kv = &plan->props[i];
+		if (!device_prop_known(kv->key, &is_size, &is_bool))
+			continue;
+		json_object_set_new(args, kv->key, is_bool ?
+			json_boolean(!strcmp(kv->value, "on")) :
+			json_integer(strtoll(kv->value, NULL, 10)));
+	}
+	r = qmp_call(be, "device_add", args);
+	if (!r)
+		return -1;
+	json_decref(r);
+	q->unplugged = false;
+	return 0;
 }
 
 const struct backend_ops backend_emu = {
@@ -608,7 +773,7 @@ const struct backend_ops backend_emu = {
 	.set_target = qset_target, .set_prop = qset_prop,
 	.get_prop = qget_prop, .agent_send = qagent_send,
 	.sample = qsample, .stop = qstop, .kill_now = qkill_now,
-	.supports = qsupports,
+	.supports = qsupports, .hotplug = qhotplug,
 };
 
 const struct backend_ops backend_virtio = {

@@ -10,9 +10,9 @@
 # HARNESS_BACKEND_OBJS and any libraries to HARNESS_BACKEND_LIBS; backend.c
 # finds them by name through weak references, nothing else changes.
 
-HARNESS		:= $(BUILD)/harness/harness
-HARNESS_SRCS	:= $(filter-out harness/run_check.c,$(wildcard harness/*.c))
-HARNESS_OBJS	:= $(HARNESS_SRCS:%.c=$(BUILD)/%.o)
+HARNESS		:= $(TB_OBJ)/harness/harness
+HARNESS_SRCS	:= $(filter-out harness/run_check.c harness/fuzz_%.c,$(wildcard harness/*.c))
+HARNESS_OBJS	:= $(HARNESS_SRCS:%.c=$(TB_OBJ)/%.o)
 HARNESS_BACKEND_OBJS ?=
 HARNESS_BACKEND_LIBS ?=
 # Paths are built with snprintf into PATH_MAX buffers; truncation is
@@ -47,17 +47,18 @@ HARNESS_ARGS	= --qemu $(HARNESS_QEMU) --stock-qemu $(STOCK_QEMU) \
 HARNESS_RUN_DEPS = $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) \
 		   $(if $(filter emu,$(BACKEND)),$(QEMU_BIN))
 
-$(BUILD)/harness/%.o: harness/%.c harness/*.h core/*.h | $(DEPS_STAMP)
+$(TB_OBJ)/harness/%.o: harness/%.c harness/*.h core/*.h | $(DEPS_STAMP)
 	$(msg) CC $@
-	$(Q)mkdir -p $(dir $@) && $(TB_CC) $(HARNESS_CFLAGS) -c -o $@ $<
+	$(Q)mkdir -p $(dir $@) && $(TB_SAN_CC) $(HARNESS_CFLAGS) -c -o $@ $<
 
-$(BUILD)/harness/run.o: harness/run_check.c
+$(TB_OBJ)/harness/run.o: harness/run_check.c
 
 $(HARNESS): $(HARNESS_OBJS) $(HARNESS_BACKEND_OBJS) $(CORE_LIB)
 	$(msg) CCLD $@
-	$(Q)$(TB_CC) -o $@ $(HARNESS_OBJS) $(HARNESS_BACKEND_OBJS) $(CORE_LIB) $(HARNESS_LIBS) $(HARNESS_BACKEND_LIBS)
+	$(Q)$(TB_SAN_CC) -o $@ $(HARNESS_OBJS) $(HARNESS_BACKEND_OBJS) $(CORE_LIB) $(HARNESS_LIBS) $(HARNESS_BACKEND_LIBS)
 
-.PHONY: harness scenario plot regress test-harness test-harness-parse test-harness-bounded
+.PHONY: harness scenario plot regress test-harness test-harness-parse test-harness-bounded \
+	test-harness-hostile test-harness-faults
 harness: $(HARNESS)
 ALL_TARGETS += harness
 TEST_TARGETS += test-harness regress
@@ -71,7 +72,7 @@ plot:
 regress: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
 	$(Q)BUILD=$(BUILD) ONLY='$(ONLY)' SET='$(SET)' sh harness/regress.sh $(HARNESS) $(HARNESS_ARGS) --backend $(BACKEND)
 
-test-harness: test-harness-parse test-harness-bounded
+test-harness: test-harness-parse test-harness-bounded test-harness-hostile test-harness-faults
 
 test-harness-parse: $(HARNESS)
 	$(Q)sh harness/tests/parse.sh $(HARNESS)
@@ -79,9 +80,46 @@ test-harness-parse: $(HARNESS)
 test-harness-bounded: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
 	$(Q)sh harness/tests/bounded.sh $(HARNESS) $(HARNESS_ARGS)
 
+# A fake QEMU that misbehaves on QMP, agent and console (~20 s, no guest).
+test-harness-hostile: $(HARNESS)
+	$(Q)sh harness/tests/hostile.sh $(HARNESS)
+
+# Faults during real runs: panic, agent killed, disk full, SIGINT; socket
+# modes and no network socket (~3 minutes, root for the tmpfs).
+test-harness-faults: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
+	$(Q)sh harness/tests/faults.sh $(HARNESS) $(HARNESS_ARGS)
+
 # Not in `make test` (about 7 minutes): shows each scenario can fail.
 .PHONY: regress-breakage
 regress-breakage: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
 	$(Q)ONLY='$(ONLY)' sh harness/tests/breakage.sh $(HARNESS) $(HARNESS_ARGS) --backend $(BACKEND)
 
 include harness/bench/bench.mk
+
+# ---- robustness (issue 10) ----
+
+# The scenario parser under libFuzzer (harness/fuzz_scenario.c), run by
+# `make fuzz` / test-fuzz (scripts/fuzz.sh) over a copy of its committed
+# seeds: the shipped scenarios, parser cases, and in regress/ past findings.
+FUZZ_NAMES	+= scenario
+FUZZ_CORPUS_scenario := harness/tests/fuzz-scenario
+FUZZ_ARGS_scenario := -max_len=8192
+$(BUILD)/fuzz/scenario: harness/fuzz_scenario.c harness/scenario.c harness/scenario.h | $(DEPS_STAMP)
+	$(msg) FUZZ $@
+	$(Q)mkdir -p $(dir $@) && $(FUZZ_CC) $(FUZZ_CFLAGS) -Iharness \
+		-o $@ harness/fuzz_scenario.c harness/scenario.c
+
+# `make test SANITIZE=1`: core/, the harness and the simulator built with
+# ASan + UBSan (core/core.mk, into $(BUILD)/san) and their tests: Check
+# tests, parser, simulator, hostile peer, the real-guest faults and one CI
+# scenario with the sanitized harness.  The QEMU device and driver tests
+# are left out: SANITIZE changes nothing they build.
+ifeq ($(SANITIZE),1)
+TEST_TARGETS := test-core test-harness-parse test-sim test-harness-hostile \
+		test-harness-faults test-harness-san-emu
+endif
+.PHONY: test-harness-san-emu
+test-harness-san-emu: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
+	$(Q)rm -rf $(TB_OBJ)/harness/san-runs
+	$(Q)$(HARNESS) $(HARNESS_ARGS) --quiet --plot '' --ci \
+		--results $(TB_OBJ)/harness/san-runs scenarios/hotplug-clip.ini

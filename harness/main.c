@@ -44,7 +44,9 @@ static void usage(FILE *f)
 "  --plot SCRIPT      run `sh SCRIPT RUNDIR` after the run\n"
 "  --driver-params L  the driver's parameter names (from modinfo)\n"
 "  --quiet            no live progress line\n"
-"exit: 0 expectations held, 1 an expectation failed, 2 the run failed\n",
+"exit: 0 expectations held, 1 an expectation failed, 2 the run failed,\n"
+"      3 the backend cannot run this scenario (it needs a parameter or\n"
+"      device property the backend lacks)\n",
 		backend_names());
 }
 
@@ -98,6 +100,7 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		usage(stderr);
+		free(sets);
 		return 2;
 	}
 	const char *file = argv[optind++];
@@ -109,22 +112,21 @@ int main(int argc, char **argv)
 	if (!ops) {
 		fprintf(stderr, "harness: unknown backend '%s' (expected one "
 			"of: %s)\n", backend, backend_names());
+		free(sets);
 		return 2;
 	}
 	struct plan *plan = malloc(sizeof(*plan));
 	char err[1024];
+	int rc = 0;
 	if (!plan || plan_load(plan, file, &po, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", plan ? err : "out of memory");
-		return 2;
-	}
-	if (dump) {
+		rc = 2;
+	} else if (dump) {
 		plan_dump(plan, stdout);
-		return 0;
+	} else if (!check_only) {
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		rc = run_plan(plan, ops);
 	}
-	if (check_only)
-		return 0;
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	int rc = run_plan(plan, ops);
 	free(plan);
 	free(sets);
 	return rc;

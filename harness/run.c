@@ -9,8 +9,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stdio_ext.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +26,11 @@
 
 #define MIB		(1024.0 * 1024.0)
 #define MAX_QUEUE	16
+/* A guest or QEMU that floods ends the run (named) before it fills the
+ * disk or memory: a real run is far below these. */
+#define CONSOLE_MAX_BYTES	(32u << 20)	/* console.log kept */
+#define MAX_UNSOLICITED		1000	/* stray agent replies, odd events */
+#define MAX_HOST_EVENTS		10000	/* QMP events other than balloon */
 
 enum { OWN_STATS = -1, OWN_INFO = -2, OWN_PING = -3, OWN_FINAL = -4 };
 
@@ -53,6 +60,7 @@ struct step_rt {
 	int rand_done;
 	double rand_next;
 	char skip_reason[160];
+	char stats_end[4096];	/* agent stats last read before the end */
 };
 
 struct agent_req {
@@ -65,6 +73,8 @@ struct run {
 	struct backend be;
 	char dir[PATH_MAX];
 	FILE *curve, *events, *console;
+	off_t curve_good, events_good, console_good;	/* whole lines */
+	int summary_fd;		/* summary.json.part, space reserved */
 	bool tty;
 
 	bool ready;
@@ -88,6 +98,9 @@ struct run {
 	char kernel[128];
 	char guest_cmdline[2048];
 	int64_t oom_console;
+	uint64_t console_bytes;
+	long unsolicited;	/* agent lines nobody asked for */
+	long host_events;
 	double oom_t[16];	/* when the first OOM kills were seen */
 
 	struct line_rec *lines;
@@ -131,6 +144,30 @@ static double now(struct run *r)
 	return r->be.ops->now(&r->be);
 }
 
+static void run_fail(struct run *r, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * After each line: flush, and if the disk refused it (ENOSPC, EIO), cut
+ * the file back to its last whole line and end the run.  The buffered
+ * rest is dropped so that no half line is written later.
+ */
+static void flush_whole(struct run *r, FILE *f, off_t *good,
+			const char *name)
+{
+	if (!fflush(f) && !ferror(f)) {
+		*good = ftello(f);
+		return;
+	}
+	int err = errno;
+	__fpurge(f);
+	clearerr(f);
+	if (ftruncate(fileno(f), *good) == 0)
+		fseeko(f, *good, SEEK_SET);
+	run_fail(r, "results-write", "writing %s: %s (the file keeps its "
+		 "whole lines)", name, strerror(err));
+}
+
 static void logev(struct run *r, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void logev(struct run *r, const char *kind, const char *fmt, ...)
@@ -143,7 +180,7 @@ static void logev(struct run *r, const char *kind, const char *fmt, ...)
 	vfprintf(r->events, fmt, ap);
 	va_end(ap);
 	fputc('\n', r->events);
-	fflush(r->events);
+	flush_whole(r, r->events, &r->events_good, "events.log");
 }
 
 static void say(struct run *r, const char *fmt, ...)
@@ -161,13 +198,16 @@ static void say(struct run *r, const char *fmt, ...)
 }
 
 static void run_fail(struct run *r, const char *kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void run_fail(struct run *r, const char *kind, const char *fmt, ...)
 {
 	va_list ap;
 	if (r->error_kind)
 		return;		/* the first cause is the one that counts */
+	if (r->be.error_kind) {	/* the backend named the real cause */
+		kind = r->be.error_kind;
+		r->be.error_kind = NULL;
+	}
 	r->error_kind = kind;
+	r->be.stopping = true;
 	va_start(ap, fmt);
 	vsnprintf(r->error, sizeof(r->error), fmt, ap);
 	va_end(ap);
@@ -244,7 +284,12 @@ static void agent_kick(struct run *r)
 static void on_reply(struct run *r, const char *text)
 {
 	if (!r->busy) {
-		logev(r, "AGENT-STRAY", "%s", text);
+		if (++r->unsolicited > MAX_UNSOLICITED)
+			run_fail(r, "agent-flood", "more than %d agent lines "
+				 "nobody asked for (a flooding agent)",
+				 MAX_UNSOLICITED);
+		else
+			logev(r, "AGENT-STRAY", "%s", text);
 		return;
 	}
 	r->busy = false;
@@ -288,6 +333,18 @@ static void on_reply(struct run *r, const char *text)
 
 static void on_agent_event(struct run *r, const char *text)
 {
+	if (!strncmp(text, "protocol-error ", 15)) {
+		run_fail(r, "agent-protocol", "%s", text + 15);
+		return;
+	}
+	/* Every event but the first "ready" counts: exits are bounded by
+	 * the workloads, restarts are rare. */
+	if ((strcmp(text, "ready") || r->agent_up) &&
+	    ++r->unsolicited > MAX_UNSOLICITED) {
+		run_fail(r, "agent-flood", "more than %d agent lines nobody "
+			 "asked for (a flooding agent)", MAX_UNSOLICITED);
+		return;
+	}
 	logev(r, "AGENT-EVENT", "%s", text);
 	if (!strcmp(text, "ready")) {
 		/* A request in flight is lost: one sent before the agent
@@ -303,6 +360,22 @@ static void on_agent_event(struct run *r, const char *text)
 			r->nqueue = n + 1;
 		} else if (r->busy) {
 			on_reply(r, "err agent-restarted");
+		}
+		/* A restarted agent (its /init respawns it) forgot the
+		 * workloads of the one before: the run goes on, and those
+		 * workloads count as gone for expect-survives. */
+		if (r->agent_up) {
+			logev(r, "AGENT-RESTARTED", "workloads of the earlier "
+			      "agent are gone");
+			for (int i = 0; i <= r->cur_step; i++) {
+				if (r->rt[i].workload_id > 0 &&
+				    !r->rt[i].died) {
+					r->rt[i].died = true;
+					snprintf(r->rt[i].died_how,
+						 sizeof(r->rt[i].died_how),
+						 "the agent restarted");
+				}
+			}
 		}
 		r->agent_up = true;
 		agent_kick(r);
@@ -341,9 +414,19 @@ static void on_event(void *arg, const struct be_event *ev)
 
 	switch (ev->kind) {
 	case BE_EV_CONSOLE:
+		r->console_bytes += strlen(ev->text) + 1;
+		if (r->console_bytes > CONSOLE_MAX_BYTES) {
+			run_fail(r, "console-flood", "the guest console sent "
+				 "more than %u MiB (a flood); console.log "
+				 "keeps the first %u MiB",
+				 CONSOLE_MAX_BYTES >> 20,
+				 CONSOLE_MAX_BYTES >> 20);
+			break;
+		}
 		if (r->console) {
 			fprintf(r->console, "%s\n", ev->text);
-			fflush(r->console);
+			flush_whole(r, r->console, &r->console_good,
+				    "console.log");
 		}
 		r->lines = grow(r->lines, &r->cap_lines, r->nlines,
 				sizeof(*r->lines));
@@ -369,6 +452,10 @@ static void on_event(void *arg, const struct be_event *ev)
 		if (!strncmp(ev->text, "TB-CMDLINE: ", 12))
 			snprintf(r->guest_cmdline, sizeof(r->guest_cmdline),
 				 "%s", ev->text + 12);
+		/* panic=-1 and -no-reboot: QEMU exits next; the panic is
+		 * the cause to report. */
+		if (strstr(ev->text, "Kernel panic - not syncing"))
+			run_fail(r, "guest-panic", "%s", ev->text);
 		if (strstr(ev->text, "TB-READY") &&
 		    strstr(ev->text, "driver=error"))
 			run_fail(r, "driver-failed", "the guest could not "
@@ -394,7 +481,11 @@ static void on_event(void *arg, const struct be_event *ev)
 		on_agent_event(r, ev->text);
 		break;
 	case BE_EV_HOST:
-		logev(r, "QMP-EVENT", "%s", ev->text);
+		if (++r->host_events > MAX_HOST_EVENTS)
+			run_fail(r, "qmp-flood", "more than %d QMP events "
+				 "(QEMU floods)", MAX_HOST_EVENTS);
+		else
+			logev(r, "QMP-EVENT", "%s", ev->text);
 		break;
 	case BE_EV_DIED:
 		logev(r, "DIED", "%s", ev->text);
@@ -511,7 +602,7 @@ static void take_sample(struct run *r)
 	col_n(r->curve, s.s.partial_grants);
 	col_n(r->curve, s.s.fallbacks);
 	fputc('\n', r->curve);
-	fflush(r->curve);
+	flush_whole(r, r->curve, &r->curve_good, "curve.tsv");
 	progress(r, &s);
 }
 
@@ -541,6 +632,13 @@ static const char *skip_reason(struct run *r, const struct step *st)
 {
 	static char why[160];
 	struct backend *be = &r->be;
+	if (st->hotplug && (!be->ops->hotplug || (be->ops->supports &&
+				!be->ops->supports(be, "hotplug")))) {
+		snprintf(why, sizeof(why), "backend %s cannot hot-%s its "
+			 "balloon device", be->ops->name,
+			 st->hotplug == HOTPLUG_UNPLUG ? "unplug" : "plug");
+		return why;
+	}
 	if (!be->ops->supports)
 		return NULL;
 	if ((st->action == ACT_SYSFS_WRITE || st->action == ACT_SYSFS_READ)
@@ -568,13 +666,21 @@ static void start_step(struct run *r, int i)
 	struct step_rt *rt = &r->rt[i];
 	char line[600];
 
-	if (r->cur_step >= 0)
+	if (r->cur_step >= 0) {
 		r->rt[r->cur_step].end = now(r);
+		memcpy(r->rt[r->cur_step].stats_end, r->stats,
+		       sizeof(r->stats));
+	}
 	take_sample(r);
 	r->cur_step = i;
 	rt->started = true;
 	rt->start = now(r);
-	rt->at_start = *last_sample(r);
+	/* No sample yet when the very first one failed (QEMU gone or
+	 * babbling): the run is already failing, the step starts empty. */
+	if (last_sample(r))
+		rt->at_start = *last_sample(r);
+	else
+		memset(&rt->at_start.s, 0xff, sizeof(rt->at_start.s));
 	rt->oom_at_start = r->oom_console;
 	logev(r, "STEP", "%d/%d [%s] starts", i + 1, r->p->nsteps, st->name);
 	if (!r->tty)
@@ -595,6 +701,15 @@ static void start_step(struct run *r, int i)
 		      st->props[k].value, rc ? " (failed)" : "");
 		if (rc < 0)
 			run_fail(r, "qmp-error", "%s", r->be.error);
+	}
+	if (st->hotplug) {
+		bool plug = st->hotplug == HOTPLUG_PLUG;
+		logev(r, "HOTPLUG", "%s the device", plug ? "plug" : "unplug");
+		if (r->be.ops->hotplug(&r->be, plug) < 0)
+			run_fail(r, "qmp-error", "%s", r->be.error);
+		else
+			logev(r, "HOTPLUG", "%s done", plug ? "plug" :
+			      "unplug");
 	}
 	if (st->has_target || st->random_targets)
 		r->moved = true;
@@ -750,13 +865,39 @@ static void close_part(struct run *r, FILE **f, const char *name)
 	char a[PATH_MAX], b[PATH_MAX];
 	if (!*f)
 		return;
-	fflush(*f);
-	fsync(fileno(*f));
-	fclose(*f);
+	bool ok = !fflush(*f) && !ferror(*f);
+	ok = !fsync(fileno(*f)) && ok;
+	ok = !fclose(*f) && ok;
 	*f = NULL;
 	snprintf(a, sizeof(a), "%s/%s.part", r->dir, name);
 	snprintf(b, sizeof(b), "%s/%s", r->dir, name);
-	rename(a, b);
+	/* A file the disk refused keeps its .part name: never a short file
+	 * under the finished name. */
+	if (ok)
+		rename(a, b);
+	else
+		run_fail(r, "results-write", "writing %s: %s (left as "
+			 "%s.part)", name, strerror(errno), name);
+}
+
+/* Room for summary.json, taken when the run starts, so that a full disk
+ * still gets its verdict written. */
+#define SUMMARY_RESERVE	(512 << 10)
+
+static int reserve_summary(struct run *r)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/summary.json.part", r->dir);
+	r->summary_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			     0644);
+	if (r->summary_fd < 0)
+		return -1;
+	int err = posix_fallocate(r->summary_fd, 0, SUMMARY_RESERVE);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
 }
 
 static void point_latest(struct run *r)
@@ -829,6 +970,8 @@ static void main_loop(struct run *r)
 		}
 		if (t >= next_sample) {
 			take_sample(r);
+			if (r->error_kind)
+				break;
 			if (!r->busy && !r->nqueue &&
 			    now(r) - r->stats_t >= p->sample) {
 				agent_queue(r, "stats", OWN_STATS);
@@ -860,8 +1003,11 @@ static void main_loop(struct run *r)
 			break;
 	}
 
-	if (r->cur_step >= 0)
+	if (r->cur_step >= 0) {
 		r->rt[r->cur_step].end = now(r);
+		memcpy(r->rt[r->cur_step].stats_end, r->stats,
+		       sizeof(r->stats));
+	}
 	/* Final stats and health: bounded by agent-timeout. */
 	if (!r->error_kind || !strcmp(r->error_kind, "time-limit")) {
 		if (!r->error_kind)
@@ -893,6 +1039,7 @@ int run_plan(const struct plan *plan, const struct backend_ops *ops)
 	r->be.emit = on_event;
 	r->be.emit_arg = r;
 	r->cur_step = -1;
+	r->summary_fd = -1;
 	r->last_actual = -1;
 	r->rng = plan->seed * 0x9E3779B97F4A7C15ull + 1;
 	r->target = plan->memory;
@@ -906,6 +1053,15 @@ int run_plan(const struct plan *plan, const struct backend_ops *ops)
 	sigaction(SIGHUP, &sa, NULL);
 
 	if (ops->prepare(&r->be, plan)) {
+		if (r->be.error_kind && !strcmp(r->be.error_kind, "unsupported")) {
+			/* Not a failure: the scenario is not for this backend. */
+			printf("harness: %s skipped: %s\n", plan->name,
+			       r->be.error);
+			if (ops->stop)
+				ops->stop(&r->be);
+			free(r);
+			return 3;
+		}
 		fprintf(stderr, "harness: %s backend: %s\n", ops->name,
 			r->be.error);
 		if (ops->stop)
@@ -923,13 +1079,14 @@ int run_plan(const struct plan *plan, const struct backend_ops *ops)
 	r->curve = open_part(r, "curve.tsv");
 	r->events = open_part(r, "events.log");
 	r->console = open_part(r, "console.log");
-	if (!r->curve || !r->events || !r->console) {
+	if (!r->curve || !r->events || !r->console || reserve_summary(r)) {
 		fprintf(stderr, "harness: cannot write in %s: %s\n", r->dir,
 			strerror(errno));
 		ops->stop(&r->be);
 		return 2;
 	}
 	write_curve_header(r);
+	flush_whole(r, r->curve, &r->curve_good, "curve.tsv");
 	say(r, "harness: %s on %s (%s), results in %s", plan->name, ops->name,
 	    r->be.accel, r->dir);
 	logev(r, "START", "scenario %s backend %s accel %s", plan->name,
@@ -948,5 +1105,14 @@ int run_plan(const struct plan *plan, const struct backend_ops *ops)
 
 	status = finish(r);
 	the_run = NULL;
+	for (size_t i = 0; i < r->nlines; i++)
+		free(r->lines[i].text);
+	free(r->lines);
+	free(r->samples);
+	free(r->changes);
+	/* The backend's state block: stop() released what it held, and it
+	 * kept only what now() needs for finish(). */
+	free(r->be.priv);
+	free(r);
 	return status;
 }

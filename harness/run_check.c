@@ -89,6 +89,28 @@ static int cmp_sort(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * The first console line showing the guest kernel in trouble, or NULL.
+ * "WARNING: CPU:" is WARN()'s header (the driver's own "WARNING: balloon
+ * could not reach target" is a diagnostic, not a kernel warning).
+ */
+static const char *kernel_trouble(struct run *r)
+{
+	static const char *const marks[] = {
+		"WARNING: CPU:", "BUG:", "Oops", "Kernel panic",
+		"nobody cared", "soft lockup", "hard LOCKUP",
+		"blocked for more than", "general protection fault",
+		"rcu_sched detected stall", "rcu_preempt detected stall",
+		"UBSAN:", "list_add corruption", "list_del corruption",
+		NULL,
+	};
+	for (size_t i = 0; i < r->nlines; i++)
+		for (const char *const *m = marks; *m; m++)
+			if (strstr(r->lines[i].text, *m))
+				return r->lines[i].text;
+	return NULL;
+}
+
 /* Does the backend support what this expectation observes? */
 static const char *ex_unsupported(struct run *r, const struct expect *e)
 {
@@ -96,8 +118,10 @@ static const char *ex_unsupported(struct run *r, const struct expect *e)
 	const char *f = NULL;
 	switch (e->kind) {
 	case EX_MESSAGE: case EX_NO_MESSAGE: f = "message:"; break;
-	case EX_REFUSALS: case EX_PARTIAL: case EX_FALLBACKS: f = "counter:";
+	case EX_REFUSALS: case EX_PARTIAL: case EX_FALLBACKS:
+		f = "counter:";
 		break;
+	case EX_STAT: f = "stat:"; break;	/* our driver's debugfs names */
 	case EX_ACCOUNTING: f = "sysfs"; break;
 	default: break;
 	}
@@ -374,13 +398,42 @@ static void check(struct run *r, int si, const struct expect *e,
 		free(iv);
 		break;
 	}
-	case EX_HEALTHY:
-		ok = r->ping_ok;
+	case EX_HEALTHY: {
+		/* Alive is not enough: the kernel must not have complained
+		 * either (oops=panic makes an Oops end the run anyway). */
+		const char *bad = kernel_trouble(r);
+		ok = r->ping_ok && !bad;
 		v->measured = ok;
 		v->has_measured = true;
-		snprintf(v->text, sizeof(v->text), "final ping %s",
-			 ok ? "answered" : "not answered");
+		snprintf(v->text, sizeof(v->text), "final ping %s; %s%.200s%s",
+			 r->ping_ok ? "answered" : "not answered",
+			 bad ? "kernel: \"" : "no kernel warning", bad ? bad : "",
+			 bad ? "\"" : "");
 		break;
+	}
+	case EX_STAT: {
+		/* The driver's debugfs counter, as the agent's stats spell
+		 * it ("bad replies" -> bad_replies), at the step's end. */
+		char key[64];
+		size_t k = 0;
+		for (const char *q = e->text; *q && k < sizeof(key) - 1; q++)
+			key[k++] = *q == ' ' ? '_' : *q;
+		key[k] = 0;
+		const char *fs = !rt || si == r->p->nsteps - 1 ?
+				 r->final_stats : rt->stats_end;
+		int64_t n = kv_get(fs, key);
+		if (n < 0) {
+			snprintf(v->text, sizeof(v->text), "driver stat '%s' "
+				 "not reported (driver gone?)", e->text);
+			break;
+		}
+		v->measured = (double)n;
+		v->has_measured = true;
+		ok = cmp_ok(e->cmp, (double)n, e->value);
+		snprintf(v->text, sizeof(v->text), "%s = %lld", e->text,
+			 (long long)n);
+		break;
+	}
 	default:
 		break;
 	}
@@ -599,6 +652,9 @@ static int finish(struct run *r)
 	json_object_set_new(sum, "final_error", have_err ?
 			    json_real(final_err) : json_null());
 	json_object_set_new(sum, "verdict", json_string(verdict));
+	/* complete: the run played its timeline to the end; false when it
+	 * was cut short (interrupted, QEMU died, disk full, ...). */
+	json_object_set_new(sum, "complete", json_boolean(!r->error_kind));
 	json_object_set_new(sum, "error_kind", r->error_kind ?
 			    json_string(r->error_kind) : json_null());
 	json_object_set_new(sum, "error", json_string(r->error));
@@ -608,15 +664,45 @@ static int finish(struct run *r)
 	logev(r, "END", "%d passed, %d failed, %d skipped", npass, nfail,
 	      nskip);
 	close_part(r, &r->events, "events.log");
-
-	/* summary.json last: its presence means the run directory is whole. */
-	snprintf(tmp, sizeof(tmp), "%s/summary.json.part", r->dir);
-	snprintf(path, sizeof(path), "%s/summary.json", r->dir);
-	if (json_dump_file(sum, tmp, JSON_INDENT(2) | JSON_SORT_KEYS |
-			   JSON_REAL_PRECISION(10)) || rename(tmp, path)) {
-		fprintf(stderr, "harness: cannot write %s\n", path);
+	if (r->error_kind && strcmp(verdict, "error")) {
+		/* A log the disk refused at the very end: not complete. */
+		json_object_set_new(sum, "verdict", json_string("error"));
+		json_object_set_new(sum, "error_kind",
+				    json_string(r->error_kind));
+		json_object_set_new(sum, "error", json_string(r->error));
+		json_object_set_new(sum, "complete", json_false());
 		status = 2;
 	}
+
+	/* summary.json last: its presence means the run directory is whole
+	 * (its "complete" says whether the run was).  Written into the
+	 * space reserved at the start, so a full disk still gets it. */
+	snprintf(tmp, sizeof(tmp), "%s/summary.json.part", r->dir);
+	snprintf(path, sizeof(path), "%s/summary.json", r->dir);
+	char *text = json_dumps(sum, JSON_INDENT(2) | JSON_SORT_KEYS |
+				JSON_REAL_PRECISION(10));
+	size_t len = text ? strlen(text) : 0;
+	bool written = text && r->summary_fd >= 0;
+	for (size_t off = 0; written && off < len; ) {
+		ssize_t w = pwrite(r->summary_fd, text + off, len - off,
+				   (off_t)off);
+		if (w <= 0)
+			written = false;
+		else
+			off += (size_t)w;
+	}
+	written = written && pwrite(r->summary_fd, "\n", 1, (off_t)len) == 1
+		  && !ftruncate(r->summary_fd, (off_t)len + 1) &&
+		  !fsync(r->summary_fd);
+	if (r->summary_fd >= 0 && close(r->summary_fd))
+		written = false;
+	r->summary_fd = -1;
+	if (!written || rename(tmp, path)) {
+		fprintf(stderr, "harness: cannot write %s: %s\n", path,
+			strerror(errno));
+		status = 2;
+	}
+	free(text);
 	json_decref(sum);
 	point_latest(r);
 	run_plot(r);

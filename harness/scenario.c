@@ -17,17 +17,26 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "scenario.h"
 
 #define MAX_ENTRIES	2048
 #define MAX_SECTIONS	(PLAN_MAX_STEPS + 8)
 #define MAX_INCLUDE	8
+/* Hostile or mistaken files end with an error, not a hang or a huge
+ * allocation: every loop over the input is bounded by these. */
+#define MAX_FILE_BYTES	(1 << 20)	/* one scenario or included file */
+#define MAX_FILES	32		/* files read, includes counted */
+#define MAX_SIZE_BYTES	(1ull << 44)	/* 16T: any size, after scale */
+#define MAX_TIME_S	86400.0		/* 24h: any time */
 
 struct section {
 	char name[64];
@@ -46,6 +55,8 @@ struct lexer {
 	int nsecs;
 	struct entry *ents;
 	int nents;
+	int nfiles;
+	bool confine;		/* includes: plain names beside the file */
 	char *err;
 	size_t errlen;
 };
@@ -108,31 +119,80 @@ static int add_section(struct lexer *lx, const char *name,
 	return 0;
 }
 
+/* Open a scenario file for reading: a regular file of bounded size only
+ * (a FIFO or a device would block or never end). */
+static FILE *open_scenario(const char *path, const char **why)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	*why = NULL;
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		*why = "not a regular file";
+	} else if (sb.st_size > MAX_FILE_BYTES) {
+		*why = "larger than 1 MiB";
+	} else {
+		FILE *f;
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		if ((f = fdopen(fd, "r")))
+			return f;
+	}
+	close(fd);
+	return NULL;
+}
+
 static int lex_file(struct lexer *lx, const char *path, int depth,
 		    const struct origin *incl_from)
 {
-	FILE *f = fopen(path, "r");
+	const char *why;
+	FILE *f;
 	char line[1024];
 	struct origin o = { .line = 0 };
+	long bytes = 0;
 
+	if (++lx->nfiles > MAX_FILES)
+		return fail(lx->err, lx->errlen, incl_from, NULL, "include",
+			    "more than %d files included in all",
+			    MAX_FILES);
+	f = open_scenario(path, &why);
 	if (!f) {
+		if (!why)
+			why = strerror(errno);
 		if (incl_from)
 			return fail(lx->err, lx->errlen, incl_from, NULL,
 				    "include", "cannot open '%s': %s", path,
-				    strerror(errno));
+				    why);
 		snprintf(lx->err, lx->errlen, "%s: cannot open: %s", path,
-			 strerror(errno));
+			 why);
 		return -1;
 	}
 	snprintf(o.file, sizeof(o.file), "%s", path);
-	while (fgets(line, sizeof(line), f)) {
+	char *raw = NULL;
+	size_t rawcap = 0;
+	ssize_t len;
+	/* getline: its allocation is bounded by the file size checked
+	 * above, and it sees NUL bytes that fgets would hide. */
+	while ((len = getline(&raw, &rawcap, f)) > 0) {
 		o.line++;
-		if (!strchr(line, '\n') && !feof(f)) {
+		bytes += len;
+		if (raw[len - 1] == '\n')
+			raw[--len] = 0;
+		const char *why_bad = NULL;
+		if (len > (ssize_t)sizeof(line) - 2)
+			why_bad = "line longer than 1022 characters";
+		else if (bytes > MAX_FILE_BYTES)	/* grew since fstat */
+			why_bad = "file larger than 1 MiB";
+		else if (memchr(raw, 0, (size_t)len))
+			why_bad = "NUL byte in the line (not a text file?)";
+		if (why_bad) {
+			free(raw);
 			fclose(f);
-			return fail(lx->err, lx->errlen, &o, NULL, NULL,
-				    "line longer than %zu characters",
-				    sizeof(line) - 2);
+			return fail(lx->err, lx->errlen, &o, NULL, NULL, "%s",
+				    why_bad);
 		}
+		memcpy(line, raw, (size_t)len + 1);
 		/* Comments: whole lines, or '#'/';' after white space. */
 		for (char *p = line; *p; p++) {
 			if ((*p == '#' || *p == ';') &&
@@ -147,13 +207,23 @@ static int lex_file(struct lexer *lx, const char *path, int depth,
 		if (*s == '[') {
 			char *e = strchr(s, ']');
 			if (!e || e[1]) {
+				free(raw);
 				fclose(f);
 				return fail(lx->err, lx->errlen, &o, NULL,
 					    NULL, "expected '[section]'");
 			}
 			*e = 0;
 			char *name = trim(s + 1);
+			if (strlen(name) >= sizeof(lx->secs[0].name)) {
+				free(raw);
+				fclose(f);
+				return fail(lx->err, lx->errlen, &o, NULL,
+					    NULL, "section name longer than "
+					    "%zu characters",
+					    sizeof(lx->secs[0].name) - 1);
+			}
 			if (!name_ok(name)) {
+				free(raw);
 				fclose(f);
 				return fail(lx->err, lx->errlen, &o, NULL,
 					    NULL, "bad section name '%s' "
@@ -161,6 +231,7 @@ static int lex_file(struct lexer *lx, const char *path, int depth,
 					    "'-')", name);
 			}
 			if (add_section(lx, name, &o)) {
+				free(raw);
 				fclose(f);
 				return -1;
 			}
@@ -168,13 +239,22 @@ static int lex_file(struct lexer *lx, const char *path, int depth,
 		}
 		char *eq = strchr(s, '=');
 		if (!eq) {
+			free(raw);
 			fclose(f);
 			return fail(lx->err, lx->errlen, &o, NULL, NULL,
 				    "expected 'key = value', got '%s'", s);
 		}
 		*eq = 0;
 		char *key = trim(s), *val = trim(eq + 1);
+		if (strlen(key) >= sizeof(lx->ents[0].key)) {
+			free(raw);
+			fclose(f);
+			return fail(lx->err, lx->errlen, &o, NULL, NULL,
+				    "key longer than %zu characters",
+				    sizeof(lx->ents[0].key) - 1);
+		}
 		if (!name_ok(key)) {
+			free(raw);
 			fclose(f);
 			return fail(lx->err, lx->errlen, &o, NULL, NULL,
 				    "bad key '%s'", key);
@@ -183,36 +263,57 @@ static int lex_file(struct lexer *lx, const char *path, int depth,
 			char inc[PLAN_STR];
 			const char *slash = strrchr(path, '/');
 			if (depth >= MAX_INCLUDE) {
+				free(raw);
 				fclose(f);
 				return fail(lx->err, lx->errlen, &o, NULL,
 					    "include", "nested more than %d "
 					    "deep (an include loop?)",
 					    MAX_INCLUDE);
 			}
+			if (lx->confine && (strchr(val, '/') || !*val ||
+					    !strcmp(val, ".."))) {
+				free(raw);
+				fclose(f);
+				return fail(lx->err, lx->errlen, &o, NULL,
+					    "include", "expected a file name "
+					    "beside this file, got '%s'", val);
+			}
 			/* Relative to the including file, as fio does. */
+			int n;
 			if (val[0] != '/' && slash)
-				snprintf(inc, sizeof(inc), "%.*s/%s",
-					 (int)(slash - path), path, val);
+				n = snprintf(inc, sizeof(inc), "%.*s/%s",
+					     (int)(slash - path), path, val);
 			else
-				snprintf(inc, sizeof(inc), "%s", val);
+				n = snprintf(inc, sizeof(inc), "%s", val);
+			if (n < 0 || n >= (int)sizeof(inc)) {
+				free(raw);
+				fclose(f);
+				return fail(lx->err, lx->errlen, &o, NULL,
+					    "include", "path longer than %d "
+					    "characters", PLAN_STR - 1);
+			}
 			if (lex_file(lx, inc, depth + 1, &o)) {
+				free(raw);
 				fclose(f);
 				return -1;
 			}
 			continue;
 		}
 		if (lx->nsecs == 0) {
+			free(raw);
 			fclose(f);
 			return fail(lx->err, lx->errlen, &o, NULL, key,
 				    "key outside any section (start with "
 				    "[global])");
 		}
 		if (lx->nents == MAX_ENTRIES) {
+			free(raw);
 			fclose(f);
 			return fail(lx->err, lx->errlen, &o, NULL, key,
 				    "too many keys");
 		}
 		if (strlen(val) >= PLAN_STR) {
+			free(raw);
 			fclose(f);
 			return fail(lx->err, lx->errlen, &o, NULL, key,
 				    "value longer than %d characters",
@@ -224,6 +325,7 @@ static int lex_file(struct lexer *lx, const char *path, int depth,
 		snprintf(en->value, sizeof(en->value), "%s", val);
 		en->from = o;
 	}
+	free(raw);
 	fclose(f);
 	return 0;
 }
@@ -266,8 +368,8 @@ static int parse_size(const char *s, uint64_t memory, double scale,
 		return -1;
 	/* Percentages follow the (already scaled) guest memory. */
 	double bytes = pct ? v / 100.0 * (double)memory : v * mult * scale;
-	if (bytes > 1e18)
-		return -1;
+	if (bytes > (double)MAX_SIZE_BYTES)
+		return -2;
 	/* Whole 4 KiB pages, the unit of every register and the driver. */
 	*out = bytes >= 4096 ? (uint64_t)(bytes / 4096) * 4096 :
 	       (uint64_t)llround(bytes);
@@ -290,6 +392,8 @@ static int parse_time(const char *s, double *out)
 		v *= 60;
 	else if (*end && strcmp(end, "s"))
 		return -1;
+	if (v > MAX_TIME_S)
+		return -2;
 	*out = v;
 	return 0;
 }
@@ -358,6 +462,12 @@ static const struct {
 	{ "reply-delay-ms", false, false },
 	{ "discard", false, true },
 	{ "page-2m", false, true },
+	/* Hostile device modes (issue 10): runtime qom-set. */
+	{ "hostile-overgrant", false, true },
+	{ "hostile-bad-status", false, true },
+	{ "hostile-keep-data", false, true },
+	{ "irq-storm", false, true },
+	{ "flap-ms", false, false },
 };
 
 bool device_prop_known(const char *name, bool *is_size, bool *is_bool)
@@ -380,11 +490,14 @@ bool device_prop_known(const char *name, bool *is_size, bool *is_bool)
 static const char default_driver_params[] =
 	"poll_ms use_irq batch rate_min rate_max backoff_min_ms "
 	"backoff_max_ms upgrade_after use_2m min_margin blocking_alloc "
-	"deflate_on_pressure pressure_holdoff_ms";
+	"deflate_on_pressure pressure_holdoff_ms oom_pages cmd_timeout_ms "
+	"irq_storm_limit poison_check";
 
 static bool word_in(const char *word, const char *list)
 {
 	size_t n = strlen(word);
+	if (!n)		/* "" is in every list, and the loop never ends */
+		return false;
 	for (const char *p = list; (p = strstr(p, word)); p += n)
 		if ((p == list || p[-1] == ' ') && (p[n] == ' ' || !p[n]))
 			return true;
@@ -408,6 +521,7 @@ static const char *const expect_names[EX_NR] = {
 	[EX_ACCOUNTING] = "expect-accounting",
 	[EX_CHANGE_INTERVAL] = "expect-change-interval",
 	[EX_HEALTHY] = "expect-healthy",
+	[EX_STAT] = "expect-stat",
 };
 
 const char *expect_kind_name(enum expect_kind k)
@@ -444,7 +558,11 @@ struct ctx {
 static int want_size(struct ctx *c, const struct origin *o, const char *sec,
 		     const char *key, const char *val, bool pct, uint64_t *out)
 {
-	if (parse_size(val, c->plan->memory, c->plan->scale, pct, out))
+	int rc = parse_size(val, c->plan->memory, c->plan->scale, pct, out);
+	if (rc == -2)
+		return BAD(c, o, sec, key, "expected at most 16T, got '%s'",
+			   val);
+	if (rc)
 		return BAD(c, o, sec, key, "expected a size like 512M, 2G%s, "
 			   "got '%s'", pct ? " or 65%" : "", val);
 	return 0;
@@ -453,7 +571,11 @@ static int want_size(struct ctx *c, const struct origin *o, const char *sec,
 static int want_time(struct ctx *c, const struct origin *o, const char *sec,
 		     const char *key, const char *val, double *out)
 {
-	if (parse_time(val, out))
+	int rc = parse_time(val, out);
+	if (rc == -2)
+		return BAD(c, o, sec, key, "expected at most 24h (86400s), "
+			   "got '%s'", val);
+	if (rc)
 		return BAD(c, o, sec, key, "expected a time like 250ms or "
 			   "30s, got '%s'", val);
 	return 0;
@@ -655,6 +777,33 @@ static int parse_expect(struct ctx *c, const struct origin *o,
 		ex->value = (double)n;
 		return 0;
 	}
+	case EX_STAT: {
+		/* "NAME OP N": NAME as the driver's debugfs stats spell it
+		 * ("bad replies"), OP one of >=, <=, =. */
+		static const char *const ops[] = { "=", ">=", "<=" };
+		char *op = strpbrk(v, "<>=");
+		long long n;
+		int which = !op ? -1 : *op == '=' ? 0 : *op == '>' ? 1 : 2;
+		if (!op || (which && op[1] != '='))
+			return BAD(c, o, sec, key, "expected 'NAME OP COUNT' "
+				   "like 'bad replies >= 1' (OP: >=, <=, =), "
+				   "got '%s'", v);
+		ex->cmp = which == 0 ? CMP_EQ : which == 1 ? CMP_GE : CMP_LE;
+		char *num = trim(op + strlen(ops[which]));
+		*op = 0;
+		char *name = trim(v);
+		if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789"
+				     " _-") != strlen(name))
+			return BAD(c, o, sec, key, "expected a stats name of "
+				   "lower-case letters, digits, spaces, _ or - "
+				   "before the operator, got '%s'", name);
+		if (parse_int(num, 0, INT_MAX, &n))
+			return BAD(c, o, sec, key, "expected a count after "
+				   "'%s', got '%s'", ops[which], num);
+		snprintf(ex->text, sizeof(ex->text), "%s", name);
+		ex->value = (double)n;
+		return 0;
+	}
 	default:
 		return -1;
 	}
@@ -759,6 +908,9 @@ static int global_key(struct ctx *c, const char *sec, const char *key,
 		const char *known = c->opts && c->opts->driver_params ?
 				    c->opts->driver_params :
 				    default_driver_params;
+		if (!*param)
+			return BAD(c, o, sec, key, "expected driver.<param>, "
+				   "a parameter name after the dot");
 		if (!word_in(param, known))
 			return BAD(c, o, sec, key, "unknown driver parameter "
 				   "'%s' (expected one of: %s)", param, known);
@@ -929,6 +1081,16 @@ static int step_key(struct ctx *c, struct step *st, const char *key,
 			 (unsigned long long)(b / 1024));
 		return 0;
 	}
+	if (!strcmp(key, "hotplug")) {
+		if (!strcmp(val, "unplug"))
+			st->hotplug = HOTPLUG_UNPLUG;
+		else if (!strcmp(val, "plug"))
+			st->hotplug = HOTPLUG_PLUG;
+		else
+			return BAD(c, o, sec, key, "expected unplug or plug, "
+				   "got '%s'", val);
+		return 0;
+	}
 	if (!strcmp(key, "random-targets")) {
 		long long n;
 		if (parse_int(val, 1, 100000, &n))
@@ -958,7 +1120,7 @@ static int step_key(struct ctx *c, struct step *st, const char *key,
 	return BAD(c, o, sec, key, "unknown key in a step (expected at, "
 		   "after, delay, hold, target, set.<property>, pin, alloc, "
 		   "pagecache, fragment, free, exec, sysfs-write, sysfs-read, "
-		   "random-targets, random-range, random-interval or "
+		   "hotplug, random-targets, random-range, random-interval or "
 		   "expect-*)");
 }
 
@@ -1041,7 +1203,8 @@ static void defaults(struct plan *p)
 int plan_load(struct plan *plan, const char *file,
 	      const struct parse_opts *opts, char *err, size_t errlen)
 {
-	struct lexer lx = { .err = err, .errlen = errlen };
+	struct lexer lx = { .err = err, .errlen = errlen,
+			    .confine = opts && opts->confine_includes };
 	struct ctx c = { .plan = plan, .opts = opts, .err = err,
 			 .errlen = errlen };
 	struct set_item *sets = NULL;
@@ -1257,6 +1420,11 @@ static void dump_expect(FILE *out, const struct expect *e)
 	case EX_ACCOUNTING:
 		snprintf(v, sizeof(v), "yes");
 		break;
+	case EX_STAT:
+		snprintf(v, sizeof(v), "%.40s %s %g", e->text,
+			 e->cmp == CMP_EQ ? "=" : e->cmp == CMP_GE ? ">=" :
+			 "<=", e->value);
+		break;
 	default:
 		snprintf(v, sizeof(v), "%s%g", cmps[e->cmp], e->value);
 	}
@@ -1348,6 +1516,10 @@ void plan_dump(const struct plan *p, FILE *out)
 		}
 		for (int i = 0; i < st->nprops; i++)
 			dump_kv(out, "set.", &st->props[i]);
+		if (st->hotplug)
+			fprintf(out, "hotplug = %s\n",
+				st->hotplug == HOTPLUG_UNPLUG ? "unplug" :
+				"plug");
 		switch (st->action) {
 		case ACT_NONE:
 			break;

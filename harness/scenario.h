@@ -47,7 +47,9 @@ enum expect_kind {
 	EX_REPLY,		/* agent reply starts with text */
 	EX_ACCOUNTING,		/* device, driver and guest agree within tol */
 	EX_CHANGE_INTERVAL,	/* median time between reservation changes */
-	EX_HEALTHY,		/* agent answers ping at the end */
+	EX_HEALTHY,		/* agent answers ping at the end, and the
+				   kernel log shows no WARNING/BUG/Oops/... */
+	EX_STAT,		/* a driver debugfs counter (text) cmp value */
 	EX_NR
 };
 
@@ -71,6 +73,9 @@ enum agent_action {
 	ACT_EXEC, ACT_SYSFS_WRITE, ACT_SYSFS_READ, ACT_NR
 };
 
+/* `hotplug = unplug | plug`: QMP device_del / device_add of the device. */
+enum hotplug_action { HOTPLUG_NONE, HOTPLUG_UNPLUG, HOTPLUG_PLUG };
+
 struct step {
 	char name[64];
 	struct origin from;
@@ -88,6 +93,8 @@ struct step {
 	enum agent_action action;
 	char arg[PLAN_STR];	/* agent request argument(s), resolved */
 	char free_ref[64];	/* ACT_FREE: step whose workload to free */
+
+	enum hotplug_action hotplug;	/* remove or re-add the device */
 
 	int random_targets;	/* churn: this many random targets */
 	uint64_t random_lo, random_hi;
@@ -135,6 +142,8 @@ struct parse_opts {
 	int nsets;
 	const char *driver_params;	/* space-separated known names, or
 					   NULL for the built-in list */
+	bool confine_includes;		/* `include` names only a file beside
+					   the including one (the fuzzer) */
 };
 
 /*

@@ -12,7 +12,7 @@
 # TB_LIBVIRTD=own always starts a private one.
 
 LV_DIR		:= harness/libvirt
-LV_BUILD	:= $(BUILD)/harness/libvirt
+LV_BUILD	:= $(TB_OBJ)/harness/libvirt
 LV_STATE	:= $(BUILD)/libvirt
 LV_RUN		:= $(LV_DIR)/libvirtd-run.sh
 LV_TOOL		:= $(LV_BUILD)/lv-tool
@@ -29,11 +29,11 @@ HARNESS_BACKEND_LIBS += $(LV_LIBS)
 $(LV_BUILD)/%.o: $(LV_DIR)/%.c $(wildcard $(LV_DIR)/*.h) harness/backend.h \
 		 harness/harness.h harness/scenario.h | $(DEPS_STAMP)
 	$(msg) CC $@
-	$(Q)mkdir -p $(dir $@) && $(TB_CC) $(LV_CFLAGS) -c -o $@ $<
+	$(Q)mkdir -p $(dir $@) && $(TB_SAN_CC) $(LV_CFLAGS) -c -o $@ $<
 
 $(LV_TOOL): $(LV_BUILD)/lv-tool.o $(LV_BUILD)/lv_conn.o
 	$(msg) CCLD $@
-	$(Q)$(TB_CC) -o $@ $^ $(LV_LIBS)
+	$(Q)$(TB_SAN_CC) -o $@ $^ $(LV_LIBS)
 
 # `make scenario BACKEND=libvirt` runs our QEMU too (harness.mk adds it for
 # emu only).

@@ -640,8 +640,50 @@ static uint64_t drv_inflate_alloc(struct sim *s)
 	return cost(s, ns);
 }
 
+/* The simulated guest's RAM is one block from guest-physical 0. */
+static bool sim_gpa_to_ram(void *opaque, uint64_t gpa, uint64_t len,
+			   uint64_t *ram_offset)
+{
+	const struct sim *s = opaque;
+	uint64_t ram_bytes = s->c.ram_pages * TB_PAGE_SIZE;
+
+	if (gpa >= ram_bytes || len > ram_bytes - gpa)
+		return false;
+	*ram_offset = gpa;
+	return true;
+}
+
+/*
+ * The device's side of one INFLATE or DEFLATE: the same decoder the QEMU
+ * device runs (core/tb_batch.c) decides the @n entries; their statuses
+ * land in @status.
+ */
+static void sim_host_batch(struct sim *s, enum tb_cmd cmd,
+			   const uint64_t *pfn, const uint8_t *order,
+			   uint32_t n, enum tb_status *status)
+{
+	static struct tb_entry e[TB_BATCH_MAX];
+	const struct tb_batch_ops ops = {
+		.gpa_to_ram = sim_gpa_to_ram,
+		.opaque = s,
+	};
+	struct tb_batch_result res;
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		e[i] = (struct tb_entry){ .pfn = tb_le64(pfn[i]),
+					  .order = order[i] };
+	if (tb_batch_run(&s->hcfg, &s->host, cmd, e, n, &ops, &res) != TB_CMD_OK) {
+		for (i = 0; i < n; i++)	/* never: the model sends 1..max */
+			status[i] = TB_ST_ERR_RANGE;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		status[i] = e[i].status;
+}
+
 /* Second half: the INFLATE command; the device's verdicts per entry come
- * from core/tb_host.c.  Refused pages are kept aside until the pass ends,
+ * from core/tb_batch.c.  Refused pages are kept aside until the pass ends,
  * so the allocator does not hand them straight back. */
 static uint64_t drv_inflate_send(struct sim *s)
 {
@@ -649,15 +691,16 @@ static uint64_t drv_inflate_send(struct sim *s)
 	const struct sim_timing *t = &s->c.timing;
 	uint64_t ns = t->cmd_ns + (uint64_t)d->nbatch * t->entry_ns +
 		      (uint64_t)s->c.reply_delay_ms * SIM_NS_PER_MS;
+	static enum tb_status status[TB_BATCH_MAX];
 	uint32_t i;
 
+	sim_host_batch(s, TB_CMD_INFLATE, d->batch, d->batch_order, d->nbatch,
+		       status);
 	for (i = 0; i < d->nbatch; i++) {
 		uint64_t pfn = d->batch[i];
 		unsigned int order = d->batch_order[i];
 		uint64_t n = tb_entry_pages(order);
-		enum tb_status st = tb_host_entry(&s->hcfg, &s->host,
-						  TB_CMD_INFLATE, pfn, order,
-						  true);
+		enum tb_status st = status[i];
 
 		if (st == TB_ST_OK) {
 			list_push(list_of(d, order), pfn);
@@ -709,6 +752,7 @@ static bool drv_deflate_cmd(struct sim *s, uint64_t want, unsigned int order,
 {
 	struct driver *d = &s->d;
 	const struct sim_timing *t = &s->c.timing;
+	static enum tb_status status[TB_BATCH_MAX];
 	uint64_t queued = 0, c = 0;
 	uint32_t k = 0, i;
 	bool short_grant = false, pool_short = false;
@@ -733,11 +777,10 @@ static bool drv_deflate_cmd(struct sim *s, uint64_t want, unsigned int order,
 		return false;
 	c = t->cmd_ns + (uint64_t)k * t->entry_ns +
 	    (uint64_t)s->c.reply_delay_ms * SIM_NS_PER_MS;
+	sim_host_batch(s, TB_CMD_DEFLATE, d->batch, d->batch_order, k, status);
 	for (i = 0; i < k; i++) {
 		unsigned int o = d->batch_order[i];
-		enum tb_status st = tb_host_entry(&s->hcfg, &s->host,
-						  TB_CMD_DEFLATE, d->batch[i],
-						  o, true);
+		enum tb_status st = status[i];
 
 		if (st == TB_ST_OK || st == TB_ST_ERR_STATE) {
 			sim_mem_free(&s->mem, d->batch[i], o);

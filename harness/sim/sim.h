@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tb_host.h"
+#include "tb_batch.h"
 #include "tb_policy.h"
 #include "sim_mem.h"
 #include "sim_timing.h"

@@ -10,19 +10,19 @@
 #   make agree [SCENARIOS='a b']        each scenario on sim and emu, compared
 
 SIM_MODEL_SRCS	:= harness/sim/sim.c harness/sim/sim_mem.c harness/sim/sim_timing.c
-SIM_MODEL_OBJS	:= $(SIM_MODEL_SRCS:%.c=$(BUILD)/%.o)
-SIM_TESTS	:= $(patsubst harness/sim/%.c,$(BUILD)/harness/sim/%,$(wildcard harness/sim/check_*.c))
+SIM_MODEL_OBJS	:= $(SIM_MODEL_SRCS:%.c=$(TB_OBJ)/%.o)
+SIM_TESTS	:= $(patsubst harness/sim/%.c,$(TB_OBJ)/harness/sim/%,$(wildcard harness/sim/check_*.c))
 SIM_BENCH	:= $(BUILD)/harness/sim/sim_bench
 
-HARNESS_BACKEND_OBJS += $(SIM_MODEL_OBJS) $(BUILD)/harness/sim/sim_backend.o
+HARNESS_BACKEND_OBJS += $(SIM_MODEL_OBJS) $(TB_OBJ)/harness/sim/sim_backend.o
 
-$(BUILD)/harness/sim/%.o: harness/sim/%.c harness/sim/*.h harness/*.h core/*.h | $(DEPS_STAMP)
+$(TB_OBJ)/harness/sim/%.o: harness/sim/%.c harness/sim/*.h harness/*.h core/*.h | $(DEPS_STAMP)
 	$(msg) CC $@
-	$(Q)mkdir -p $(dir $@) && $(TB_CC) -Iharness -Iharness/sim -c -o $@ $<
+	$(Q)mkdir -p $(dir $@) && $(TB_SAN_CC) -Iharness -Iharness/sim -c -o $@ $<
 
-$(BUILD)/harness/sim/check_%: harness/sim/check_%.c $(SIM_MODEL_OBJS) $(CORE_LIB)
+$(TB_OBJ)/harness/sim/check_%: harness/sim/check_%.c $(SIM_MODEL_OBJS) $(CORE_LIB)
 	$(msg) CCLD $@
-	$(Q)$(TB_CC) -Iharness/sim -o $@ $< $(SIM_MODEL_OBJS) $(CORE_LIB) $(CHECK_LIBS)
+	$(Q)$(TB_SAN_CC) -Iharness/sim -o $@ $< $(SIM_MODEL_OBJS) $(CORE_LIB) $(CHECK_LIBS)
 
 $(SIM_BENCH): harness/sim/sim_bench.c $(SIM_MODEL_OBJS) $(CORE_LIB)
 	$(msg) CCLD $@
@@ -34,7 +34,7 @@ TEST_TARGETS += test-sim
 # The Check tests, then the whole pipeline's determinism: the same scenario
 # and seed twice through the harness give byte-identical curves, another
 # seed does not.
-SIM_DET_DIR = $(BUILD)/harness/sim/determinism
+SIM_DET_DIR = $(TB_OBJ)/harness/sim/determinism
 test-sim: $(SIM_TESTS) $(HARNESS)
 	$(Q)set -e; for t in $(SIM_TESTS); do CK_DEFAULT_TIMEOUT=20 $$t; done
 	$(Q)rm -rf $(SIM_DET_DIR) && for r in a b c; do \

@@ -78,6 +78,8 @@ static bool cmdline_flag(const char *cmdline, const char *key, bool dflt)
 	return dflt;
 }
 
+static bool sim_supports(struct backend *be, const char *feature);
+
 static int sim_prepare(struct backend *be, const struct plan *plan)
 {
 	struct sim_be *sb = calloc(1, sizeof(*sb));
@@ -100,6 +102,24 @@ static int sim_prepare(struct backend *be, const struct plan *plan)
 	sb->cfg.seed = plan->seed;
 	sb->cfg.init_on_alloc = cmdline_flag(plan->cmdline, "init_on_alloc",
 					     true);
+	/* A scenario built on what the model lacks is not for this backend
+	 * (the runner reports it skipped, exit 3), which is not an error. */
+	for (i = 0; i < plan->nprops + plan->ndparams; i++) {
+		bool param = i >= plan->nprops;
+		const char *key = param ? plan->dparams[i - plan->nprops].key :
+				  plan->props[i].key;
+		char feature[128];
+
+		snprintf(feature, sizeof(feature), "%s:%s",
+			 param ? "driver-param" : "device-prop", key);
+		if (!sim_supports(be, feature)) {
+			snprintf(be->error, sizeof(be->error), "the simulator "
+				 "has no %s '%s'", param ? "driver parameter" :
+				 "device property", key);
+			be->error_kind = "unsupported";
+			return -1;
+		}
+	}
 	for (i = 0; i < plan->nprops; i++)
 		if (sim_config_set_prop(&sb->cfg, plan->props[i].key,
 					plan->props[i].value, be->error,
@@ -230,6 +250,9 @@ static bool sim_supports(struct backend *be, const char *feature)
 		       !sim_config_set_prop(&c, feature + 12, "0", err,
 					    sizeof(err));
 	}
+	/* The model keeps its own counters, not the driver's debugfs ones. */
+	if (!strncmp(feature, "stat:", 5))
+		return false;
 	if (!strncmp(feature, "driver-param:", 13)) {
 		sim_config_defaults(&c, 1u << 30);
 		return !sim_config_set_param(&c, feature + 13, "0", err,

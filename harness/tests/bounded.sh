@@ -6,6 +6,8 @@
 #   2. QEMU killed mid-run                -> qemu-died within seconds
 #   3. the time limit expires mid-step    -> time-limit
 #   4. the harness gets SIGTERM           -> interrupted, QEMU gone
+# each with summary.json written and "complete": false.  More faults
+# (panic, agent killed, disk full, SIGINT) are in faults.sh.
 #   sh harness/tests/bounded.sh HARNESS [harness args...]   (BACKEND=emu)
 set -u
 harness=$1
@@ -42,6 +44,8 @@ check() { # name rundir want-kind start max-seconds rc want-rc
 		tail -3 "$run/events.log" 2>/dev/null | sed 's/^/#   /'
 	elif [ "$rc" != "$wantrc" ]; then
 		notok "$name: exit $rc, want $wantrc"
+	elif ! grep -q '"complete": false' "$run/summary.json"; then
+		notok "$name: summary.json not marked incomplete"
 	elif [ "$el" -gt "$max" ]; then
 		notok "$name: took ${el}s, limit ${max}s"
 	elif ! no_leftover "$run"; then

@@ -39,6 +39,13 @@ pressure|driver.deflate_on_pressure=0|expect-oom
 pressure-off|driver.deflate_on_pressure=1|expect-oom
 churn|churn.set.reply-delay-ms=30 driver.cmd_timeout_ms=10|expect-accounting
 polling|driver.use_irq=1|expect-change-interval
+hostile-overgrant|inflate.set.hostile-overgrant=off|expect-stat
+hostile-bad-status|inflate.set.hostile-bad-status=off|expect-stat
+hostile-flap|driver.irq_storm_limit=100|expect-stat
+hostile-irq-storm|driver.irq_empty_limit=0 driver.irq_storm_limit=0|expect-stat
+secure-discard|hostile-keep-data=on|expect-stat
+secure-zero|discard=on hostile-keep-data=on|expect-stat
+secure-keep-data|hostile-keep-data=off|expect-stat
 LIST
 echo "# breakage tests: $((n - bad))/$n caught in $(( $(date +%s) - start ))s"
 [ "$bad" = 0 ]

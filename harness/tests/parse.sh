@@ -26,7 +26,8 @@ for ini in *.ini; do
 	else
 		set -- "$ini"
 	fi
-	"$harness" --dump "$@" >"$tmp/out" 2>"$tmp/err"
+	# A parser that hangs is a failure, not a stuck test run.
+	timeout 10 "$harness" --dump "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ -f "$name.out" ]; then
 		want=$name.out got=$tmp/out wantrc=0

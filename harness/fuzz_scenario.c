@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fuzz_scenario.c - libFuzzer target over the scenario parser (plan_load,
+ * then plan_dump of what it accepted).
+ *
+ * The input is written as a file in a private directory, beside one small
+ * valid file `inc.ini`, and parsed with includes confined to that
+ * directory, so an `include` never reads outside the fuzz input.  Lines
+ * "#set KEY=VALUE" (comments to the parser) become command-line overrides,
+ * so the override path is fuzzed with the same input.  Each input is
+ * parsed without and with --ci.
+ *
+ * Invariant besides "no crash, no hang, no leak": a rejected input gets a
+ * message that says where ("FILE:LINE: ...", "command line: ..." or
+ * "FILE: cannot open ...").
+ *
+ *   make fuzz-scenario-run FUZZ_SECONDS=60     (harness/harness.mk)
+ */
+#define _GNU_SOURCE
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "scenario.h"
+
+#define MAX_SETS	8
+
+static char dir[64], file[128];
+static FILE *devnull;
+
+static void write_file(const char *path, const void *data, size_t n)
+{
+	FILE *f = fopen(path, "w");
+	if (!f || fwrite(data, 1, n, f) != n || fclose(f)) {
+		perror(path);
+		abort();
+	}
+}
+
+static void cleanup(void)
+{
+	char p[160];
+	snprintf(p, sizeof(p), "%s/inc.ini", dir);
+	unlink(p);
+	unlink(file);
+	rmdir(dir);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	static const char inc[] = "[global]\nmemory = 512M\n[inc]\n"
+				  "target = 50%\nexpect-converged = 30s\n";
+	char p[160];
+
+	snprintf(dir, sizeof(dir), "/tmp/tb-fuzz-scenario.XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		abort();
+	}
+	snprintf(file, sizeof(file), "%s/fuzz.ini", dir);
+	snprintf(p, sizeof(p), "%s/inc.ini", dir);
+	write_file(p, inc, sizeof(inc) - 1);
+	devnull = fopen("/dev/null", "w");
+	atexit(cleanup);
+	return 0;
+}
+
+/* A rejection must say where: "FILE:LINE: ", "command line: " or "FILE: ". */
+static void check_message(const char *err)
+{
+	size_t n = strlen(file);
+	int line;
+	char c;
+
+	if (!strncmp(err, "command line: ", 14) && err[14])
+		return;
+	if (!strncmp(err, file, n) || !strncmp(err, dir, strlen(dir))) {
+		const char *colon = strchr(err + strlen(dir), ':');
+		if (colon && (sscanf(colon, ":%d%c", &line, &c) == 2 &&
+			      line > 0 && c == ':'))
+			return;
+		if (colon && !strncmp(colon, ": cannot open", 13))
+			return;
+	}
+	fprintf(stderr, "rejected without a place: '%s'\n", err);
+	abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct plan plan;
+	char err[1024], *text, *sets[MAX_SETS];
+	int nsets = 0;
+
+	write_file(file, data, size);
+
+	/* "#set KEY=VALUE" lines, up to MAX_SETS of them. */
+	text = malloc(size + 1);
+	if (!text)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = 0;
+	for (char *p = text; p && *p && nsets < MAX_SETS; ) {
+		char *nl = strchr(p, '\n');
+		if (nl)
+			*nl = 0;
+		if (!strncmp(p, "#set ", 5))
+			sets[nsets++] = p + 5;
+		p = nl ? nl + 1 : NULL;
+	}
+
+	for (int ci = 0; ci < 2; ci++) {
+		struct parse_opts po = {
+			.ci = ci, .sets = (const char *const *)sets,
+			.nsets = nsets, .confine_includes = true,
+		};
+		memset(err, 0, sizeof(err));
+		if (plan_load(&plan, file, &po, err, sizeof(err)))
+			check_message(err);
+		else
+			plan_dump(&plan, devnull);
+	}
+	free(text);
+	return 0;
+}
