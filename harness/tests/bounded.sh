@@ -17,12 +17,7 @@ dir=$(cd "$(dirname "$0")" && pwd)/bounded
 res=$(mktemp -d /tmp/tb-bounded.XXXXXX) || exit 1
 trap 'rm -rf "$res"' EXIT
 n=0 fail=0
-
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $*"; }
-
-# verdict RUNDIR -> error_kind from summary.json
-kind() { sed -n 's/.*"error_kind": "\([^"]*\)".*/\1/p' "$1/summary.json" 2>/dev/null; }
+. "$(dirname "$0")/lib.sh"
 
 # No QEMU of this run may survive it.
 no_leftover() {
@@ -38,7 +33,7 @@ no_leftover() {
 check() { # name rundir want-kind start max-seconds rc want-rc
 	name=$1 run=$2 want=$3 t0=$4 max=$5 rc=$6 wantrc=$7
 	el=$(( $(date +%s) - t0 ))
-	got=$(kind "$run")
+	got=$(field "$run" error_kind)
 	if [ "$got" != "$want" ]; then
 		notok "$name: verdict '$got', want '$want'"
 		tail -3 "$run/events.log" 2>/dev/null | sed 's/^/#   /'
@@ -61,16 +56,6 @@ t0=$(date +%s)
 	"$dir/never-ready.ini" >"$res/never.out" 2>&1
 check "guest never ready" "$res/never-ready/never" guest-not-ready "$t0" 25 $? 2
 
-# wait_for FILE PATTERN SECONDS
-wait_for() {
-	i=0
-	while [ $i -lt $(($3 * 10)) ]; do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 # 2. QEMU killed mid-run, 3. SIGTERM to the harness
 for what in qemu harness; do

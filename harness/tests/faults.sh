@@ -27,24 +27,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 n=0 fail=0
+. "$(dirname "$0")/lib.sh"
 
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $*"; }
 
-field() { # RUNDIR KEY -> top-level value in summary.json
-	sed -n "s/^  \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" \
-		"$1/summary.json" 2>/dev/null
-}
-
-wait_for() { # FILE PATTERN SECONDS
-	i=0
-	while [ $i -lt $(($3 * 10)) ]; do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 # Every line of curve.tsv whole: newline-terminated, 14 columns.
 curve_whole() {

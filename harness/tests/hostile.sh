@@ -18,14 +18,8 @@ trap 'rm -rf "$tmp"' EXIT
 printf '#!/bin/sh\nexec python3 %s "$@"\n' "$here/hostile_qemu.py" >"$tmp/qemu"
 chmod +x "$tmp/qemu"
 n=0 fail=0
+. "$(dirname "$0")/lib.sh"
 
-ok() { n=$((n + 1)); echo "ok $n $*"; }
-notok() { n=$((n + 1)); fail=$((fail + 1)); echo "not ok $n $*"; }
-
-field() { # RUNDIR KEY -> the value in summary.json, quotes dropped
-	sed -n "s/^  \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" \
-		"$1/summary.json" 2>/dev/null
-}
 
 # case MODE WANT-KIND WANT-COMPLETE MAX-SECONDS WANT-EXIT
 case_() {
