@@ -102,8 +102,33 @@ static int sim_prepare(struct backend *be, const struct plan *plan)
 	sb->cfg.seed = plan->seed;
 	sb->cfg.init_on_alloc = cmdline_flag(plan->cmdline, "init_on_alloc",
 					     true);
-	/* A scenario built on what the model lacks is not for this backend
-	 * (the runner reports it skipped, exit 3), which is not an error. */
+	/* A scenario built on what the model lacks (a driver parameter, a
+	 * device property at boot or in any step, e.g. the hostile modes,
+	 * hot-plug) is not for this backend: the runner reports it skipped
+	 * (exit 3). */
+	for (int k = 0; k < plan->nsteps; k++) {
+		if (plan->steps[k].hotplug) {
+			snprintf(be->error, sizeof(be->error), "the simulator "
+				 "cannot hot-plug its device (step [%s])",
+				 plan->steps[k].name);
+			be->error_kind = "unsupported";
+			return -1;
+		}
+		for (int j = 0; j < plan->steps[k].nprops; j++) {
+			const char *key = plan->steps[k].props[j].key;
+			char feature[128];
+
+			snprintf(feature, sizeof(feature), "device-prop:%s", key);
+			if (!sim_supports(be, feature)) {
+				snprintf(be->error, sizeof(be->error),
+					 "the simulator has no device property "
+					 "'%s' (step [%s])", key,
+					 plan->steps[k].name);
+				be->error_kind = "unsupported";
+				return -1;
+			}
+		}
+	}
 	for (i = 0; i < plan->nprops + plan->ndparams; i++) {
 		bool param = i >= plan->nprops;
 		const char *key = param ? plan->dparams[i - plan->nprops].key :
