@@ -156,3 +156,21 @@ int64_t be_proc_rss(pid_t pid)
 	fclose(f);
 	return kb < 0 ? -1 : kb * 1024;
 }
+
+void be_device_stats(json_t *stats, struct be_sample *s)
+{
+	json_t *pg = json_object_get(stats, "partial-grants");
+	json_t *inflate = json_object_get(json_object_get(stats, "entries"),
+					  "inflate");
+	const char *status;
+	json_t *n;
+
+	if (json_is_integer(pg))
+		s->partial_grants = json_integer_value(pg);
+	if (!json_is_object(inflate))
+		return;
+	s->refusals = 0;
+	json_object_foreach(inflate, status, n)
+		if (strcmp(status, "ok") && strcmp(status, "pending"))
+			s->refusals += json_integer_value(n);
+}

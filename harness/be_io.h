@@ -59,4 +59,8 @@ double be_elapsed(const struct timespec *t0);
 /* A process's resident set, bytes; -1 when it cannot be read. */
 int64_t be_proc_rss(pid_t pid);
 
+/* tb-balloon's `stats` property (qemu-dev/tb-balloon.txt) into the sample:
+ * partial grants, and refusals = inflate entries neither ok nor pending. */
+void be_device_stats(json_t *stats, struct be_sample *s);
+
 #endif /* HARNESS_BE_IO_H */

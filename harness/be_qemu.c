@@ -563,18 +563,6 @@ static int qagent_send(struct backend *be, const char *line)
 	return be_agent_send(be, Q(be)->agent_fd, line);
 }
 
-/* The device's `stats` property: a JSON object, or a string of
- * key=value pairs; both are read. */
-static int64_t stat_get(json_t *st, const char *const *names)
-{
-	for (; *names; names++) {
-		json_t *v = json_object_get(st, *names);
-		if (json_is_integer(v))
-			return json_integer_value(v);
-	}
-	return -1;
-}
-
 static int qsample(struct backend *be, struct be_sample *s)
 {
 	struct qemu_be *q = Q(be);
@@ -606,43 +594,7 @@ static int qsample(struct backend *be, struct be_sample *s)
 		     q->qom_path, "property", "stats"));
 	if (!r)
 		return 0;	/* an older device: the curve goes without */
-	json_t *st = r;
-	if (json_is_string(r)) {
-		/* "key=value key=value" */
-		st = json_object();
-		char *dup = strdup(json_string_value(r)), *save = NULL;
-		for (char *tok = strtok_r(dup, " ,\n", &save); tok;
-		     tok = strtok_r(NULL, " ,\n", &save)) {
-			char *eq = strchr(tok, '=');
-			if (!eq)
-				continue;
-			*eq = 0;
-			json_object_set_new(st, tok,
-				json_integer(strtoll(eq + 1, NULL, 0)));
-		}
-		free(dup);
-	}
-	/* tb-balloon's stats (qemu-dev/tb-balloon.txt): refusals are the
-	 * inflate entries not accepted, counted by status name. */
-	static const char *const n_part[] = { "partial-grants",
-		"partial_grants", NULL };
-	static const char *const n_bal[] = { "balloon-pages", NULL };
-	int64_t v;
-	json_t *inf = json_object_get(json_object_get(st, "entries"),
-				      "inflate");
-	if (json_is_object(inf)) {
-		const char *k;
-		json_t *val;
-		s->refusals = 0;
-		json_object_foreach(inf, k, val)
-			if (strcmp(k, "ok") && strcmp(k, "pending"))
-				s->refusals += json_integer_value(val);
-	}
-	s->partial_grants = stat_get(st, n_part);
-	(void)n_bal;
-	(void)v;
-	if (st != r)
-		json_decref(st);
+	be_device_stats(r, s);
 	json_decref(r);
 	return 0;
 }

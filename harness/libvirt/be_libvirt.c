@@ -661,13 +661,6 @@ static int lagent_send(struct backend *be, const char *line)
 	return be_agent_send(be, L(be)->agent_fd, line);
 }
 
-static int64_t json_u64(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
-}
-
 static int lsample(struct backend *be, struct be_sample *s)
 {
 	struct lv_be *l = L(be);
@@ -705,17 +698,7 @@ static int lsample(struct backend *be, struct be_sample *s)
 			      "stats"));
 	if (!r)
 		return 0;	/* the curve goes without them */
-	s->partial_grants = json_u64(r, "partial-grants");
-	json_t *inflate = json_object_get(json_object_get(r, "entries"),
-					  "inflate");
-	if (json_is_object(inflate)) {
-		const char *k;
-		json_t *v;
-		s->refusals = 0;
-		json_object_foreach(inflate, k, v)
-			if (strcmp(k, "ok") && strcmp(k, "pending"))
-				s->refusals += json_integer_value(v);
-	}
+	be_device_stats(r, s);
 	json_decref(r);
 	return 0;
 }
