@@ -86,16 +86,16 @@ static int qprepare(struct backend *be, const struct plan *plan)
 	const char *qemu = q->virtio ? hp->stock_qemu : hp->qemu;
 	if (!qemu || access(qemu, X_OK))
 		return be_errf(be, "QEMU binary '%s' not found or not executable"
-			    "%s", qemu ? qemu : "(none)", q->virtio ? "" :
-			    " (run `make qemu`, or pass --qemu)");
+			       "%s", qemu ? qemu : "(none)", q->virtio ? "" :
+			       " (run `make qemu`, or pass --qemu)");
 	if (!hp->kernel || access(hp->kernel, R_OK))
 		return be_errf(be, "guest kernel '%s' not found (run `make "
-			    "guest`, or pass --kernel)", hp->kernel ?
-			    hp->kernel : "(none)");
+			       "guest`, or pass --kernel)", hp->kernel ?
+			       hp->kernel : "(none)");
 	if (!hp->initrd || access(hp->initrd, R_OK))
 		return be_errf(be, "initramfs '%s' not found (run `make guest`, "
-			    "or pass --initrd)", hp->initrd ? hp->initrd :
-			    "(none)");
+			       "or pass --initrd)", hp->initrd ? hp->initrd :
+			       "(none)");
 	snprintf(cmd, sizeof(cmd), "'%s' --version", qemu);
 	be_run_capture(cmd, be->host_version, sizeof(be->host_version));
 	snprintf(be->accel, sizeof(be->accel), "%s",
@@ -236,8 +236,8 @@ static int qstart(struct backend *be)
 		snprintf(path, sizeof(path), "tail -n 1 '%s'", errlog);
 		be_run_capture(path, tail, sizeof(tail));
 		return be_errf(be, "QEMU %s: %s", q->qmp_fd == -2 ?
-			    "exited at start" : "QMP socket never appeared",
-			    tail[0] ? tail : "(no message)");
+			       "exited at start" : "QMP socket never appeared",
+			       tail[0] ? tail : "(no message)");
 	}
 	snprintf(path, sizeof(path), "%s/agent", q->sockdir);
 	q->agent_fd = be_connect_unix(path, 5, pid);
@@ -490,7 +490,7 @@ static json_t *qmp_call(struct backend *be, const char *name, json_t *args)
 		}
 		if (qnow(be) > end) {
 			be_errf(be, "QMP '%s' got no reply within %.0f s (QEMU "
-			     "hung)", name, QMP_TIMEOUT);
+				"hung)", name, QMP_TIMEOUT);
 			return NULL;
 		}
 		if (pump(be, end - qnow(be)) < 0 && !qmp_reply) {
@@ -503,7 +503,7 @@ static json_t *qmp_call(struct backend *be, const char *name, json_t *args)
 	json_t *e = json_object_get(r, "error");
 	if (e) {
 		be_errf(be, "QMP '%s': %s", name,
-		     json_string_value(json_object_get(e, "desc")));
+			json_string_value(json_object_get(e, "desc")));
 		json_decref(r);
 		return NULL;
 	}

@@ -217,16 +217,16 @@ static int lprepare(struct backend *be, const struct plan *plan)
 	/* libvirtd runs elsewhere: it needs absolute paths. */
 	if (!hp->qemu || !realpath(hp->qemu, l->qemu) || access(l->qemu, X_OK))
 		return be_errf(be, "QEMU binary '%s' not found or not executable "
-			    "(run `make qemu`, or pass --qemu)",
-			    hp->qemu ? hp->qemu : "(none)");
+			       "(run `make qemu`, or pass --qemu)",
+			       hp->qemu ? hp->qemu : "(none)");
 	if (!hp->kernel || !realpath(hp->kernel, l->kernel))
 		return be_errf(be, "guest kernel '%s' not found (run `make "
-			    "guest`, or pass --kernel)",
-			    hp->kernel ? hp->kernel : "(none)");
+			       "guest`, or pass --kernel)",
+			       hp->kernel ? hp->kernel : "(none)");
 	if (!hp->initrd || !realpath(hp->initrd, l->initrd))
 		return be_errf(be, "initramfs '%s' not found (run `make guest`, "
-			    "or pass --initrd)",
-			    hp->initrd ? hp->initrd : "(none)");
+			       "or pass --initrd)",
+			       hp->initrd ? hp->initrd : "(none)");
 
 	snprintf(cmd, sizeof(cmd), "'%s' --version", l->qemu);
 	be_run_capture(cmd, qv, sizeof(qv));
@@ -258,11 +258,11 @@ static int lprepare(struct backend *be, const struct plan *plan)
 		bool is_size, is_bool;
 		if (!device_prop_known(plan->props[i].key, &is_size, &is_bool))
 			return be_errf(be, "unknown device property '%s'",
-				    plan->props[i].key);
+				       plan->props[i].key);
 	}
 	if (plan->nprops > LV_MAX_PROPS)
 		return be_errf(be, "too many device properties (%d, at most %d)",
-			    plan->nprops, LV_MAX_PROPS);
+			       plan->nprops, LV_MAX_PROPS);
 	return 0;
 }
 
@@ -382,7 +382,7 @@ static int lstart(struct backend *be)
 	free(xml);
 	if (!l->dom)
 		return be_errf(be, "libvirt (%s) refused the domain: %s",
-			    l->lc.uri, virGetLastErrorMessage());
+			       l->lc.uri, virGetLastErrorMessage());
 	l->qemu_pid = find_qemu_pid(l);
 
 	l->cb_life = virConnectDomainEventRegisterAny(l->lc.conn, l->dom,
@@ -393,7 +393,7 @@ static int lstart(struct backend *be)
 		VIR_DOMAIN_EVENT_CALLBACK(on_balloon), l, NULL);
 	if (l->cb_life < 0 || l->cb_balloon < 0)
 		return be_errf(be, "libvirt: cannot subscribe to domain events: "
-			    "%s", virGetLastErrorMessage());
+			       "%s", virGetLastErrorMessage());
 
 	/* The live XML says what libvirt made of ours. */
 	char *live = virDomainGetXMLDesc(l->dom, 0);
@@ -403,21 +403,21 @@ static int lstart(struct backend *be)
 	l->con_fd = open(l->con_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (l->con_fd < 0)
 		return be_errf(be, "cannot open the guest console log %s: %s",
-			    l->con_path, strerror(errno));
+			       l->con_path, strerror(errno));
 	l->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (l->ino_fd < 0 ||
 	    inotify_add_watch(l->ino_fd, l->con_path, IN_MODIFY) < 0)
 		return be_errf(be, "inotify on %s: %s", l->con_path,
-			    strerror(errno));
+			       strerror(errno));
 	l->agent_fd = be_connect_unix(l->agent_path, 10, 0);
 	if (l->agent_fd < 0)
 		return be_errf(be, "cannot connect to the agent socket %s: %s",
-			    l->agent_path, strerror(errno));
+			       l->agent_path, strerror(errno));
 
 	clock_gettime(CLOCK_MONOTONIC, &l->t0);
 	if (virDomainResume(l->dom) < 0)
 		return be_errf(be, "libvirt: cannot resume the domain: %s",
-			    virGetLastErrorMessage());
+			       virGetLastErrorMessage());
 	return 0;
 }
 
@@ -574,7 +574,7 @@ static json_t *qmp(struct backend *be, json_t *cmd)
 	free(s);
 	if (rc < 0) {
 		be_errf(be, "libvirt monitor command: %s",
-		     virGetLastErrorMessage());
+			virGetLastErrorMessage());
 		return NULL;
 	}
 	j = json_loads(reply, 0, &jerr);
@@ -585,8 +585,8 @@ static json_t *qmp(struct backend *be, json_t *cmd)
 	}
 	if (json_object_get(j, "error")) {
 		be_errf(be, "QMP %s: %s", what ? what : "?",
-		     json_string_value(json_object_get(
-			json_object_get(j, "error"), "desc")));
+			json_string_value(json_object_get(
+			   json_object_get(j, "error"), "desc")));
 		json_decref(j);
 		return NULL;
 	}
@@ -616,7 +616,7 @@ static int lset_target(struct backend *be, uint64_t bytes)
 	} else if (virDomainSetMemoryFlags(l->dom, kib,
 					   VIR_DOMAIN_AFFECT_LIVE) < 0) {
 		return be_errf(be, "virDomainSetMemoryFlags(%lu KiB): %s", kib,
-			    virGetLastErrorMessage());
+			       virGetLastErrorMessage());
 	}
 	l->target = bytes;
 	return 0;
@@ -676,7 +676,7 @@ static int lsample(struct backend *be, struct be_sample *s)
 	n = virDomainMemoryStats(l->dom, st, VIR_DOMAIN_MEMORY_STAT_NR, 0);
 	if (n < 0)
 		return be_errf(be, "virDomainMemoryStats: %s",
-			    virGetLastErrorMessage());
+			       virGetLastErrorMessage());
 	for (int i = 0; i < n; i++) {
 		if (st[i].tag == VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON)
 			s->actual = (int64_t)st[i].val * 1024;
@@ -778,7 +778,7 @@ static void lstop(struct backend *be)
 		    virDomainDestroy(l->dom) < 0 &&
 		    virDomainIsActive(l->dom) == 1)
 			be_errf(be, "libvirt: cannot destroy %s: %s", l->name,
-			     virGetLastErrorMessage());
+				virGetLastErrorMessage());
 		/* Transient: gone once destroyed; bounded either way. */
 		for (int i = 0; i < DESTROY_WAIT * 20 &&
 		     virDomainIsActive(l->dom) == 1; i++)
