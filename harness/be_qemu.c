@@ -715,6 +715,11 @@ static int qhotplug(struct backend *be, bool plug)
 		return -1;
 	json_decref(r);
 	q->unplugged = false;
+	/* A new device starts from its boot target, not the last one set. */
+	q->target = 0;
+	for (int i = 0; i < plan->nprops; i++)
+		if (!strcmp(plan->props[i].key, "target"))
+			q->target = strtoull(plan->props[i].value, NULL, 10);
 	return 0;
 }
 

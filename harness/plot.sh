@@ -19,6 +19,13 @@ fi
 # gnuplot string quoting: a plain path in double quotes.
 q() { printf '"%s"' "$1"; }
 
+# The device's columns (3-7) from a copy where rows that do not know them
+# ("-": device unplugged, not yet ready) are blank lines: gnuplot draws
+# steps across missing values, but breaks the line at a blank one.
+device_rows() {
+	awk -F'\t' 'NR <= 2 || $4 != "-" { print; next } { print "" }' "$1" > "$2"
+}
+
 # Step marks: a dashed line and a label per started step.
 marks() {
 	[ -f "$1/steps.tsv" ] || return 0
@@ -50,6 +57,9 @@ if [ "${1:-}" != --overlay ]; then
 	# (boot, workloads being set up) is flat, and a long fill step would
 	# squeeze the convergence into a sliver at the right.
 	from=$(awk -F'\t' 'NR == 3 { t0 = $3 } NR > 3 && $3 != t0 { print $1 - 1; exit }' "$run/curve.tsv")
+	dev=$(mktemp /tmp/tb-plot.XXXXXX)
+	trap 'rm -f "$dev"' EXIT
+	device_rows "$run/curve.tsv" "$dev"
 	gnuplot <<GP
 set terminal $term
 set datafile separator "\t"
@@ -62,12 +72,12 @@ $(marks "$run" "$from")
 set output $(q "$run/convergence.png.part")
 set title $(q "$title: reservation and target")
 set ylabel "MiB"
-plot $(q "$run/curve.tsv") skip 2 using 1:3 with steps lw 2 lc rgb "#d62728" title "target", \
+plot $(q "$dev") skip 2 using 1:3 with steps lw 2 lc rgb "#d62728" title "target", \
      "" skip 2 using 1:4 with steps lw 2 lc rgb "#1f77b4" title "reservation", \
      "" skip 2 using 1:5 with steps lw 1 lc rgb "#2ca02c" title "balloon", \
      "" skip 2 using 1:6 with steps lw 1 dt 2 lc rgb "#17becf" title "balloon in 4 KiB pages", \
      "" skip 2 using 1:7 with steps lw 1 dt 2 lc rgb "#bcbd22" title "balloon in 2 MiB pages", \
-     "" skip 2 using 1:9 with lines lw 1 dt 3 lc rgb "#9467bd" title "guest available", \
+     $(q "$run/curve.tsv") skip 2 using 1:9 with lines lw 1 dt 3 lc rgb "#9467bd" title "guest available", \
      "" skip 2 using 1:10 with lines lw 1 dt 4 lc rgb "#8c564b" title "QEMU RSS"
 set output $(q "$run/rate.png.part")
 set title $(q "$title: reclamation rate")
