@@ -14,20 +14,23 @@
  * message that says where ("FILE:LINE: ...", "command line: ..." or
  * "FILE: cannot open ...").
  *
- *   make fuzz-scenario-run FUZZ_SECONDS=60     (harness/harness.mk)
+ *   make fuzz FUZZ_SECONDS=60   (scripts/fuzz.sh; the private directory
+ *   goes under $TMPDIR, which fuzz.sh points into its work directory, so
+ *   a run that dies on a finding leaves nothing in /tmp)
  */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "scenario.h"
 
 #define MAX_SETS	8
 
-static char dir[64], file[128];
+static char dir[PATH_MAX], file[PATH_MAX + 16];
 static FILE *devnull;
 
 static void write_file(const char *path, const void *data, size_t n)
@@ -41,7 +44,7 @@ static void write_file(const char *path, const void *data, size_t n)
 
 static void cleanup(void)
 {
-	char p[160];
+	char p[PATH_MAX + 16];
 	snprintf(p, sizeof(p), "%s/inc.ini", dir);
 	unlink(p);
 	unlink(file);
@@ -52,9 +55,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const char inc[] = "[global]\nmemory = 512M\n[inc]\n"
 				  "target = 50%\nexpect-converged = 30s\n";
-	char p[160];
+	const char *tmp = getenv("TMPDIR");
+	char p[PATH_MAX + 16];
 
-	snprintf(dir, sizeof(dir), "/tmp/tb-fuzz-scenario.XXXXXX");
+	snprintf(dir, sizeof(dir), "%s/tb-fuzz-scenario.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		abort();

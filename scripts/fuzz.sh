@@ -33,6 +33,12 @@ fi
 # Common libFuzzer limits: a slow or greedy input is a finding too.
 opts="-timeout=10 -rss_limit_mb=2048"
 
+# Targets that need scratch files get TMPDIR inside $work: a run that dies
+# on a finding leaves nothing in /tmp.
+rm -rf "$work/tmp"
+mkdir -p "$work/tmp"
+export TMPDIR="$work/tmp"
+
 # 1. Regression inputs: each must run clean.
 if [ -d "$corpus/regress" ] && [ -n "$(ls -A "$corpus/regress")" ]; then
 	n=$(ls -A "$corpus/regress" | wc -l)
