@@ -63,6 +63,7 @@ help:
 	@echo "make boot                 boot the guest with our device and driver once"
 	@echo "make deps                 install missing Debian packages (root)"
 	@echo "make fuzz [FUZZ_SECONDS=N] run every libFuzzer target N s (default 60; crashes -> regress/)"
+	@echo "make test SANITIZE=1      core/, harness and simulator tests under ASan + UBSan (build/san/)"
 	@echo "V=1                       show full commands"
 
 clean:
