@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Run every scenario (CI sizes: each file's [ci] section), one line each:
 #   name  verdict  convergence  final-error  time
+# (final-error: the last reservation minus the last target, the target
+# clipped to boot memory as the guest clips it)
 # then a total; exit 1 if any scenario did not pass.  Files whose name
 # starts with "_" are only included by others.  ONLY='a b' limits the set;
 # SET='k=v step.k=v' overrides keys in every scenario run (to show that an

@@ -16,7 +16,8 @@ struct step_metrics {
 	double converge_s;	/* -1: never */
 	double rate_mibs;
 	double overshoot;	/* bytes */
-	double final_error;	/* bytes, reservation - target */
+	double final_error;	/* bytes, reservation - target (clipped to
+				   boot memory, as the guest clips it) */
 	double final_actual;
 };
 
@@ -46,7 +47,11 @@ static void metrics(struct run *r, int i, struct step_metrics *m)
 	if (!rt->started || !st->has_target)
 		return;
 	m->has = true;
-	double target = (double)st->target, a0 = (double)rt->at_start.s.actual;
+	/* What the guest can reach: a target above boot memory is clipped
+	 * by the guest (no memory hot-plug), so it is measured against that. */
+	double target = (double)(st->target < r->p->memory ? st->target :
+				 r->p->memory);
+	double a0 = (double)rt->at_start.s.actual;
 	double lo = a0, hi = a0, fin = a0;
 	for (size_t k = 0; k < r->nsamples; k++) {
 		const struct sample_rec *s = &r->samples[k];
