@@ -230,6 +230,8 @@ static const char *const tb_stat_names[TB_STAT_NR] = {
  * @pressure_until: jiffies before which no inflation happens; @lock
  * @gone:	the device stopped answering (surprise removal); @lock
  * @removing:	remove() runs: no pass may be queued again
+ * @oom_waiting: the OOM notifier waits for @lock: an inflate pass stops
+ *		allocating and lets it go
  * @irq_window:	start (jiffies) of the current interrupt-rate window
  * @irq_count:	interrupts in that window (hard irq context only)
  * @irq_empty:	target interrupts in that window with no new GENERATION
@@ -279,6 +281,7 @@ struct tb_balloon {
 	unsigned long pressure_until;
 	bool gone;
 	bool removing;
+	bool oom_waiting;
 
 	unsigned long irq_window;
 	unsigned int irq_count;
@@ -681,6 +684,12 @@ static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 		while (n < nbatch && placed + queued < want) {
 			u64 rem = want - placed - queued;
 			unsigned int order = TB_ORDER_4K;
+
+			/* Someone is about to be OOM-killed: stop taking. */
+			if (READ_ONCE(b->oom_waiting)) {
+				alloc_failed = true;
+				break;
+			}
 
 			if (pass->order == TB_ORDER_2M && rem >= TB_PAGES_PER_2M &&
 			    (b->features & TB_F_PAGE_2M))
@@ -1111,11 +1120,34 @@ static unsigned long tb_shrink_scan(struct shrinker *s, struct shrink_control *s
 }
 
 /*
+ * The OOM notifier needs @lock, which an inflate pass holds while it
+ * allocates: exactly when memory runs out.  Ask the pass to stop
+ * (@oom_waiting) and wait for it a bounded time, never blocking: whoever
+ * holds the lock might itself be the allocation that led here.
+ */
+#define TB_OOM_LOCK_WAIT_MS	200
+
+static bool tb_lock_for_oom(struct tb_balloon *b)
+{
+	unsigned int waited;
+
+	WRITE_ONCE(b->oom_waiting, true);
+	for (waited = 0; !mutex_trylock(&b->lock); waited++) {
+		if (waited >= TB_OOM_LOCK_WAIT_MS) {
+			WRITE_ONCE(b->oom_waiting, false);
+			return false;
+		}
+		msleep(1);
+	}
+	WRITE_ONCE(b->oom_waiting, false);
+	return true;
+}
+
+/*
  * The last line of defence: the OOM killer is about to pick a victim.  The
  * shrinker may not have kept up (it is asked proportionally, and a fast
  * allocator outruns it), so give back oom_pages now; any page freed here
- * spares a process.  trylock: the work item may hold the lock while it
- * allocates, and waiting here could deadlock.
+ * spares a process.
  */
 static int tb_oom_notify(struct notifier_block *nb, unsigned long dummy, void *parm)
 {
@@ -1124,7 +1156,7 @@ static int tb_oom_notify(struct notifier_block *nb, unsigned long dummy, void *p
 	bool short_grant;
 	u64 got;
 
-	if (!deflate_on_pressure || blocking_alloc || !mutex_trylock(&b->lock))
+	if (!deflate_on_pressure || blocking_alloc || !tb_lock_for_oom(b))
 		return NOTIFY_OK;
 	if (!b->removing && !b->gone) {
 		b->stats[TB_STAT_OOM_CALLS]++;
