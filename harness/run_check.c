@@ -53,6 +53,10 @@ static void metrics(struct run *r, int i, struct step_metrics *m)
 				 r->p->memory);
 	double a0 = (double)rt->at_start.s.actual;
 	double lo = a0, hi = a0, fin = a0;
+	/* Already there when the step starts (the runner may then end the
+	 * step before another sample is taken): converged at once. */
+	if (a0 >= 0 && fabs(a0 - target) <= tol)
+		m->converge_s = 0;
 	for (size_t k = 0; k < r->nsamples; k++) {
 		const struct sample_rec *s = &r->samples[k];
 		if (s->t < t0 || s->t > end + 1e-6 || s->s.actual < 0)
