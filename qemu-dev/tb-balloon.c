@@ -411,11 +411,6 @@ static void tb_entry_done(void *opaque, const struct tb_entry_decision *d)
     }
 }
 
-static const struct tb_batch_ops tb_batch_ops_template = {
-    .gpa_to_ram = tb_gpa_to_ram,
-    .entry_done = tb_entry_done,
-};
-
 /*
  * INFLATE / DEFLATE: read the batch, let core/tb_batch.c decide each
  * entry, write the statuses back.
@@ -425,7 +420,11 @@ static enum tb_cmd_result tb_do_batch(TBBalloonState *s, enum tb_cmd cmd,
 {
     uint64_t len = (uint64_t)count * TB_ENTRY_SIZE;
     uint64_t old_pages = s->host.balloon_pages;
-    struct tb_batch_ops ops = tb_batch_ops_template;
+    const struct tb_batch_ops ops = {
+        .gpa_to_ram = tb_gpa_to_ram,
+        .entry_done = tb_entry_done,
+        .opaque = s,
+    };
     struct tb_batch_result res;
     enum tb_cmd_result r;
 
@@ -446,7 +445,6 @@ static enum tb_cmd_result tb_do_batch(TBBalloonState *s, enum tb_cmd cmd,
         return TB_CMD_ERR_ADDR;
     }
 
-    ops.opaque = s;
     r = tb_batch_run(&s->cfg, &s->host, cmd, s->batch, count, &ops, &res);
     assert(r == TB_CMD_OK);     /* command and count checked above */
     if (cmd == TB_CMD_INFLATE) {

@@ -80,6 +80,28 @@ static bool cmdline_flag(const char *cmdline, const char *key, bool dflt)
 
 static bool sim_supports(struct backend *be, const char *feature);
 
+/*
+ * A scenario built on what the model lacks (a driver parameter, or a
+ * device property at boot or in any step, e.g. the hostile modes) is not
+ * for this backend: be->error_kind "unsupported" makes the runner report
+ * it skipped (exit 3).  @step: where the key is set, NULL for [global].
+ */
+static bool sim_lacks(struct backend *be, bool param, const char *key,
+		      const char *step)
+{
+	char feature[128];
+
+	snprintf(feature, sizeof(feature), "%s:%s",
+		 param ? "driver-param" : "device-prop", key);
+	if (sim_supports(be, feature))
+		return false;
+	snprintf(be->error, sizeof(be->error), "the simulator has no %s '%s'%s%s%s",
+		 param ? "driver parameter" : "device property", key,
+		 step ? " (step [" : "", step ? step : "", step ? "])" : "");
+	be->error_kind = "unsupported";
+	return true;
+}
+
 static int sim_prepare(struct backend *be, const struct plan *plan)
 {
 	struct sim_be *sb = calloc(1, sizeof(*sb));
@@ -102,56 +124,29 @@ static int sim_prepare(struct backend *be, const struct plan *plan)
 	sb->cfg.seed = plan->seed;
 	sb->cfg.init_on_alloc = cmdline_flag(plan->cmdline, "init_on_alloc",
 					     true);
-	/* A scenario built on what the model lacks (a driver parameter, a
-	 * device property at boot or in any step, e.g. the hostile modes,
-	 * hot-plug) is not for this backend: the runner reports it skipped
-	 * (exit 3). */
 	for (int k = 0; k < plan->nsteps; k++) {
-		if (plan->steps[k].hotplug) {
+		const struct step *st = &plan->steps[k];
+
+		if (st->hotplug) {	/* no device to unplug in the model */
 			snprintf(be->error, sizeof(be->error), "the simulator "
 				 "cannot hot-plug its device (step [%s])",
-				 plan->steps[k].name);
+				 st->name);
 			be->error_kind = "unsupported";
 			return -1;
 		}
-		for (int j = 0; j < plan->steps[k].nprops; j++) {
-			const char *key = plan->steps[k].props[j].key;
-			char feature[128];
-
-			snprintf(feature, sizeof(feature), "device-prop:%s", key);
-			if (!sim_supports(be, feature)) {
-				snprintf(be->error, sizeof(be->error),
-					 "the simulator has no device property "
-					 "'%s' (step [%s])", key,
-					 plan->steps[k].name);
-				be->error_kind = "unsupported";
+		for (i = 0; i < st->nprops; i++)
+			if (sim_lacks(be, false, st->props[i].key, st->name))
 				return -1;
-			}
-		}
-	}
-	for (i = 0; i < plan->nprops + plan->ndparams; i++) {
-		bool param = i >= plan->nprops;
-		const char *key = param ? plan->dparams[i - plan->nprops].key :
-				  plan->props[i].key;
-		char feature[128];
-
-		snprintf(feature, sizeof(feature), "%s:%s",
-			 param ? "driver-param" : "device-prop", key);
-		if (!sim_supports(be, feature)) {
-			snprintf(be->error, sizeof(be->error), "the simulator "
-				 "has no %s '%s'", param ? "driver parameter" :
-				 "device property", key);
-			be->error_kind = "unsupported";
-			return -1;
-		}
 	}
 	for (i = 0; i < plan->nprops; i++)
-		if (sim_config_set_prop(&sb->cfg, plan->props[i].key,
+		if (sim_lacks(be, false, plan->props[i].key, NULL) ||
+		    sim_config_set_prop(&sb->cfg, plan->props[i].key,
 					plan->props[i].value, be->error,
 					sizeof(be->error)))
 			return -1;
 	for (i = 0; i < plan->ndparams; i++)
-		if (sim_config_set_param(&sb->cfg, plan->dparams[i].key,
+		if (sim_lacks(be, true, plan->dparams[i].key, NULL) ||
+		    sim_config_set_param(&sb->cfg, plan->dparams[i].key,
 					 plan->dparams[i].value, be->error,
 					 sizeof(be->error)))
 			return -1;
