@@ -1079,6 +1079,30 @@ static irqreturn_t tb_irq(int irq, void *data)
 }
 
 /*
+ * Give up to @pages back because the guest is short of memory (shrinker,
+ * OOM notifier; caller holds @lock), counted under @calls and @deflated,
+ * and hold inflation off for pressure_holdoff_ms.  Returns pages freed.
+ */
+static u64 tb_deflate_for_pressure(struct tb_balloon *b, u64 pages,
+				   enum tb_stat calls, enum tb_stat deflated)
+{
+	bool short_grant;
+	u64 got;
+
+	if (b->removing || b->gone)
+		return 0;
+	b->stats[calls]++;
+	got = tb_deflate_pages(b, pages, TB_ORDER_4K, &short_grant);
+	b->stats[deflated] += got;
+	if (got) {
+		tb_policy_pressure(&b->pol, pressure_holdoff_ms);
+		b->pressure_until = jiffies + msecs_to_jiffies(pressure_holdoff_ms);
+		b->settled = false;
+	}
+	return got;
+}
+
+/*
  * Memory pressure: a task is stuck in direct reclaim.  Give balloon pages
  * back and hold inflation off.  kswapd and opportunistic (NORETRY)
  * allocations, such as our own, do not count as pressure.
@@ -1095,7 +1119,6 @@ static unsigned long tb_shrink_count(struct shrinker *s, struct shrink_control *
 static unsigned long tb_shrink_scan(struct shrinker *s, struct shrink_control *sc)
 {
 	struct tb_balloon *b = container_of(s, struct tb_balloon, shrinker);
-	bool short_grant;
 	u64 got;
 
 	if (!deflate_on_pressure || blocking_alloc || current_is_kswapd() ||
@@ -1103,18 +1126,8 @@ static unsigned long tb_shrink_scan(struct shrinker *s, struct shrink_control *s
 		return SHRINK_STOP;
 	if (!mutex_trylock(&b->lock))
 		return SHRINK_STOP;
-	if (b->removing || b->gone) {
-		mutex_unlock(&b->lock);
-		return SHRINK_STOP;
-	}
-	b->stats[TB_STAT_SHRINKER_CALLS]++;
-	got = tb_deflate_pages(b, sc->nr_to_scan, TB_ORDER_4K, &short_grant);
-	b->stats[TB_STAT_SHRINKER_PAGES] += got;
-	if (got) {
-		tb_policy_pressure(&b->pol, pressure_holdoff_ms);
-		b->pressure_until = jiffies + msecs_to_jiffies(pressure_holdoff_ms);
-		b->settled = false;
-	}
+	got = tb_deflate_for_pressure(b, sc->nr_to_scan, TB_STAT_SHRINKER_CALLS,
+				      TB_STAT_SHRINKER_PAGES);
 	mutex_unlock(&b->lock);
 	return got ? got : SHRINK_STOP;
 }
@@ -1153,22 +1166,11 @@ static int tb_oom_notify(struct notifier_block *nb, unsigned long dummy, void *p
 {
 	struct tb_balloon *b = container_of(nb, struct tb_balloon, oom_nb);
 	unsigned long *freed = parm;
-	bool short_grant;
-	u64 got;
 
 	if (!deflate_on_pressure || blocking_alloc || !tb_lock_for_oom(b))
 		return NOTIFY_OK;
-	if (!b->removing && !b->gone) {
-		b->stats[TB_STAT_OOM_CALLS]++;
-		got = tb_deflate_pages(b, oom_pages, TB_ORDER_4K, &short_grant);
-		b->stats[TB_STAT_OOM_PAGES] += got;
-		*freed += got;
-		if (got) {
-			tb_policy_pressure(&b->pol, pressure_holdoff_ms);
-			b->pressure_until = jiffies + msecs_to_jiffies(pressure_holdoff_ms);
-			b->settled = false;
-		}
-	}
+	*freed += tb_deflate_for_pressure(b, oom_pages, TB_STAT_OOM_CALLS,
+					  TB_STAT_OOM_PAGES);
 	mutex_unlock(&b->lock);
 	return NOTIFY_OK;
 }
