@@ -281,14 +281,21 @@ static void agent_kick(struct run *r)
 		logev(r, "AGENT-SEND", "%s", r->cur.line);
 }
 
+/* One more agent line nobody asked for: false (and the run ends) past
+ * MAX_UNSOLICITED, a flooding agent. */
+static bool unsolicited_ok(struct run *r)
+{
+	if (++r->unsolicited <= MAX_UNSOLICITED)
+		return true;
+	run_fail(r, "agent-flood", "more than %d agent lines nobody asked "
+		 "for (a flooding agent)", MAX_UNSOLICITED);
+	return false;
+}
+
 static void on_reply(struct run *r, const char *text)
 {
 	if (!r->busy) {
-		if (++r->unsolicited > MAX_UNSOLICITED)
-			run_fail(r, "agent-flood", "more than %d agent lines "
-				 "nobody asked for (a flooding agent)",
-				 MAX_UNSOLICITED);
-		else
+		if (unsolicited_ok(r))
 			logev(r, "AGENT-STRAY", "%s", text);
 		return;
 	}
@@ -339,12 +346,8 @@ static void on_agent_event(struct run *r, const char *text)
 	}
 	/* Every event but the first "ready" counts: exits are bounded by
 	 * the workloads, restarts are rare. */
-	if ((strcmp(text, "ready") || r->agent_up) &&
-	    ++r->unsolicited > MAX_UNSOLICITED) {
-		run_fail(r, "agent-flood", "more than %d agent lines nobody "
-			 "asked for (a flooding agent)", MAX_UNSOLICITED);
+	if ((strcmp(text, "ready") || r->agent_up) && !unsolicited_ok(r))
 		return;
-	}
 	logev(r, "AGENT-EVENT", "%s", text);
 	if (!strcmp(text, "ready")) {
 		/* A request in flight is lost: one sent before the agent
