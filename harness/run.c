@@ -663,17 +663,22 @@ static const char *skip_reason(struct run *r, const struct step *st)
 	return NULL;
 }
 
+/* The running step (if any) ends now, with the agent stats last read. */
+static void end_step(struct run *r)
+{
+	if (r->cur_step < 0)
+		return;
+	r->rt[r->cur_step].end = now(r);
+	memcpy(r->rt[r->cur_step].stats_end, r->stats, sizeof(r->stats));
+}
+
 static void start_step(struct run *r, int i)
 {
 	const struct step *st = &r->p->steps[i];
 	struct step_rt *rt = &r->rt[i];
 	char line[600];
 
-	if (r->cur_step >= 0) {
-		r->rt[r->cur_step].end = now(r);
-		memcpy(r->rt[r->cur_step].stats_end, r->stats,
-		       sizeof(r->stats));
-	}
+	end_step(r);
 	take_sample(r);
 	r->cur_step = i;
 	rt->started = true;
@@ -1006,11 +1011,7 @@ static void main_loop(struct run *r)
 			break;
 	}
 
-	if (r->cur_step >= 0) {
-		r->rt[r->cur_step].end = now(r);
-		memcpy(r->rt[r->cur_step].stats_end, r->stats,
-		       sizeof(r->stats));
-	}
+	end_step(r);
 	/* Final stats and health: bounded by agent-timeout. */
 	if (!r->error_kind || !strcmp(r->error_kind, "time-limit")) {
 		if (!r->error_kind)
