@@ -4,15 +4,20 @@
 #   make plot NAME=x [RUNS='run-id run-id ...']
 #   make regress            every scenario, CI sizes, one line each
 #   make test-harness       parser tests (data) + bounded-run tests
-# Backends added later (harness/sim/, harness/libvirt/) bring their own .mk,
-# included below, which appends the objects implementing their
-# `const struct backend_ops backend_<name>` (see backend.h) to
-# HARNESS_BACKEND_OBJS and any libraries to HARNESS_BACKEND_LIBS; backend.c
-# finds them by name through weak references, nothing else changes.
+# Layout (docs/design.md): plan/ reads scenario files into a plan, run/
+# plays it, backends/ are what it plays on (qemu.c: emu and virtio; sim.c
+# over the model in sim/; libvirt/ with its own .mk), bench/ is built on
+# run/ and backends/.  Everything is compiled with -Iharness, so includes
+# name their folder: "plan/plan.h", "backends/backend.h", "run/run.h".
 
 HARNESS		:= $(TB_OBJ)/harness/harness
-HARNESS_SRCS	:= $(filter-out harness/run_check.c harness/fuzz_%.c,$(wildcard harness/*.c))
+PLAN_SRCS	:= $(filter-out harness/plan/fuzz_%.c,$(wildcard harness/plan/*.c))
+HARNESS_SRCS	:= harness/main.c $(PLAN_SRCS) \
+		   $(wildcard harness/run/*.c) \
+		   harness/backends/backend.c harness/backends/io.c \
+		   harness/backends/qemu.c harness/backends/sim.c
 HARNESS_OBJS	:= $(HARNESS_SRCS:%.c=$(TB_OBJ)/%.o)
+HARNESS_HDRS	:= $(wildcard harness/*/*.h) core/*.h
 HARNESS_BACKEND_OBJS ?=
 HARNESS_BACKEND_LIBS ?=
 # Paths are built with snprintf into PATH_MAX buffers; truncation is
@@ -21,7 +26,7 @@ HARNESS_CFLAGS	:= -Iharness -Wno-format-truncation
 HARNESS_LIBS	= $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lm
 
 -include harness/sim/sim.mk
--include harness/libvirt/libvirt.mk
+-include harness/backends/libvirt/libvirt.mk
 
 NAME		?= pinned-2g
 BACKEND		?= emu
@@ -47,11 +52,9 @@ HARNESS_ARGS	= --qemu $(HARNESS_QEMU) --stock-qemu $(STOCK_QEMU) \
 HARNESS_RUN_DEPS = $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) \
 		   $(if $(filter emu,$(BACKEND)),$(QEMU_BIN))
 
-$(TB_OBJ)/harness/%.o: harness/%.c harness/*.h core/*.h | $(DEPS_STAMP)
+$(TB_OBJ)/harness/%.o: harness/%.c $(HARNESS_HDRS) | $(DEPS_STAMP)
 	$(msg) CC $@
 	$(Q)mkdir -p $(dir $@) && $(TB_SAN_CC) $(HARNESS_CFLAGS) -c -o $@ $<
-
-$(TB_OBJ)/harness/run.o: harness/run_check.c
 
 $(HARNESS): $(HARNESS_OBJS) $(HARNESS_BACKEND_OBJS) $(CORE_LIB)
 	$(msg) CCLD $@
@@ -96,18 +99,16 @@ regress-breakage: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
 
 include harness/bench/bench.mk
 
-# ---- robustness (issue 10) ----
-
-# The scenario parser under libFuzzer (harness/fuzz_scenario.c), run by
+# The scenario parser under libFuzzer (harness/plan/fuzz_plan.c), run by
 # `make fuzz` / test-fuzz (scripts/fuzz.sh) over a copy of its committed
 # seeds: the shipped scenarios, parser cases, and in regress/ past findings.
 FUZZ_NAMES	+= scenario
 FUZZ_CORPUS_scenario := harness/tests/fuzz-scenario
 FUZZ_ARGS_scenario := -max_len=8192
-$(BUILD)/fuzz/scenario: harness/fuzz_scenario.c harness/scenario.c harness/scenario.h | $(DEPS_STAMP)
+$(BUILD)/fuzz/scenario: harness/plan/fuzz_plan.c $(PLAN_SRCS) harness/plan/*.h | $(DEPS_STAMP)
 	$(msg) FUZZ $@
 	$(Q)mkdir -p $(dir $@) && $(FUZZ_CC) $(FUZZ_CFLAGS) -Iharness \
-		-o $@ harness/fuzz_scenario.c harness/scenario.c
+		-o $@ harness/plan/fuzz_plan.c $(PLAN_SRCS)
 
 # `make test SANITIZE=1`: core/, the harness and the simulator built with
 # ASan + UBSan (core/core.mk, into $(BUILD)/san) and their tests: Check

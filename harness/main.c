@@ -11,20 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
+#include "run/run.h"
 
-volatile sig_atomic_t harness_interrupted;
+/* Set by the runner's signal handler; the backends' waits check it. */
+static volatile sig_atomic_t interrupted;
 
-static struct harness_paths paths = {
+static struct be_env env = {
 	.stock_qemu = "/usr/bin/qemu-system-x86_64",
-	.results = "results",
 	.accel = "tcg",
+	.stop = &interrupted,
 };
-
-const struct harness_paths *harness_paths(void)
-{
-	return &paths;
-}
+static struct run_opts ropts = { .results = "results" };
 
 static void usage(FILE *f)
 {
@@ -84,16 +81,16 @@ int main(int argc, char **argv)
 		case 'b': backend = optarg; break;
 		case 's': sets[po.nsets++] = optarg; break;
 		case 'C': po.ci = true; break;
-		case 'q': paths.qemu = optarg; break;
-		case 'Q': paths.stock_qemu = optarg; break;
-		case 'k': paths.kernel = optarg; break;
-		case 'i': paths.initrd = optarg; break;
-		case 'a': paths.accel = optarg; break;
-		case 'r': paths.results = optarg; break;
-		case 'R': paths.run_id = optarg; break;
-		case 'p': paths.plot = optarg; break;
+		case 'q': env.qemu = optarg; break;
+		case 'Q': env.stock_qemu = optarg; break;
+		case 'k': env.kernel = optarg; break;
+		case 'i': env.initrd = optarg; break;
+		case 'a': env.accel = optarg; break;
+		case 'r': ropts.results = optarg; break;
+		case 'R': ropts.run_id = optarg; break;
+		case 'p': ropts.plot = optarg; break;
 		case 'D': po.driver_params = *optarg ? optarg : NULL; break;
-		case 'z': paths.quiet = true; break;
+		case 'z': ropts.quiet = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -125,7 +122,7 @@ int main(int argc, char **argv)
 		plan_dump(plan, stdout);
 	} else if (!check_only) {
 		setvbuf(stdout, NULL, _IOLBF, 0);
-		rc = run_plan(plan, ops);
+		rc = run_plan(plan, ops, &env, &ropts);
 	}
 	free(plan);
 	free(sets);

@@ -9,8 +9,9 @@
  *
  * A session is one boot of one backend (emu or virtio, both on the same
  * QEMU binary unless told otherwise) with one kernel command line.  It
- * drives the harness's backend seam (backend.h) directly rather than the
- * harness runner: rates need samples every few tens of ms, a per-step CPU
+ * drives the harness's backend seam (backends/backend.h) directly rather
+ * than the harness runner (run/), whose reading of the guest's console
+ * (run/guest.h) it shares: rates need samples every few tens of ms, a per-step CPU
  * reading of QEMU and the exact moment a target was set, which a scenario
  * file cannot express.  Everything measured goes to DIR/raw.json (one
  * record per repetition) and DIR/curves/ (TSV); the report (medians, min,
@@ -36,8 +37,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "be_io.h"
-#include "harness.h"
+#include "backends/io.h"
+#include "plan/plan.h"
+#include "run/guest.h"
 #include "bench.h"
 
 #define MIB		(1024.0 * 1024.0)
@@ -52,13 +54,9 @@
 #define PAUSE		0.1	/* s between steps: freed memory lands */
 #define FINE_FOR	0.1
 
-volatile sig_atomic_t harness_interrupted;
-static struct harness_paths paths = { .accel = "tcg" };
-
-const struct harness_paths *harness_paths(void)
-{
-	return &paths;
-}
+/* Set by SIGINT/SIGTERM; the backends' waits check it too. */
+static volatile sig_atomic_t interrupted;
+static struct be_env env = { .accel = "tcg", .stop = &interrupted };
 
 /* ---- options ---- */
 
@@ -129,8 +127,8 @@ struct sess {
 	int ioa;		/* init_on_alloc value */
 	pid_t qemu_pid;
 	FILE *console;
-	bool ready, dead, driver_error, agent_ready;
-	char guest_cmdline[1024];
+	struct guest_state guest;	/* what its console said */
+	bool dead, driver_error, agent_ready;
 	/* agent */
 	bool agent_done;
 	char reply[512];
@@ -160,14 +158,9 @@ static void on_event(void *arg, const struct be_event *ev)
 	case BE_EV_CONSOLE:
 		if (s->console)
 			fprintf(s->console, "%s\n", ev->text);
-		if (!strncmp(ev->text, "TB-CMDLINE: ", 12))
-			snprintf(s->guest_cmdline, sizeof(s->guest_cmdline),
-				 "%s", ev->text + 12);
-		if (strstr(ev->text, "TB-READY")) {
-			s->ready = true;
-			if (strstr(ev->text, "driver=error"))
-				s->driver_error = true;
-		}
+		if (guest_console_line(&s->guest, ev->text, ev->t) &
+		    GUEST_DRIVER_FAILED)
+			s->driver_error = true;
 		break;
 	case BE_EV_BALLOON_CHANGE:
 		s->bc_t = ev->t;
@@ -203,7 +196,7 @@ static void wait_until(struct sess *s, double t)
 {
 	if (s->be.ops->wait(&s->be, t, false) || s->dead)
 		sess_fail(s, "QEMU died");
-	if (harness_interrupted)
+	if (interrupted)
 		die("interrupted");
 }
 
@@ -229,19 +222,10 @@ static const char *agent(struct sess *s, double timeout, const char *fmt, ...)
 		}
 		if (s->be.ops->wait(&s->be, end, true) || s->dead)
 			sess_fail(s, "QEMU died");
-		if (harness_interrupted)
+		if (interrupted)
 			die("interrupted");
 	}
 	return s->reply;
-}
-
-static int64_t kv(const char *line, const char *key)
-{
-	size_t n = strlen(key);
-	for (const char *p = line; (p = strstr(p, key)); p += n)
-		if ((p == line || p[-1] == ' ') && p[n] == '=')
-			return strtoll(p + n + 1, NULL, 0);
-	return -1;
 }
 
 /* Reservation now: one QMP call on either device. */
@@ -344,6 +328,7 @@ static void sess_start(struct sess *s, const char *backend, int ioa)
 	char path[PATH_MAX + 32];
 
 	memset(s, 0, sizeof(*s));
+	guest_init(&s->guest);
 	s->ioa = ioa;
 	snprintf(s->name, sizeof(s->name), "%s-ioa%d", backend, ioa);
 	snprintf(s->dir, sizeof(s->dir), "%s/%s", opt.out, s->name);
@@ -372,7 +357,7 @@ static void sess_start(struct sess *s, const char *backend, int ioa)
 	s->console = fopen(path, "w");
 	cur_sess = s;
 
-	if (s->be.ops->prepare(&s->be, p))
+	if (s->be.ops->prepare(&s->be, p, &env))
 		sess_fail(s, "prepare");
 	note("== %s: booting (%s, %llu MiB, 2 vCPUs, %s)", s->name,
 	     s->be.accel, (unsigned long long)(opt.memory >> 20),
@@ -385,7 +370,7 @@ static void sess_start(struct sess *s, const char *backend, int ioa)
 	if (!f || fscanf(f, "%d", &s->qemu_pid) != 1)
 		die("%s: no %s", s->name, path);
 	fclose(f);
-	while (!s->ready) {
+	while (!s->guest.ready) {
 		if (snow(s) > t0 + 120)
 			sess_fail(s, "guest not ready after 120 s");
 		if (s->be.ops->wait(&s->be, snow(s) + 1, true) || s->dead)
@@ -414,10 +399,10 @@ static void sess_start(struct sess *s, const char *backend, int ioa)
 		"accel", s->be.accel, "qemu_version", s->be.host_version,
 		"vcpus", p->vcpus, "memory_mib", (json_int_t)(p->memory >> 20),
 		"init_on_alloc", ioa, "boot_s", boot,
-		"kernel_cmdline", s->guest_cmdline[0] ? s->guest_cmdline :
+		"kernel_cmdline", s->guest.cmdline[0] ? s->guest.cmdline :
 				  s->be.kernel_cmdline);
 	json_object_set_new(s->cond, "qemu_binary", json_string(
-		!strcmp(backend, "virtio") ? paths.stock_qemu : paths.qemu));
+		!strcmp(backend, "virtio") ? env.stock_qemu : env.qemu));
 	/* Idle QEMU CPU use, to read the per-step figures against. */
 	double c0 = qemu_cpu_fine(s), w0 = snow(s);
 	wait_until(s, w0 + 0.5);
@@ -624,14 +609,14 @@ static void touch_free_memory(struct sess *s)
 	 * 2 MiB inflate picks first and which have nothing to return.
 	 */
 	const char *st = agent(s, 30, "stats");
-	int64_t fr = kv(st, "memfree_kb");
+	int64_t fr = be_kv(st, "memfree_kb");
 	if (fr < 0)
 		sess_fail(s, "agent stats has no memfree_kb");
 	int64_t mib = fr / 1024 + 64;
 	const char *rep = agent(s, 180, "alloc %lldM", (long long)mib);
 	if (strncmp(rep, "ok", 2))
 		sess_fail(s, "alloc for touching failed");
-	long id = (long)kv(rep, "id");
+	long id = (long)be_kv(rep, "id");
 	agent(s, 60, "free %ld", id);	/* err no-such-id once killed */
 	note("   touched all free memory (%lld MiB asked) in %.1f s",
 	     (long long)mib, snow(s) - t0);
@@ -782,7 +767,7 @@ static void reps_zeroing(struct sess *s, int runs)
 		double dt = snow(s) - t0;
 		if (strncmp(r, "ok", 2))
 			sess_fail(s, "alloc for zeroing bandwidth failed");
-		long id = (long)kv(r, "id");
+		long id = (long)be_kv(r, "id");
 		agent(s, 60, "free %ld", id);
 		record(s, rep ? "zeroing_bw" : "zeroing_bw_cold", "MiB/s",
 		       size / MIB / dt, size, "-", rep ? rep : 1, NULL);
@@ -796,7 +781,7 @@ static void reps_zeroing(struct sess *s, int runs)
 static void reps_fragmented(struct sess *s, int runs)
 {
 	const char *st = agent(s, 30, "stats");
-	int64_t free_mib = kv(st, "memfree_kb") / 1024;
+	int64_t free_mib = be_kv(st, "memfree_kb") / 1024;
 	/* Holes for the whole step and then some (the step takes at most
 	 * 60% of them); the file is written whole before its holes are
 	 * punched, so that peak must fit. */
@@ -810,7 +795,7 @@ static void reps_fragmented(struct sess *s, int runs)
 			 "holes: %s", (long long)frag, r);
 		sess_fail(s, "fragment workload failed");
 	}
-	long id = (long)kv(r, "id");
+	long id = (long)be_kv(r, "id");
 	note("   fragmented %lld MiB of %lld MiB free in %.1f s",
 	     (long long)frag, (long long)free_mib, snow(s) - t0);
 	/* What is left unfragmented (~400 MiB) would serve a small inflate
@@ -818,13 +803,13 @@ static void reps_fragmented(struct sess *s, int runs)
 	 * (2 MiB faults take whole blocks first), so the inflate meets the
 	 * holes. */
 	st = agent(s, 30, "stats");
-	int64_t left = kv(st, "memfree_kb") / 1024 - frag / 2 - 64;
+	int64_t left = be_kv(st, "memfree_kb") / 1024 - frag / 2 - 64;
 	long hold = 0;
 	if (left > 0) {
 		r = agent(s, 120, "alloc %lldM", (long long)left);
 		if (strncmp(r, "ok", 2))
 			sess_fail(s, "alloc after fragmenting failed");
-		hold = (long)kv(r, "id");
+		hold = (long)be_kv(r, "id");
 	}
 	uint64_t step_size = opt.frag_step;
 	json_object_set_new(s->cond, "fragmented", json_pack("{s:I,s:I,s:I}",
@@ -837,7 +822,7 @@ static void reps_fragmented(struct sess *s, int runs)
 	agent(s, 120, "free %ld", id);
 	st = agent(s, 30, "stats");
 	/* tb_balloon's own count of 2 MiB -> 4 KiB fallbacks, if any. */
-	int64_t fb = kv(st, "fallbacks_4k");
+	int64_t fb = be_kv(st, "fallbacks_4k");
 	if (fb >= 0)
 		json_object_set_new(s->cond, "fallbacks_4k_after_fragmented",
 				    json_integer(fb));
@@ -931,23 +916,18 @@ static void sim_speed(json_t *extra)
 
 static void on_signal(int sig)
 {
-	harness_interrupted = 1;
+	interrupted = 1;
 	if (cur_sess && cur_sess->be.ops && cur_sess->be.priv)
 		cur_sess->be.ops->kill_now(&cur_sess->be);
 	(void)sig;
 }
 
-static uint64_t parse_size(const char *s)
+static uint64_t size_arg(const char *s)
 {
-	char *e;
-	double v = strtod(s, &e);
-	switch (*e) {
-	case 'G': case 'g': v *= GIB; break;
-	case 'M': case 'm': v *= MIB; break;
-	case 0: break;
-	default: die("bad size '%s' (expected e.g. 512M, 1G)", s);
-	}
-	return (uint64_t)v & ~4095ull;
+	uint64_t v;
+	if (parse_size(s, 0, 1.0, false, &v))
+		die("bad size '%s' (expected e.g. 512M, 1G)", s);
+	return v;
 }
 
 static void usage(FILE *f)
@@ -995,9 +975,9 @@ int main(int argc, char **argv)
 		case 'o': opt.out = optarg; break;
 		case 'q': opt.qemu = optarg; break;
 		case 'Q': opt.ref_qemu = optarg; break;
-		case 'k': paths.kernel = optarg; break;
-		case 'i': paths.initrd = optarg; break;
-		case 'a': paths.accel = optarg; break;
+		case 'k': env.kernel = optarg; break;
+		case 'i': env.initrd = optarg; break;
+		case 'a': env.accel = optarg; break;
 		case 'z': opt.quick = true; break;
 		case 'n': opt.runs = atoi(optarg); break;
 		case 's': sizes = optarg; break;
@@ -1011,27 +991,25 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!opt.out || !opt.qemu || !paths.kernel || !paths.initrd) {
+	if (!opt.out || !opt.qemu || !env.kernel || !env.initrd) {
 		usage(stderr);
 		return 2;
 	}
-	paths.qemu = opt.qemu;
-	paths.stock_qemu = opt.ref_qemu ? opt.ref_qemu : opt.qemu;
-	paths.results = opt.out;
-	paths.quiet = true;
+	env.qemu = opt.qemu;
+	env.stock_qemu = opt.ref_qemu ? opt.ref_qemu : opt.qemu;
 	if (!opt.runs)
 		opt.runs = opt.quick ? 3 : 5;
 	if (!sizes)
 		sizes = opt.quick ? "512M" : "1G,3G";
 	if (memory)
-		opt.memory = parse_size(memory);
+		opt.memory = size_arg(memory);
 	else if (opt.quick)
 		opt.memory = 1ull << 30;
 	opt.lat_runs = opt.quick ? 5 : 7;
 	char *dup = strdup(sizes), *save = NULL;
 	for (char *t = strtok_r(dup, ",", &save); t && opt.nsizes < 4;
 	     t = strtok_r(NULL, ",", &save))
-		opt.sizes[opt.nsizes++] = parse_size(t);
+		opt.sizes[opt.nsizes++] = size_arg(t);
 	free(dup);
 	/* The fragmented step needs 3.3 times its size in holes file (and
 	 * costs that much writing under TCG): 512 MiB at most. */
@@ -1078,7 +1056,7 @@ int main(int argc, char **argv)
 	json_object_set_new(extra, "host", json_sprintf("%s %s, %ld CPUs",
 			    u.sysname, u.release, sysconf(_SC_NPROCESSORS_ONLN)));
 	json_object_set_new(extra, "kernel_version", json_string(
-			    bench_kernel_version(paths.kernel)));
+			    bench_kernel_version(env.kernel)));
 	json_object_set_new(extra, "sample_interval_s",
 			    json_real(opt.interval));
 

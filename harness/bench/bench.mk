@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# harness/bench/: `make bench`, issue #9 -- how fast our driver + device
+# harness/bench/: `make bench` -- how fast our driver + device
 # reclaim memory, against virtio-balloon + Linux's virtio_balloon in the
 # same run, on the same QEMU binary (only the device and driver differ).
 #
@@ -15,15 +15,17 @@
 
 BENCH		:= $(BUILD)/harness/bench/tb-bench
 BENCH_OBJS	:= $(BUILD)/harness/bench/bench.o $(BUILD)/harness/bench/report.o
-# The harness's backend seam (emu and virtio) and what it needs.
-BENCH_HOBJS	:= $(BUILD)/harness/be_qemu.o $(BUILD)/harness/be_io.o $(BUILD)/harness/backend.o \
-		   $(BUILD)/harness/scenario.o
+# Built on the harness's backends (emu and virtio), the plan's units and
+# vocabulary, and the runner's reading of the guest console: no copies.
+BENCH_HOBJS	:= $(addprefix $(BUILD)/harness/,backends/qemu.o backends/io.o \
+		   backends/backend.o run/guest.o) \
+		   $(patsubst %.c,$(BUILD)/%.o,$(PLAN_SRCS))
 BENCH_REF_QEMU	?= $(HARNESS_QEMU)
 BENCH_ARGS	?=
 QUICK		?=
 BENCH_QUICK	= $(filter 1 yes y true,$(QUICK))
 
-$(BUILD)/harness/bench/%.o: harness/bench/%.c harness/bench/bench.h harness/*.h core/*.h | $(DEPS_STAMP)
+$(BUILD)/harness/bench/%.o: harness/bench/%.c $(HARNESS_HDRS) | $(DEPS_STAMP)
 	$(msg) CC $@
 	$(Q)mkdir -p $(dir $@) && $(TB_CC) $(HARNESS_CFLAGS) -Iharness/bench -c -o $@ $<
 

@@ -8,8 +8,8 @@
  * happens in sim_run_until(), in virtual-time order, deterministically for
  * a given seed.
  *
- * The harness's "sim" backend (sim_backend.c) is a thin adapter from
- * harness/backend.h onto this; the unit tests and the benchmark use it
+ * The harness's "sim" backend (harness/backends/sim.c) is a thin adapter from
+ * harness/backends/backend.h onto this; the unit tests and the benchmark use it
  * directly.
  *
  * Units: 4 KiB pages for memory, nanoseconds for the clock.

@@ -14,11 +14,11 @@ SIM_MODEL_OBJS	:= $(SIM_MODEL_SRCS:%.c=$(TB_OBJ)/%.o)
 SIM_TESTS	:= $(patsubst harness/sim/%.c,$(TB_OBJ)/harness/sim/%,$(wildcard harness/sim/check_*.c))
 SIM_BENCH	:= $(BUILD)/harness/sim/sim_bench
 
-HARNESS_BACKEND_OBJS += $(SIM_MODEL_OBJS) $(TB_OBJ)/harness/sim/sim_backend.o
+HARNESS_BACKEND_OBJS += $(SIM_MODEL_OBJS)
 
-$(TB_OBJ)/harness/sim/%.o: harness/sim/%.c harness/sim/*.h harness/*.h core/*.h | $(DEPS_STAMP)
+$(TB_OBJ)/harness/sim/%.o: harness/sim/%.c harness/sim/*.h core/*.h | $(DEPS_STAMP)
 	$(msg) CC $@
-	$(Q)mkdir -p $(dir $@) && $(TB_SAN_CC) -Iharness -Iharness/sim -c -o $@ $<
+	$(Q)mkdir -p $(dir $@) && $(TB_SAN_CC) -Iharness/sim -c -o $@ $<
 
 $(TB_OBJ)/harness/sim/check_%: harness/sim/check_%.c $(SIM_MODEL_OBJS) $(CORE_LIB)
 	$(msg) CCLD $@

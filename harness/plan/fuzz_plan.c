@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * fuzz_scenario.c - libFuzzer target over the scenario parser (plan_load,
+ * fuzz_plan.c - libFuzzer target over the scenario parser (plan_load,
  * then plan_dump of what it accepted).
  *
  * The input is written as a file in a private directory, beside one small
@@ -26,7 +26,7 @@
 #include <limits.h>
 #include <unistd.h>
 
-#include "scenario.h"
+#include "plan/plan.h"
 
 #define MAX_SETS	8
 

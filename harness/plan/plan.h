@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * scenario.h - scenario files (INI, fio-job-file style) parsed and resolved
+ * plan.h - scenario files (INI, fio-job-file style) parsed and resolved
  * into a plan: settings, a timeline of steps and their expectations.
  * The format is documented in scenarios/README.
  *
  * Units in the plan: bytes, seconds (double), counts.
  */
-#ifndef HARNESS_SCENARIO_H
-#define HARNESS_SCENARIO_H
+#ifndef HARNESS_PLAN_PLAN_H
+#define HARNESS_PLAN_PLAN_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "plan/units.h"
 
 #define PLAN_MAX_STEPS		64
 #define PLAN_MAX_EXPECTS	16
@@ -156,13 +158,10 @@ int plan_load(struct plan *plan, const char *file,
 /* Print the resolved plan (harness --dump). */
 void plan_dump(const struct plan *plan, FILE *out);
 
-/* Formatting helpers shared with the results writer. */
-void fmt_size(char *buf, size_t len, double bytes);
-void fmt_time(char *buf, size_t len, double seconds);
 const char *expect_kind_name(enum expect_kind k);
 const char *agent_action_name(enum agent_action a);
 
 /* Device properties: is @name one, and does it take a size? */
 bool device_prop_known(const char *name, bool *is_size, bool *is_bool);
 
-#endif /* HARNESS_SCENARIO_H */
+#endif /* HARNESS_PLAN_PLAN_H */

@@ -14,17 +14,33 @@
  * starts at 0 when ops->start() is called.
  *
  * Adding a backend: write a `const struct backend_ops` and list it in
- * backend_table[] (backend.c); nothing else in the harness changes.
+ * backend.c's table; nothing else in the harness changes.  A backend
+ * knows nothing above it: what it needs from the command line comes in
+ * the struct be_env handed to prepare().
  */
 #ifndef HARNESS_BACKEND_H
 #define HARNESS_BACKEND_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct plan;	/* scenario.h: the resolved scenario */
+struct plan;	/* plan/plan.h: the resolved scenario */
 struct backend;
+
+/* What every backend is given from above: where the parts are, how to run
+ * them, and when to give up. */
+struct be_env {
+	const char *qemu;	/* our QEMU (emu, libvirt) */
+	const char *stock_qemu;	/* Debian's QEMU (virtio) */
+	const char *kernel;	/* guest kernel image */
+	const char *initrd;	/* guest initramfs */
+	const char *accel;	/* "kvm" or "tcg" (scripts/accel.sh) */
+	/* Set (to the signal number) by the caller's SIGINT/SIGTERM
+	 * handler; every wait loop checks it. */
+	volatile sig_atomic_t *stop;
+};
 
 /* What a backend reports, in arrival order. */
 enum be_event_kind {
@@ -62,10 +78,11 @@ struct backend_ops {
 
 	/*
 	 * Check the plan against what this backend can do and fill
-	 * be->versions; no process is started.  Returns 0 or -1 with
-	 * be->error set.
+	 * be->versions; no process is started.  Keeps @plan and @env in
+	 * be->plan and be->env.  Returns 0 or -1 with be->error set.
 	 */
-	int (*prepare)(struct backend *be, const struct plan *plan);
+	int (*prepare)(struct backend *be, const struct plan *plan,
+		       const struct be_env *env);
 
 	/* Boot the guest.  Returns once it is started (not ready: readiness
 	 * is the console line "TB-READY", seen through emit()). */
@@ -117,6 +134,7 @@ struct backend_ops {
 struct backend {
 	const struct backend_ops *ops;
 	const struct plan *plan;
+	const struct be_env *env;	/* as handed to prepare() */
 	const char *run_dir;		/* results/<scenario>/<run-id>/ */
 	char error[512];		/* last error, for the verdict */
 	const char *error_kind;		/* names the cause when it is not
@@ -139,6 +157,10 @@ struct backend {
 	 * error, ...): a backend waiting inside a call gives up at once. */
 	bool stopping;
 };
+
+/* The value of `key=N` in an agent reply ("ok key=N key=N ..."), or -1:
+ * the agent protocol's one reader of numbers (guest-driver/agent.c). */
+int64_t be_kv(const char *line, const char *key);
 
 /* Look up a backend by name; NULL if unknown. */
 const struct backend_ops *backend_find(const char *name);

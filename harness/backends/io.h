@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * be_io.h - plumbing shared by the backends that run a real guest (emu,
+ * io.h - plumbing shared by the backends that run a real guest (emu,
  * virtio, libvirt): errors, Unix sockets, line-framed serial ports, the
  * agent, and reading a QEMU process from /proc.
  */
-#ifndef HARNESS_BE_IO_H
-#define HARNESS_BE_IO_H
+#ifndef HARNESS_BACKENDS_IO_H
+#define HARNESS_BACKENDS_IO_H
 
 #include <jansson.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "backend.h"
+#include "backends/backend.h"
 
 #define LINE_MAX_LEN	4096
 
@@ -31,8 +31,10 @@ int be_errf(struct backend *be, const char *fmt, ...)
 void be_run_capture(const char *cmd, char *out, size_t len);
 
 /* Connect to a Unix socket, retrying for @timeout seconds.  If @pid is
- * not 0 and that child exits meanwhile, returns -2; -1 on timeout. */
-int be_connect_unix(const char *path, double timeout, pid_t pid);
+ * not 0 and that child exits meanwhile, returns -2; -1 on timeout or
+ * when *@stop is set. */
+int be_connect_unix(const char *path, double timeout, pid_t pid,
+		    volatile sig_atomic_t *stop);
 
 /* Split @n bytes into lines (CR dropped, long lines cut) and call @fn. */
 void be_feed_lines(struct backend *be, const char *data, size_t n,
@@ -63,4 +65,4 @@ int64_t be_proc_rss(pid_t pid);
  * partial grants, and refusals = inflate entries neither ok nor pending. */
 void be_device_stats(json_t *stats, struct be_sample *s);
 
-#endif /* HARNESS_BE_IO_H */
+#endif /* HARNESS_BACKENDS_IO_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * be_libvirt.c - the "libvirt" backend: the emu guest (our QEMU, tb-balloon,
+ * libvirt.c - the "libvirt" backend: the emu guest (our QEMU, tb-balloon,
  * the tb_balloon driver, the agent), defined and started through a real
  * libvirtd with the libvirt C API, and driven the way an operator would:
  *
@@ -44,10 +44,8 @@
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 
-#include "backend.h"
-#include "be_io.h"
-#include "harness.h"
-#include "scenario.h"
+#include "backends/io.h"
+#include "plan/plan.h"
 #include "lv_conn.h"
 #include "lv_domxml.h"
 
@@ -92,14 +90,14 @@ struct lv_be {
 	int pipe[2];
 };
 
-static struct lv_be *L(struct backend *be)
+static struct lv_be *priv(struct backend *be)
 {
 	return be->priv;
 }
 
 static double lnow(struct backend *be)
 {
-	return be_elapsed(&L(be)->t0);
+	return be_elapsed(&priv(be)->t0);
 }
 
 /* ---- events from libvirt's thread ---- */
@@ -196,9 +194,9 @@ static void on_close(virConnectPtr c, int reason, void *opaque)
 
 /* ---- prepare ---- */
 
-static int lprepare(struct backend *be, const struct plan *plan)
+static int lprepare(struct backend *be, const struct plan *plan,
+		    const struct be_env *env)
 {
-	const struct harness_paths *hp = harness_paths();
 	struct lv_be *l = calloc(1, sizeof(*l));
 	char cmd[PATH_MAX + 64], qv[96];
 	unsigned long libver = 0;
@@ -208,6 +206,7 @@ static int lprepare(struct backend *be, const struct plan *plan)
 		return be_errf(be, "out of memory");
 	be->priv = l;
 	be->plan = plan;
+	be->env = env;
 	l->con_fd = l->agent_fd = l->ino_fd = -1;
 	l->pipe[0] = l->pipe[1] = -1;
 	l->cb_life = l->cb_balloon = -1;
@@ -215,18 +214,18 @@ static int lprepare(struct backend *be, const struct plan *plan)
 	clock_gettime(CLOCK_MONOTONIC, &l->t0);
 
 	/* libvirtd runs elsewhere: it needs absolute paths. */
-	if (!hp->qemu || !realpath(hp->qemu, l->qemu) || access(l->qemu, X_OK))
+	if (!env->qemu || !realpath(env->qemu, l->qemu) || access(l->qemu, X_OK))
 		return be_errf(be, "QEMU binary '%s' not found or not executable "
 			       "(run `make qemu`, or pass --qemu)",
-			       hp->qemu ? hp->qemu : "(none)");
-	if (!hp->kernel || !realpath(hp->kernel, l->kernel))
+			       env->qemu ? env->qemu : "(none)");
+	if (!env->kernel || !realpath(env->kernel, l->kernel))
 		return be_errf(be, "guest kernel '%s' not found (run `make "
 			       "guest`, or pass --kernel)",
-			       hp->kernel ? hp->kernel : "(none)");
-	if (!hp->initrd || !realpath(hp->initrd, l->initrd))
+			       env->kernel ? env->kernel : "(none)");
+	if (!env->initrd || !realpath(env->initrd, l->initrd))
 		return be_errf(be, "initramfs '%s' not found (run `make guest`, "
 			       "or pass --initrd)",
-			       hp->initrd ? hp->initrd : "(none)");
+			       env->initrd ? env->initrd : "(none)");
 
 	snprintf(cmd, sizeof(cmd), "'%s' --version", l->qemu);
 	be_run_capture(cmd, qv, sizeof(qv));
@@ -236,7 +235,7 @@ static int lprepare(struct backend *be, const struct plan *plan)
 		 "%.90s (libvirt %lu.%lu.%lu)", qv[0] ? qv : "QEMU (unknown)",
 		 libver / 1000000, libver / 1000 % 1000, libver % 1000);
 	snprintf(be->accel, sizeof(be->accel), "%s",
-		 hp->accel && !strcmp(hp->accel, "kvm") ? "kvm" : "tcg");
+		 env->accel && !strcmp(env->accel, "kvm") ? "kvm" : "tcg");
 
 	/* The same command line as emu, so the runs compare. */
 	n = (size_t)snprintf(be->kernel_cmdline, sizeof(be->kernel_cmdline),
@@ -305,7 +304,7 @@ static pid_t find_qemu_pid(struct lv_be *l)
 
 static int lstart(struct backend *be)
 {
-	struct lv_be *l = L(be);
+	struct lv_be *l = priv(be);
 	const struct plan *plan = be->plan;
 	const char *mode = getenv("TB_LIBVIRTD");
 	struct lv_dom_spec spec = { 0 };
@@ -409,7 +408,7 @@ static int lstart(struct backend *be)
 	    inotify_add_watch(l->ino_fd, l->con_path, IN_MODIFY) < 0)
 		return be_errf(be, "inotify on %s: %s", l->con_path,
 			       strerror(errno));
-	l->agent_fd = be_connect_unix(l->agent_path, 10, 0);
+	l->agent_fd = be_connect_unix(l->agent_path, 10, 0, be->env->stop);
 	if (l->agent_fd < 0)
 		return be_errf(be, "cannot connect to the agent socket %s: %s",
 			       l->agent_path, strerror(errno));
@@ -426,7 +425,7 @@ static int lstart(struct backend *be)
 /* Emit what libvirt's thread queued; returns how many. */
 static int flush_events(struct backend *be)
 {
-	struct lv_be *l = L(be);
+	struct lv_be *l = priv(be);
 	char junk[64];
 	int n = 0;
 
@@ -455,7 +454,7 @@ static int flush_events(struct backend *be)
 /* Console log: everything appended since the last read. */
 static void follow_console(struct backend *be)
 {
-	struct lv_be *l = L(be);
+	struct lv_be *l = priv(be);
 	char tmp[8192];
 	ssize_t r;
 
@@ -481,7 +480,7 @@ static bool domain_running(struct lv_be *l)
 
 static void check_alive(struct backend *be, bool soon)
 {
-	struct lv_be *l = L(be);
+	struct lv_be *l = priv(be);
 
 	if (l->dead || (!soon && lnow(be) < l->next_check))
 		return;
@@ -505,7 +504,7 @@ static void check_alive(struct backend *be, bool soon)
 
 static int pump(struct backend *be, double timeout)
 {
-	struct lv_be *l = L(be);
+	struct lv_be *l = priv(be);
 	struct pollfd p[3] = {
 		{ .fd = l->ino_fd, .events = POLLIN },
 		{ .fd = l->agent_fd, .events = POLLIN },
@@ -539,7 +538,7 @@ static int pump(struct backend *be, double timeout)
 
 static int lwait(struct backend *be, double until, bool until_event)
 {
-	while (!harness_interrupted) {
+	while (!*be->env->stop) {
 		int r = pump(be, until - lnow(be));
 		if (r < 0)
 			return -1;
@@ -554,7 +553,7 @@ static int lwait(struct backend *be, double until, bool until_event)
 /* Run one QMP command through libvirt; returns its "return" or NULL. */
 static json_t *qmp(struct backend *be, json_t *cmd)
 {
-	struct lv_be *l = L(be);
+	struct lv_be *l = priv(be);
 	char *s = json_dumps(cmd, JSON_COMPACT), *reply = NULL;
 	json_t *j, *ret;
 	json_error_t jerr;
@@ -599,7 +598,7 @@ static json_t *qmp(struct backend *be, json_t *cmd)
 
 static int lset_target(struct backend *be, uint64_t bytes)
 {
-	struct lv_be *l = L(be);
+	struct lv_be *l = priv(be);
 	unsigned long kib = (unsigned long)(bytes / 1024);
 
 	if (kib > l->max_kib) {
@@ -658,12 +657,12 @@ static int lget_prop(struct backend *be, const char *prop, char *buf,
 
 static int lagent_send(struct backend *be, const char *line)
 {
-	return be_agent_send(be, L(be)->agent_fd, line);
+	return be_agent_send(be, priv(be)->agent_fd, line);
 }
 
 static int lsample(struct backend *be, struct be_sample *s)
 {
-	struct lv_be *l = L(be);
+	struct lv_be *l = priv(be);
 	virDomainMemoryStatStruct st[VIR_DOMAIN_MEMORY_STAT_NR];
 	int n;
 	json_t *r;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * be_qemu.c - the two backends that start QEMU directly:
+ * qemu.c - the two backends that start QEMU directly:
  *   emu:    our QEMU, -device tb-balloon, the tb_balloon driver (default)
  *   virtio: stock QEMU, -device virtio-balloon-pci, Linux's virtio_balloon
  *
@@ -28,10 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "backend.h"
-#include "be_io.h"
-#include "scenario.h"
-#include "harness.h"
+#include "backends/io.h"
+#include "plan/plan.h"
 
 #define QMP_TIMEOUT	10.0	/* one QMP command, s */
 
@@ -56,26 +54,27 @@ struct qemu_be {
 	bool deleted;		/* DEVICE_DELETED seen for our device */
 };
 
-static struct qemu_be *Q(struct backend *be)
+static struct qemu_be *priv(struct backend *be)
 {
 	return be->priv;
 }
 
 static double qnow(struct backend *be)
 {
-	return be_elapsed(&Q(be)->t0);
+	return be_elapsed(&priv(be)->t0);
 }
 
-static int qprepare(struct backend *be, const struct plan *plan)
+static int qprepare(struct backend *be, const struct plan *plan,
+		    const struct be_env *env)
 {
 	struct qemu_be *q = calloc(1, sizeof(*q));
-	const struct harness_paths *hp = harness_paths();
 	char cmd[PATH_MAX + 64];
 
 	if (!q)
 		return be_errf(be, "out of memory");
 	be->priv = q;
 	be->plan = plan;
+	be->env = env;
 	q->virtio = !strcmp(be->ops->name, "virtio");
 	q->pid = -1;
 	q->con_fd = q->agent_fd = q->qmp_fd = q->stderr_fd = -1;
@@ -83,23 +82,23 @@ static int qprepare(struct backend *be, const struct plan *plan)
 	snprintf(q->qom_path, sizeof(q->qom_path), "/machine/peripheral/%s",
 		 q->virtio ? "balloon0" : "tb0");
 
-	const char *qemu = q->virtio ? hp->stock_qemu : hp->qemu;
+	const char *qemu = q->virtio ? env->stock_qemu : env->qemu;
 	if (!qemu || access(qemu, X_OK))
 		return be_errf(be, "QEMU binary '%s' not found or not executable"
 			       "%s", qemu ? qemu : "(none)", q->virtio ? "" :
 			       " (run `make qemu`, or pass --qemu)");
-	if (!hp->kernel || access(hp->kernel, R_OK))
+	if (!env->kernel || access(env->kernel, R_OK))
 		return be_errf(be, "guest kernel '%s' not found (run `make "
-			       "guest`, or pass --kernel)", hp->kernel ?
-			       hp->kernel : "(none)");
-	if (!hp->initrd || access(hp->initrd, R_OK))
+			       "guest`, or pass --kernel)", env->kernel ?
+			       env->kernel : "(none)");
+	if (!env->initrd || access(env->initrd, R_OK))
 		return be_errf(be, "initramfs '%s' not found (run `make guest`, "
-			       "or pass --initrd)", hp->initrd ? hp->initrd :
+			       "or pass --initrd)", env->initrd ? env->initrd :
 			       "(none)");
 	snprintf(cmd, sizeof(cmd), "'%s' --version", qemu);
 	be_run_capture(cmd, be->host_version, sizeof(be->host_version));
 	snprintf(be->accel, sizeof(be->accel), "%s",
-		 hp->accel ? hp->accel : "tcg");
+		 env->accel ? env->accel : "tcg");
 
 	/* Kernel command line: console, our additions, driver parameters. */
 	size_t n = (size_t)snprintf(be->kernel_cmdline,
@@ -127,9 +126,9 @@ static json_t *qmp_call(struct backend *be, const char *name, json_t *args);
 
 static int qstart(struct backend *be)
 {
-	struct qemu_be *q = Q(be);
+	struct qemu_be *q = priv(be);
 	const struct plan *plan = be->plan;
-	const struct harness_paths *hp = harness_paths();
+	const struct be_env *env = be->env;
 	char *argv[64], buf[16][PATH_MAX];
 	int argc = 0, nb = 0, con[2];
 	char errlog[PATH_MAX];
@@ -141,13 +140,13 @@ static int qstart(struct backend *be)
 #define ARG(s) (argv[argc++] = (char *)(s))
 #define ARGF(...) (snprintf(buf[nb], PATH_MAX, __VA_ARGS__), \
 		   argv[argc++] = buf[nb++])
-	ARG(q->virtio ? hp->stock_qemu : hp->qemu);
+	ARG(q->virtio ? env->stock_qemu : env->qemu);
 	ARG("-accel"); ARG(be->accel);
 	ARG("-nodefaults"); ARG("-display"); ARG("none"); ARG("-no-reboot");
 	ARG("-m"); ARGF("%llu", (unsigned long long)(plan->memory >> 20));
 	ARG("-smp"); ARGF("%d", plan->vcpus);
-	ARG("-kernel"); ARG(hp->kernel);
-	ARG("-initrd"); ARG(hp->initrd);
+	ARG("-kernel"); ARG(env->kernel);
+	ARG("-initrd"); ARG(env->initrd);
 	ARG("-append"); ARG(be->kernel_cmdline);
 	ARG("-chardev"); ARG("stdio,id=con,signal=off");
 	ARG("-serial"); ARG("chardev:con");
@@ -230,7 +229,7 @@ static int qstart(struct backend *be)
 
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/qmp", q->sockdir);
-	q->qmp_fd = be_connect_unix(path, 15, pid);
+	q->qmp_fd = be_connect_unix(path, 15, pid, be->env->stop);
 	if (q->qmp_fd < 0) {
 		char tail[256] = "";
 		snprintf(path, sizeof(path), "tail -n 1 '%s'", errlog);
@@ -240,7 +239,7 @@ static int qstart(struct backend *be)
 			       tail[0] ? tail : "(no message)");
 	}
 	snprintf(path, sizeof(path), "%s/agent", q->sockdir);
-	q->agent_fd = be_connect_unix(path, 5, pid);
+	q->agent_fd = be_connect_unix(path, 5, pid, be->env->stop);
 	if (q->agent_fd < 0)
 		return be_errf(be, "cannot connect to the agent's serial port");
 
@@ -265,7 +264,7 @@ static void qmp_bad(struct backend *be, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static void qmp_bad(struct backend *be, const char *fmt, ...)
 {
-	struct qemu_be *q = Q(be);
+	struct qemu_be *q = priv(be);
 	va_list ap;
 
 	if (q->qmp_bad[0])
@@ -278,7 +277,7 @@ static void qmp_bad(struct backend *be, const char *fmt, ...)
 
 static void on_qmp(struct backend *be, char *line)
 {
-	struct qemu_be *q = Q(be);
+	struct qemu_be *q = priv(be);
 	json_error_t jerr;
 	json_t *j;
 
@@ -315,8 +314,8 @@ static void on_qmp(struct backend *be, char *line)
 						      "data"), "device");
 			if (!strcmp(name, "DEVICE_DELETED") &&
 			    json_is_string(dev) && !strcmp(json_string_value(
-				dev), strrchr(Q(be)->qom_path, '/') + 1))
-				Q(be)->deleted = true;
+				dev), strrchr(priv(be)->qom_path, '/') + 1))
+				priv(be)->deleted = true;
 			be_emit(be, BE_EV_HOST, name, 0);
 		}
 		json_decref(j);
@@ -345,7 +344,7 @@ static void on_qmp(struct backend *be, char *line)
 
 static void check_child(struct backend *be)
 {
-	struct qemu_be *q = Q(be);
+	struct qemu_be *q = priv(be);
 	int status;
 	char msg[128];
 
@@ -367,7 +366,7 @@ static void check_child(struct backend *be)
 /* One poll round, at most @timeout s. */
 static int pump(struct backend *be, double timeout)
 {
-	struct qemu_be *q = Q(be);
+	struct qemu_be *q = priv(be);
 	struct pollfd p[3] = {
 		{ .fd = q->con_fd, .events = POLLIN },
 		{ .fd = q->agent_fd, .events = POLLIN },
@@ -413,11 +412,9 @@ static int pump(struct backend *be, double timeout)
 	return r > 0;
 }
 
-extern volatile sig_atomic_t harness_interrupted;
-
 static int qwait(struct backend *be, double until, bool until_event)
 {
-	while (!harness_interrupted) {
+	while (!*be->env->stop) {
 		double left = until - qnow(be);
 		int r = pump(be, left);
 		if (r < 0)
@@ -430,7 +427,7 @@ static int qwait(struct backend *be, double until, bool until_event)
 
 static int qmp_send(struct backend *be, json_t *cmd)
 {
-	struct qemu_be *q = Q(be);
+	struct qemu_be *q = priv(be);
 	char *s = json_dumps(cmd, JSON_COMPACT);
 	if (!s || q->qmp_fd < 0) {
 		free(s);
@@ -446,7 +443,7 @@ static int qmp_send(struct backend *be, json_t *cmd)
 /* Synchronous QMP command; events that arrive meanwhile are emitted. */
 static json_t *qmp_call(struct backend *be, const char *name, json_t *args)
 {
-	struct qemu_be *q = Q(be);
+	struct qemu_be *q = priv(be);
 	json_t *cmd = json_pack("{s:s,s:I}", "execute", name, "id",
 				(json_int_t)++q->qmp_id);
 	if (args)
@@ -457,8 +454,8 @@ static json_t *qmp_call(struct backend *be, const char *name, json_t *args)
 	json_decref(cmd);
 	double end = qnow(be) + QMP_TIMEOUT;
 	while (!qmp_reply) {
-		if (harness_interrupted || be->stopping) {
-			if (harness_interrupted)
+		if (*be->env->stop || be->stopping) {
+			if (*be->env->stop)
 				be->error_kind = "interrupted";
 			be_errf(be, "QMP '%s' abandoned: the run is ending",
 				name);
@@ -519,13 +516,13 @@ static int qset_target(struct backend *be, uint64_t bytes)
 	if (!r)
 		return -1;
 	json_decref(r);
-	Q(be)->target = bytes;
+	priv(be)->target = bytes;
 	return 0;
 }
 
 static int qset_prop(struct backend *be, const char *prop, const char *value)
 {
-	struct qemu_be *q = Q(be);
+	struct qemu_be *q = priv(be);
 	bool is_size, is_bool;
 	json_t *v;
 
@@ -550,7 +547,7 @@ static int qget_prop(struct backend *be, const char *prop, char *buf,
 		     size_t len)
 {
 	json_t *r = qmp_call(be, "qom-get", json_pack("{s:s,s:s}", "path",
-			     Q(be)->qom_path, "property", prop));
+			     priv(be)->qom_path, "property", prop));
 	if (!r)
 		return -1;
 	be_json_text(r, buf, len);
@@ -560,12 +557,12 @@ static int qget_prop(struct backend *be, const char *prop, char *buf,
 
 static int qagent_send(struct backend *be, const char *line)
 {
-	return be_agent_send(be, Q(be)->agent_fd, line);
+	return be_agent_send(be, priv(be)->agent_fd, line);
 }
 
 static int qsample(struct backend *be, struct be_sample *s)
 {
-	struct qemu_be *q = Q(be);
+	struct qemu_be *q = priv(be);
 	memset(s, 0xff, sizeof(*s));	/* all -1 */
 
 	if (q->unplugged) {	/* no balloon device: only the host side */
@@ -601,7 +598,7 @@ static int qsample(struct backend *be, struct be_sample *s)
 
 static void qstop(struct backend *be)
 {
-	struct qemu_be *q = Q(be);
+	struct qemu_be *q = priv(be);
 	if (!q)
 		return;
 	if (q->pid > 0 && !q->dead) {
@@ -654,7 +651,7 @@ static void qkill_now(struct backend *be)
 
 static bool qsupports(struct backend *be, const char *feature)
 {
-	if (!Q(be)->virtio)
+	if (!priv(be)->virtio)
 		return true;
 	/* Linux's virtio_balloon has no sysfs interface, no module
 	 * parameters of ours, and the device none of our properties. */
@@ -671,7 +668,7 @@ static bool qsupports(struct backend *be, const char *feature)
 /* QMP device_del / device_add of tb-balloon (pc machine: ACPI hotplug). */
 static int qhotplug(struct backend *be, bool plug)
 {
-	struct qemu_be *q = Q(be);
+	struct qemu_be *q = priv(be);
 	const char *id = strrchr(q->qom_path, '/') + 1;
 	json_t *r;
 

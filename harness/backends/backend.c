@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * backend.c - the table of backends.  emu and virtio live in be_qemu.c;
- * libvirt and sim are linked in when their sources exist (harness/sim/,
- * ...): they are declared weak here, so each only has to define its
- * `const struct backend_ops backend_<name>` and be compiled in.
+ * backend.c - the table of backends.  emu and virtio live in qemu.c, sim
+ * in sim.c, libvirt in libvirt/; libvirt and sim are declared weak here,
+ * so a build without one of them (no libvirt development files) still
+ * links: each only has to define its `const struct backend_ops
+ * backend_<name>` and be compiled in.
  */
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
+#include "backends/backend.h"
 
 extern const struct backend_ops backend_emu, backend_virtio;
 extern const struct backend_ops backend_libvirt __attribute__((weak));
@@ -49,4 +51,13 @@ const char *backend_names(void)
 		strcat(names, b->name);
 	}
 	return names;
+}
+
+int64_t be_kv(const char *line, const char *key)
+{
+	size_t n = strlen(key);
+	for (const char *p = line; (p = strstr(p, key)); p += n)
+		if ((p == line || p[-1] == ' ') && p[n] == '=')
+			return strtoll(p + n + 1, NULL, 0);
+	return -1;
 }

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# harness/libvirt/: the "libvirt" backend (included by harness/harness.mk).
+# harness/backends/libvirt/: the "libvirt" backend (included by harness/harness.mk).
 #
 #   make scenario NAME=x BACKEND=libvirt   a scenario through libvirtd
 #   make libvirtd-start / libvirtd-stop    a private libvirtd by hand
@@ -8,11 +8,11 @@
 #                                          checks that nothing is left
 #
 # Which libvirtd: LIBVIRT_URI if set, else qemu:///system if it answers,
-# else a private one (harness/libvirt/libvirtd-run.sh) for the run;
+# else a private one (harness/backends/libvirt/libvirtd-run.sh) for the run;
 # TB_LIBVIRTD=own always starts a private one.
 
-LV_DIR		:= harness/libvirt
-LV_BUILD	:= $(TB_OBJ)/harness/libvirt
+LV_DIR		:= harness/backends/libvirt
+LV_BUILD	:= $(TB_OBJ)/harness/backends/libvirt
 LV_STATE	:= $(BUILD)/libvirt
 LV_RUN		:= $(LV_DIR)/libvirtd-run.sh
 LV_TOOL		:= $(LV_BUILD)/lv-tool
@@ -21,13 +21,12 @@ LV_CFLAGS	= -Iharness -I$(LV_DIR) $(shell pkg-config --cflags $(LV_PKGS) 2>/dev/
 		  -DTB_LIBVIRTD_RUN='"$(abspath $(LV_RUN))"' \
 		  -DTB_LIBVIRT_STATE='"$(abspath $(LV_STATE))"'
 LV_LIBS		= $(shell pkg-config --libs $(LV_PKGS) 2>/dev/null || echo -lvirt-qemu -lvirt) -lpthread
-LV_OBJS		:= $(LV_BUILD)/be_libvirt.o $(LV_BUILD)/lv_conn.o $(LV_BUILD)/lv_domxml.o
+LV_OBJS		:= $(LV_BUILD)/libvirt.o $(LV_BUILD)/lv_conn.o $(LV_BUILD)/lv_domxml.o
 
 HARNESS_BACKEND_OBJS += $(LV_OBJS)
 HARNESS_BACKEND_LIBS += $(LV_LIBS)
 
-$(LV_BUILD)/%.o: $(LV_DIR)/%.c $(wildcard $(LV_DIR)/*.h) harness/backend.h \
-		 harness/harness.h harness/scenario.h | $(DEPS_STAMP)
+$(LV_BUILD)/%.o: $(LV_DIR)/%.c $(wildcard $(LV_DIR)/*.h) $(HARNESS_HDRS) | $(DEPS_STAMP)
 	$(msg) CC $@
 	$(Q)mkdir -p $(dir $@) && $(TB_SAN_CC) $(LV_CFLAGS) -c -o $@ $<
 

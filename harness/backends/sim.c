@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * sim_backend.c - the harness's "sim" backend (harness/backend.h): the
+ * sim.c - the harness's "sim" backend (backend.h): the
  * plan's guest, device properties and driver parameters become a
  * struct sim_config, and the runner's waits drive the simulator's virtual
  * clock instead of a real one.  No process is started, so stop() and
@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
-#include "scenario.h"
-#include "sim.h"
+#include "backends/backend.h"
+#include "plan/plan.h"
+#include "sim/sim.h"
 
 struct sim_be {
 	struct sim_config cfg;
@@ -102,7 +102,8 @@ static bool sim_lacks(struct backend *be, bool param, const char *key,
 	return true;
 }
 
-static int sim_prepare(struct backend *be, const struct plan *plan)
+static int sim_prepare(struct backend *be, const struct plan *plan,
+		       const struct be_env *env)
 {
 	struct sim_be *sb = calloc(1, sizeof(*sb));
 	const char *timing = getenv("TB_SIM_TIMING");
@@ -113,6 +114,7 @@ static int sim_prepare(struct backend *be, const struct plan *plan)
 		return -1;
 	}
 	be->priv = sb;
+	be->env = env;
 	sb->be = be;
 	if (plan->memory < (64u << 20)) {
 		snprintf(be->error, sizeof(be->error), "memory %llu bytes: the "

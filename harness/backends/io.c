@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* be_io.c - plumbing shared by the real-guest backends (see be_io.h). */
+/* io.c - plumbing shared by the real-guest backends (see io.h). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,8 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "be_io.h"
-#include "harness.h"
+#include "backends/io.h"
 
 int be_errf(struct backend *be, const char *fmt, ...)
 {
@@ -35,7 +34,8 @@ void be_run_capture(const char *cmd, char *out, size_t len)
 	pclose(p);
 }
 
-int be_connect_unix(const char *path, double timeout, pid_t pid)
+int be_connect_unix(const char *path, double timeout, pid_t pid,
+		    volatile sig_atomic_t *stop)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
@@ -50,7 +50,7 @@ int be_connect_unix(const char *path, double timeout, pid_t pid)
 		close(fd);
 		if (pid && waitpid(pid, NULL, WNOHANG) == pid)
 			return -2;
-		if (harness_interrupted)	/* Ctrl-C while QEMU starts */
+		if (*stop)	/* Ctrl-C while QEMU starts */
 			return -1;
 		usleep(20000);
 	}

@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * results.c - the results directory: files written whole (.part, then renamed), summary space reserved, latest link; summary.json and steps.tsv at the end.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run_int.h"
+
+
+static int make_dirs(const char *path)
+{
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+int open_run_dir(struct run *r)
+{
+	const struct run_opts *o = r->opts;
+	char base[PATH_MAX], id[96];
+	time_t t = time(NULL);
+	struct tm tm;
+
+	snprintf(base, sizeof(base), "%s/%s", o->results ? o->results :
+		 "results", r->p->name);
+	if (make_dirs(base))
+		return -1;
+	localtime_r(&t, &tm);
+	if (o->run_id)
+		snprintf(id, sizeof(id), "%s", o->run_id);
+	else
+		snprintf(id, sizeof(id), "%04d%02d%02d-%02d%02d%02d-%s",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec, r->be.ops->name);
+	/* Never overwrite: add -2, -3, ... when the name is taken. */
+	for (int n = 1; n < 1000; n++) {
+		if (n == 1)
+			snprintf(r->dir, sizeof(r->dir), "%s/%s", base, id);
+		else
+			snprintf(r->dir, sizeof(r->dir), "%s/%s-%d", base, id,
+				 n);
+		if (!mkdir(r->dir, 0755))
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
+FILE *open_part(struct run *r, const char *name)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s.part", r->dir, name);
+	return fopen(path, "w");
+}
+
+void close_part(struct run *r, FILE **f, const char *name)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	if (!*f)
+		return;
+	bool ok = !fflush(*f) && !ferror(*f);
+	ok = !fsync(fileno(*f)) && ok;
+	ok = !fclose(*f) && ok;
+	*f = NULL;
+	snprintf(a, sizeof(a), "%s/%s.part", r->dir, name);
+	snprintf(b, sizeof(b), "%s/%s", r->dir, name);
+	/* A file the disk refused keeps its .part name: never a short file
+	 * under the finished name. */
+	if (ok)
+		rename(a, b);
+	else
+		run_fail(r, "results-write", "writing %s: %s (left as "
+			 "%s.part)", name, strerror(errno), name);
+}
+
+/* Room for summary.json, taken when the run starts, so that a full disk
+ * still gets its verdict written. */
+#define SUMMARY_RESERVE	(512 << 10)
+
+int reserve_summary(struct run *r)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/summary.json.part", r->dir);
+	r->summary_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			     0644);
+	if (r->summary_fd < 0)
+		return -1;
+	int err = posix_fallocate(r->summary_fd, 0, SUMMARY_RESERVE);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+void point_latest(struct run *r)
+{
+	char link[PATH_MAX], tmp[PATH_MAX];
+	const char *leaf = strrchr(r->dir, '/') + 1;
+	snprintf(link, sizeof(link), "%.*s/latest", (int)(leaf - r->dir - 1),
+		 r->dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp%d", link, (int)getpid());
+	unlink(tmp);
+	if (!symlink(leaf, tmp))
+		rename(tmp, link);
+}
+
+static json_t *jnum_or_null(bool has, double v)
+{
+	return has ? json_real(v) : json_null();
+}
+
+static json_t *expect_json(const struct expect *e, const struct verdict *v)
+{
+	json_t *j = json_object();
+	json_object_set_new(j, "key", json_string(e->key));
+	json_object_set_new(j, "where", json_sprintf("%s:%d", e->from.file,
+						     e->from.line));
+	if (e->text[0])
+		json_object_set_new(j, "want", json_string(e->text));
+	else
+		json_object_set_new(j, "want", json_real(e->value));
+	json_object_set_new(j, "tolerance", json_real(e->tol));
+	if (e->tol_name[0])
+		json_object_set_new(j, "tolerance_name",
+				    json_string(e->tol_name));
+	json_object_set_new(j, "measured", jnum_or_null(v->has_measured,
+							v->measured));
+	json_object_set_new(j, "detail", json_string(v->text));
+	json_object_set_new(j, "verdict", json_string(v->result));
+	return j;
+}
+
+static json_t *settings_json(const struct plan *p)
+{
+	json_t *j = json_object(), *o;
+	json_object_set_new(j, "memory", json_integer((json_int_t)p->memory));
+	json_object_set_new(j, "vcpus", json_integer(p->vcpus));
+	json_object_set_new(j, "cmdline", json_string(p->cmdline));
+	json_object_set_new(j, "sample_s", json_real(p->sample));
+	json_object_set_new(j, "time_limit_s", json_real(p->time_limit));
+	json_object_set_new(j, "boot_timeout_s", json_real(p->boot_timeout));
+	json_object_set_new(j, "seed", json_integer((json_int_t)p->seed));
+	json_object_set_new(j, "scale", json_real(p->scale));
+	json_object_set_new(j, "ci", json_boolean(p->ci));
+	json_object_set_new(j, "tolerance",
+			    json_integer((json_int_t)p->tolerance));
+	o = json_object();
+	for (int i = 0; i < p->nprops; i++)
+		json_object_set_new(o, p->props[i].key,
+				    json_string(p->props[i].value));
+	json_object_set_new(j, "device", o);
+	o = json_object();
+	for (int i = 0; i < p->ndparams; i++)
+		json_object_set_new(o, p->dparams[i].key,
+				    json_string(p->dparams[i].value));
+	json_object_set_new(j, "driver", o);
+	o = json_object();
+	for (int i = 0; i < p->ntolerances; i++)
+		json_object_set_new(o, p->tolerances[i].key,
+				    json_string(p->tolerances[i].value));
+	json_object_set_new(j, "tolerances", o);
+	return j;
+}
+
+static void run_plot(struct run *r)
+{
+	const struct run_opts *o = r->opts;
+	char cmd[PATH_MAX * 2];
+	if (!o->plot || access(o->plot, R_OK))
+		return;
+	snprintf(cmd, sizeof(cmd), "sh '%s' '%s' >'%s/plot.log' 2>&1",
+		 o->plot, r->dir, r->dir);
+	if (system(cmd))
+		say(r, "harness: plotting failed, see %s/plot.log", r->dir);
+}
+
+int finish(struct run *r)
+{
+	const struct plan *p = r->p;
+	json_t *sum = json_object(), *steps = json_array(),
+	       *exps = json_array();
+	int npass = 0, nfail = 0, nskip = 0;
+	char path[PATH_MAX], tmp[PATH_MAX];
+	struct verdict v;
+	double worst_conv = -1, final_err = 0;
+	bool have_err = false;
+
+	/* Step marks for the plots. */
+	FILE *sf = open_part(r, "steps.tsv");
+	if (sf) {
+		fprintf(sf, "time_s\tstep\tname\n");
+		if (r->guest.ready)
+			fprintf(sf, "%.3f\t0\tready\n", r->guest.ready_t);
+		for (int i = 0; i < p->nsteps; i++)
+			if (r->rt[i].started)
+				fprintf(sf, "%.3f\t%d\t%s\n", r->rt[i].start,
+					i + 1, p->steps[i].name);
+		/* OOM kills seen on the console: marked like steps. */
+		for (int i = 0; i < r->guest.oom_kills && i < 16; i++)
+			if (r->guest.oom_t[i] > 0)
+				fprintf(sf, "%.3f\t-\tOOM kill\n",
+					r->guest.oom_t[i]);
+		close_part(r, &sf, "steps.tsv");
+	}
+
+	for (int i = -1; i < p->nsteps; i++) {
+		const struct expect *ex = i < 0 ? p->expects :
+					  p->steps[i].expects;
+		int n = i < 0 ? p->nexpects : p->steps[i].nexpects;
+		json_t *sj = NULL, *sx = json_array();
+		if (i >= 0) {
+			struct step_metrics m;
+			const struct step_rt *rt = &r->rt[i];
+			metrics(r, i, &m);
+			sj = json_object();
+			json_object_set_new(sj, "name",
+					    json_string(p->steps[i].name));
+			json_object_set_new(sj, "started",
+					    json_boolean(rt->started));
+			json_object_set_new(sj, "skipped",
+					    json_boolean(rt->skipped));
+			if (rt->skipped)
+				json_object_set_new(sj, "skip_reason",
+					json_string(rt->skip_reason));
+			json_object_set_new(sj, "start_s", rt->started ?
+				json_real(rt->start) : json_null());
+			json_object_set_new(sj, "end_s", rt->started ?
+				json_real(step_end(r, i)) : json_null());
+			if (p->steps[i].has_target) {
+				json_object_set_new(sj, "target",
+					json_integer((json_int_t)
+						     p->steps[i].target));
+				json_object_set_new(sj, "convergence_s",
+					m.converge_s >= 0 ?
+					json_real(m.converge_s) : json_null());
+				json_object_set_new(sj, "rate_mibs",
+					json_real(m.rate_mibs));
+				json_object_set_new(sj, "overshoot",
+					json_real(m.overshoot));
+				json_object_set_new(sj, "final_error",
+					json_real(m.final_error));
+				if (m.has && rt->started) {
+					if (m.converge_s > worst_conv)
+						worst_conv = m.converge_s;
+					final_err = m.final_error;
+					have_err = true;
+				}
+			}
+			if (rt->reply[0])
+				json_object_set_new(sj, "agent_reply",
+						    json_string(rt->reply));
+		}
+		for (int k = 0; k < n; k++) {
+			check(r, i, &ex[k], &v);
+			if (!strcmp(v.result, "pass"))
+				npass++;
+			else if (!strcmp(v.result, "fail"))
+				nfail++;
+			else
+				nskip++;
+			logev(r, "EXPECT", "[%s] %s: %s (%s)", i < 0 ?
+			      "global" : p->steps[i].name, ex[k].key,
+			      v.result, v.text);
+			json_t *ej = expect_json(&ex[k], &v);
+			json_object_set_new(ej, "step", json_string(i < 0 ?
+				"global" : p->steps[i].name));
+			json_array_append(exps, ej);
+			json_array_append_new(sx, ej);
+			say(r, "  %-7s [%s] %s: %s", v.result, i < 0 ?
+			    "global" : p->steps[i].name, ex[k].key, v.text);
+		}
+		if (sj) {
+			json_object_set_new(sj, "expectations", sx);
+			json_array_append_new(steps, sj);
+		} else {
+			json_decref(sx);
+		}
+	}
+
+	const char *verdict = r->error_kind ? "error" : nfail ? "fail" :
+			      "pass";
+	int status = r->error_kind ? 2 : nfail ? 1 : 0;
+	logev(r, "VERDICT", "%s%s%s", verdict, r->error_kind ? ": " : "",
+	      r->error_kind ? r->error : "");
+
+	json_object_set_new(sum, "scenario", json_string(p->name));
+	json_object_set_new(sum, "file", json_string(p->file));
+	json_object_set_new(sum, "description", json_string(p->description));
+	json_object_set_new(sum, "backend", json_string(r->be.ops->name));
+	json_object_set_new(sum, "accel", json_string(r->be.accel));
+	json_object_set_new(sum, "host_version",
+			    json_string(r->be.host_version));
+	json_object_set_new(sum, "guest_kernel", json_string(r->guest.kernel));
+	json_object_set_new(sum, "kernel_cmdline",
+			    json_string(r->guest.cmdline[0] ?
+					r->guest.cmdline :
+					r->be.kernel_cmdline));
+	json_object_set_new(sum, "kernel_cmdline_source",
+			    json_string(r->guest.cmdline[0] ?
+					"guest /proc/cmdline" :
+					"as passed by the harness"));
+	json_object_set_new(sum, "settings", settings_json(p));
+	json_object_set_new(sum, "ready_s", r->guest.ready ?
+			    json_real(r->guest.ready_t) : json_null());
+	json_object_set_new(sum, "duration_s", json_real(now(r)));
+	json_object_set_new(sum, "oom_kills",
+			    json_integer(r->guest.oom_kills));
+	json_object_set_new(sum, "steps", steps);
+	json_object_set_new(sum, "expectations", exps);
+	json_object_set_new(sum, "passed", json_integer(npass));
+	json_object_set_new(sum, "failed", json_integer(nfail));
+	json_object_set_new(sum, "skipped", json_integer(nskip));
+	json_object_set_new(sum, "convergence_s", worst_conv >= 0 ?
+			    json_real(worst_conv) : json_null());
+	json_object_set_new(sum, "final_error", have_err ?
+			    json_real(final_err) : json_null());
+	json_object_set_new(sum, "verdict", json_string(verdict));
+	/* complete: the run played its timeline to the end; false when it
+	 * was cut short (interrupted, QEMU died, disk full, ...). */
+	json_object_set_new(sum, "complete", json_boolean(!r->error_kind));
+	json_object_set_new(sum, "error_kind", r->error_kind ?
+			    json_string(r->error_kind) : json_null());
+	json_object_set_new(sum, "error", json_string(r->error));
+
+	close_part(r, &r->curve, "curve.tsv");
+	close_part(r, &r->console, "console.log");
+	logev(r, "END", "%d passed, %d failed, %d skipped", npass, nfail,
+	      nskip);
+	close_part(r, &r->events, "events.log");
+	if (r->error_kind && strcmp(verdict, "error")) {
+		/* A log the disk refused at the very end: not complete. */
+		json_object_set_new(sum, "verdict", json_string("error"));
+		json_object_set_new(sum, "error_kind",
+				    json_string(r->error_kind));
+		json_object_set_new(sum, "error", json_string(r->error));
+		json_object_set_new(sum, "complete", json_false());
+		status = 2;
+	}
+
+	/* summary.json last: its presence means the run directory is whole
+	 * (its "complete" says whether the run was).  Written into the
+	 * space reserved at the start, so a full disk still gets it. */
+	snprintf(tmp, sizeof(tmp), "%s/summary.json.part", r->dir);
+	snprintf(path, sizeof(path), "%s/summary.json", r->dir);
+	char *text = json_dumps(sum, JSON_INDENT(2) | JSON_SORT_KEYS |
+				JSON_REAL_PRECISION(10));
+	size_t len = text ? strlen(text) : 0;
+	bool written = text && r->summary_fd >= 0;
+	for (size_t off = 0; written && off < len; ) {
+		ssize_t w = pwrite(r->summary_fd, text + off, len - off,
+				   (off_t)off);
+		if (w <= 0)
+			written = false;
+		else
+			off += (size_t)w;
+	}
+	written = written && pwrite(r->summary_fd, "\n", 1, (off_t)len) == 1
+		  && !ftruncate(r->summary_fd, (off_t)len + 1) &&
+		  !fsync(r->summary_fd);
+	if (r->summary_fd >= 0 && close(r->summary_fd))
+		written = false;
+	r->summary_fd = -1;
+	if (!written || rename(tmp, path)) {
+		fprintf(stderr, "harness: cannot write %s: %s\n", path,
+			strerror(errno));
+		status = 2;
+	}
+	free(text);
+	json_decref(sum);
+	point_latest(r);
+	run_plot(r);
+
+	char conv[32] = "-", err[32] = "-";
+	if (worst_conv >= 0)
+		snprintf(conv, sizeof(conv), "%.1fs", worst_conv);
+	if (have_err)
+		snprintf(err, sizeof(err), "%+.1fM", final_err / MIB);
+	say(r, "RESULT %s %s %s converge=%s final-error=%s (%d passed, %d "
+	    "failed, %d skipped)%s%s", p->name, r->be.ops->name, verdict,
+	    conv, err, npass, nfail, nskip, r->error_kind ? ": " : "",
+	    r->error_kind ? r->error : "");
+	say(r, "results: %s", r->dir);
+	return status;
+}
+

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * run_int.h - the runner's private state, shared by the files of run/:
+ * run.c (the main loop), log.c, agent.c, events.c, sample.c, timeline.c,
+ * metrics.c, expect.c, results.c.  Nothing outside run/ includes it.
+ */
+#ifndef HARNESS_RUN_INT_H
+#define HARNESS_RUN_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "run/guest.h"
+#include "run/run.h"
+
+#define MIB		(1024.0 * 1024.0)
+#define MAX_QUEUE	16
+/* A guest or QEMU that floods ends the run (named) before it fills the
+ * disk or memory: a real run is far below these. */
+#define CONSOLE_MAX_BYTES	(32u << 20)	/* console.log kept */
+#define MAX_UNSOLICITED		1000	/* stray agent replies, odd events */
+#define MAX_HOST_EVENTS		10000	/* QMP events other than balloon */
+
+enum { OWN_STATS = -1, OWN_INFO = -2, OWN_PING = -3, OWN_FINAL = -4 };
+
+struct sample_rec {
+	double t;
+	int step;
+	struct be_sample s;
+	int64_t free_kb, avail_kb, fallbacks_drv;
+	double rate;		/* MiB/s of balloon growth, + = reclaiming */
+};
+
+struct line_rec {
+	double t;
+	char *text;
+};
+
+struct step_rt {
+	bool started, done, skipped;
+	double start, cond_t, action_t, end;
+	bool action_pending;
+	char reply[256];
+	long workload_id;
+	bool died;
+	char died_how[128];
+	struct sample_rec at_start;
+	int64_t oom_at_start;
+	int rand_done;
+	double rand_next;
+	char skip_reason[160];
+	char stats_end[4096];	/* agent stats last read before the end */
+};
+
+struct agent_req {
+	char line[512];
+	int owner;
+};
+
+struct run {
+	const struct plan *p;
+	const struct be_env *env;
+	const struct run_opts *opts;
+	struct backend be;
+	char dir[PATH_MAX];
+	FILE *curve, *events, *console;
+	off_t curve_good, events_good, console_good;	/* whole lines */
+	int summary_fd;		/* summary.json.part, space reserved */
+	bool tty;
+
+	struct guest_state guest;	/* what its console said */
+
+	/* agent */
+	struct agent_req queue[MAX_QUEUE];
+	int nqueue;
+	bool busy;
+	struct agent_req cur;
+	bool agent_up;		/* "event ready" seen */
+	double sent_t;
+	char stats[4096];
+	double stats_t;
+	bool final_stats_ok, ping_ok, final_sent;
+	char final_stats[4096];
+	char first_stats[4096];	/* the last stats before the first target */
+	bool moved;		/* a target was set */
+
+	/* what the guest and QEMU sent */
+	uint64_t console_bytes;
+	long unsolicited;	/* agent lines nobody asked for */
+	long host_events;
+
+	struct line_rec *lines;
+	size_t nlines, cap_lines;
+	struct sample_rec *samples;
+	size_t nsamples, cap_samples;
+	double *changes;	/* times the reservation changed */
+	size_t nchanges, cap_changes;
+	int64_t last_actual;
+	double last_change_t;
+
+	uint64_t target;	/* host target now */
+	struct step_rt rt[PLAN_MAX_STEPS];
+	int cur_step;		/* last started step, -1 none */
+	uint64_t rng;
+
+	char error[600];	/* why the run itself failed */
+	const char *error_kind;	/* "qemu-died", "time-limit", ... */
+	double next_progress;
+};
+
+struct verdict {
+	const char *result;	/* "pass", "fail", "skipped" */
+	double measured;
+	bool has_measured;
+	char text[300];		/* measured value / why, for people */
+};
+
+struct step_metrics {
+	bool has;		/* the step set a target */
+	double converge_s;	/* -1: never */
+	double rate_mibs;
+	double overshoot;	/* bytes */
+	double final_error;	/* bytes, reservation - target (clipped to
+				   boot memory, as the guest clips it) */
+	double final_actual;
+};
+
+
+/* The driver's debugfs names for its 2 MiB -> 4 KiB fallbacks, as the
+ * agent spells them. */
+extern const char *const fallback_keys[];
+
+/* log.c */
+void flush_whole(struct run *r, FILE *f, off_t *good,
+			const char *name);
+void *grow(void *arr, size_t *cap, size_t n, size_t sz);
+void logev(struct run *r, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+double now(struct run *r);
+void run_fail(struct run *r, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void say(struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* agent.c */
+void agent_kick(struct run *r);
+void agent_queue(struct run *r, const char *line, int owner);
+int64_t kv_any(const char *line, const char *const *keys);
+void on_agent_event(struct run *r, const char *text);
+void on_reply(struct run *r, const char *text);
+
+/* events.c */
+void note_actual(struct run *r, int64_t actual, double t);
+void on_event(void *arg, const struct be_event *ev);
+
+/* sample.c */
+const struct sample_rec *last_sample(struct run *r);
+void take_sample(struct run *r);
+void write_curve_header(struct run *r);
+
+/* timeline.c */
+bool converged(struct run *r);
+void end_step(struct run *r);
+bool settled(struct run *r, double since);
+void start_step(struct run *r, int i);
+bool step_due(struct run *r, int i);
+void step_tick(struct run *r, int i);
+
+/* metrics.c */
+void metrics(struct run *r, int i, struct step_metrics *m);
+const struct sample_rec *sample_at(struct run *r, double t);
+double step_end(struct run *r, int i);
+
+/* expect.c */
+void check(struct run *r, int si, const struct expect *e,
+		  struct verdict *v);
+
+/* results.c */
+void close_part(struct run *r, FILE **f, const char *name);
+int finish(struct run *r);
+FILE *open_part(struct run *r, const char *name);
+int open_run_dir(struct run *r);
+void point_latest(struct run *r);
+int reserve_summary(struct run *r);
+
+/* run.c */
+uint64_t rng_next(struct run *r);
+
+#endif /* HARNESS_RUN_INT_H */

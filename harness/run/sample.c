@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sample.c - sampling the balloon into curve.tsv, and the live progress line.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run_int.h"
+
+
+void write_curve_header(struct run *r)
+{
+	fprintf(r->curve, "# scenario %s, backend %s; sizes in MiB, rate in "
+		"MiB/s (balloon growth: + inflating), '-' unknown\n",
+		r->p->name, r->be.ops->name);
+	fprintf(r->curve, "time_s\tstep\ttarget_mib\treservation_mib\t"
+		"balloon_mib\tballoon_4k_mib\tballoon_2m_mib\tguest_free_mib\t"
+		"guest_avail_mib\tqemu_rss_mib\trate_mibs\trefusals\t"
+		"partial_grants\tfallbacks\n");
+}
+
+static void col_mib(FILE *f, int64_t bytes)
+{
+	if (bytes < 0)
+		fputs("\t-", f);
+	else
+		fprintf(f, "\t%.2f", bytes / MIB);
+}
+
+static void col_n(FILE *f, int64_t n)
+{
+	if (n < 0)
+		fputs("\t-", f);
+	else
+		fprintf(f, "\t%lld", (long long)n);
+}
+
+static void progress(struct run *r, const struct sample_rec *s)
+{
+	char a[32], b[32];
+	int st = r->cur_step;
+	const char *name = st >= 0 ? r->p->steps[st].name : "boot";
+	double pct = 100;
+
+	if (r->p->sample <= 0 || r->be.plan == NULL)
+		return;
+	if (st >= 0 && r->p->steps[st].has_target) {
+		double from = (double)r->rt[st].at_start.s.actual;
+		double span = (double)r->target - from;
+		if (fabs(span) > 1)
+			pct = 100 * ((double)s->s.actual - from) / span;
+	}
+	fmt_size(a, sizeof(a), (double)((uint64_t)(s->s.target / MIB)
+					<< 20));
+	snprintf(b, sizeof(b), "%.0fM", s->s.actual / MIB);
+	if (r->tty) {
+		printf("\r\033[K  step %d/%d %-14s t=%6.1fs  target %-7s "
+		       "reservation %-7s %3.0f%%", st + 1, r->p->nsteps, name,
+		       s->t, a, b, pct);
+		fflush(stdout);
+	} else if (s->t >= r->next_progress) {
+		say(r, "  t=%6.1fs step %d/%d %s: target %s reservation %s "
+		    "(%.0f%%)", s->t, st + 1, r->p->nsteps, name, a, b, pct);
+		r->next_progress = s->t + 10;
+	}
+}
+
+void take_sample(struct run *r)
+{
+	struct sample_rec s = { .t = now(r), .step = r->cur_step };
+
+	if (r->be.ops->sample(&r->be, &s.s)) {
+		run_fail(r, "qemu-hung", "%s", r->be.error);
+		return;
+	}
+	s.free_kb = be_kv(r->stats, "memfree_kb");
+	s.avail_kb = be_kv(r->stats, "memavail_kb");
+	s.fallbacks_drv = kv_any(r->stats, fallback_keys);
+	if (s.s.fallbacks < 0)
+		s.s.fallbacks = s.fallbacks_drv;
+	/* Page-size split from the driver (entries of each size). */
+	if (s.s.balloon_2m < 0) {
+		int64_t e2 = be_kv(r->stats, "balloon_2m_entries");
+		int64_t e4 = be_kv(r->stats, "balloon_4k_entries");
+		if (e2 >= 0)
+			s.s.balloon_2m = e2 << 21;
+		if (e4 >= 0)
+			s.s.balloon_4k = e4 << 12;
+	}
+	if (r->nsamples) {
+		struct sample_rec *prev = &r->samples[r->nsamples - 1];
+		double dt = s.t - prev->t;
+		if (dt > 0)
+			s.rate = (double)(prev->s.actual - s.s.actual) / MIB /
+				 dt;
+	}
+	note_actual(r, s.s.actual, s.t);
+	r->samples = grow(r->samples, &r->cap_samples, r->nsamples,
+			  sizeof(*r->samples));
+	r->samples[r->nsamples++] = s;
+
+	fprintf(r->curve, "%.3f\t%d", s.t, s.step + 1);
+	col_mib(r->curve, s.s.target);
+	col_mib(r->curve, s.s.actual);
+	col_mib(r->curve, s.s.actual >= 0 ?
+		(int64_t)r->p->memory - s.s.actual : -1);
+	col_mib(r->curve, s.s.balloon_4k);
+	col_mib(r->curve, s.s.balloon_2m);
+	col_mib(r->curve, s.free_kb < 0 ? -1 : s.free_kb * 1024);
+	col_mib(r->curve, s.avail_kb < 0 ? -1 : s.avail_kb * 1024);
+	col_mib(r->curve, s.s.host_rss);
+	fprintf(r->curve, "\t%.3f", s.rate);
+	col_n(r->curve, s.s.refusals);
+	col_n(r->curve, s.s.partial_grants);
+	col_n(r->curve, s.s.fallbacks);
+	fputc('\n', r->curve);
+	flush_whole(r, r->curve, &r->curve_good, "curve.tsv");
+	progress(r, &s);
+}
+
+const struct sample_rec *last_sample(struct run *r)
+{
+	return r->nsamples ? &r->samples[r->nsamples - 1] : NULL;
+}
+

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * timeline.c - the steps: when each is due, what it does when it starts, when it ends.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run_int.h"
+
+
+bool converged(struct run *r)
+{
+	return r->last_actual >= 0 &&
+	       llabs(r->last_actual - (int64_t)r->target) <=
+	       (int64_t)r->p->tolerance;
+}
+
+bool settled(struct run *r, double since)
+{
+	double t = now(r);
+	double quiet_from = r->last_change_t > since ? r->last_change_t :
+			    since;
+	return converged(r) || t - quiet_from >= r->p->settle;
+}
+
+static const char *skip_reason(struct run *r, const struct step *st)
+{
+	static char why[160];
+	struct backend *be = &r->be;
+	if (st->hotplug && (!be->ops->hotplug || (be->ops->supports &&
+				!be->ops->supports(be, "hotplug")))) {
+		snprintf(why, sizeof(why), "backend %s cannot hot-%s its "
+			 "balloon device", be->ops->name,
+			 st->hotplug == HOTPLUG_UNPLUG ? "unplug" : "plug");
+		return why;
+	}
+	if (!be->ops->supports)
+		return NULL;
+	if ((st->action == ACT_SYSFS_WRITE || st->action == ACT_SYSFS_READ)
+	    && !be->ops->supports(be, "sysfs")) {
+		snprintf(why, sizeof(why), "backend %s has no driver sysfs",
+			 be->ops->name);
+		return why;
+	}
+	for (int i = 0; i < st->nprops; i++) {
+		char f[96];
+		snprintf(f, sizeof(f), "device-prop:%s", st->props[i].key);
+		if (!be->ops->supports(be, f)) {
+			snprintf(why, sizeof(why), "backend %s has no device "
+				 "property %s", be->ops->name,
+				 st->props[i].key);
+			return why;
+		}
+	}
+	return NULL;
+}
+
+/* The running step (if any) ends now, with the agent stats last read. */
+void end_step(struct run *r)
+{
+	if (r->cur_step < 0)
+		return;
+	r->rt[r->cur_step].end = now(r);
+	memcpy(r->rt[r->cur_step].stats_end, r->stats, sizeof(r->stats));
+}
+
+void start_step(struct run *r, int i)
+{
+	const struct step *st = &r->p->steps[i];
+	struct step_rt *rt = &r->rt[i];
+	char line[600];
+
+	end_step(r);
+	take_sample(r);
+	r->cur_step = i;
+	rt->started = true;
+	rt->start = now(r);
+	/* No sample yet when the very first one failed (QEMU gone or
+	 * babbling): the run is already failing, the step starts empty. */
+	if (last_sample(r))
+		rt->at_start = *last_sample(r);
+	else
+		memset(&rt->at_start.s, 0xff, sizeof(rt->at_start.s));
+	rt->oom_at_start = r->guest.oom_kills;
+	logev(r, "STEP", "%d/%d [%s] starts", i + 1, r->p->nsteps, st->name);
+	if (!r->tty)
+		say(r, "  t=%6.1fs step %d/%d [%s]", rt->start, i + 1,
+		    r->p->nsteps, st->name);
+
+	const char *why = skip_reason(r, st);
+	if (why) {
+		rt->skipped = true;
+		snprintf(rt->skip_reason, sizeof(rt->skip_reason), "%s", why);
+		logev(r, "SKIPPED", "[%s] %s", st->name, why);
+		return;
+	}
+	for (int k = 0; k < st->nprops; k++) {
+		int rc = r->be.ops->set_prop(&r->be, st->props[k].key,
+					     st->props[k].value);
+		logev(r, "SET-PROP", "%s = %s%s", st->props[k].key,
+		      st->props[k].value, rc ? " (failed)" : "");
+		if (rc < 0)
+			run_fail(r, "qmp-error", "%s", r->be.error);
+	}
+	if (st->hotplug) {
+		bool plug = st->hotplug == HOTPLUG_PLUG;
+		logev(r, "HOTPLUG", "%s the device", plug ? "plug" : "unplug");
+		if (r->be.ops->hotplug(&r->be, plug) < 0)
+			run_fail(r, "qmp-error", "%s", r->be.error);
+		else
+			logev(r, "HOTPLUG", "%s done", plug ? "plug" :
+			      "unplug");
+	}
+	if (st->has_target || st->random_targets)
+		r->moved = true;
+	if (st->has_target) {
+		logev(r, "TARGET", "%llu (%.1f MiB)",
+		      (unsigned long long)st->target, st->target / MIB);
+		if (r->be.ops->set_target(&r->be, st->target) < 0)
+			run_fail(r, "qmp-error", "%s", r->be.error);
+		r->target = st->target;
+	}
+	if (st->random_targets)
+		rt->rand_next = now(r);
+	if (st->action != ACT_NONE) {
+		const char *name = agent_action_name(st->action);
+		if (st->action == ACT_FREE) {
+			long id = 0;
+			for (int k = 0; k < i; k++)
+				if (!strcmp(r->p->steps[k].name, st->free_ref))
+					id = r->rt[k].workload_id;
+			if (strcmp(st->free_ref, "all"))
+				snprintf(line, sizeof(line), "free %ld", id);
+			else
+				snprintf(line, sizeof(line), "free all");
+		} else {
+			snprintf(line, sizeof(line), "%s %s", name, st->arg);
+		}
+		rt->action_pending = true;
+		agent_queue(r, line, i);
+		agent_kick(r);
+	}
+}
+
+void step_tick(struct run *r, int i)
+{
+	const struct step *st = &r->p->steps[i];
+	struct step_rt *rt = &r->rt[i];
+	double t = now(r);
+
+	while (!rt->skipped && rt->rand_done < st->random_targets &&
+	       t >= rt->rand_next) {
+		uint64_t span = st->random_hi - st->random_lo;
+		uint64_t v = st->random_lo + (span ? rng_next(r) % span : 0);
+		v &= ~4095ull;
+		if (r->be.ops->set_target(&r->be, v) < 0) {
+			run_fail(r, "qmp-error", "%s", r->be.error);
+			return;
+		}
+		r->target = v;
+		rt->rand_done++;
+		rt->rand_next += st->random_interval;
+		logev(r, "TARGET", "%llu (%.1f MiB) random %d/%d",
+		      (unsigned long long)v, v / MIB, rt->rand_done,
+		      st->random_targets);
+	}
+	if (!rt->done && !rt->action_pending &&
+	    (rt->skipped || rt->rand_done >= st->random_targets) &&
+	    t - rt->start >= st->hold) {
+		rt->done = true;
+		logev(r, "STEP-DONE", "[%s]", st->name);
+	}
+}
+
+/* May step @i start now?  Sets cond_t the first time its condition
+ * holds, so `delay` counts from then. */
+bool step_due(struct run *r, int i)
+{
+	const struct step *st = &r->p->steps[i];
+	struct step_rt *rt = &r->rt[i];
+	const struct step_rt *prev = i ? &r->rt[i - 1] : NULL;
+	double t = now(r), since = prev ? prev->start : r->guest.ready_t;
+	bool ok;
+
+	switch (st->when) {
+	case WHEN_AT:
+		ok = (!prev || prev->started) && t - r->guest.ready_t >= st->at;
+		break;
+	case WHEN_PREVIOUS:
+		ok = !prev || prev->done;
+		break;
+	case WHEN_CONVERGED:
+		ok = (!prev || prev->done) && converged(r);
+		break;
+	default:
+		ok = (!prev || prev->done) && settled(r, since);
+		break;
+	}
+	if (!ok)
+		return false;
+	if (rt->cond_t == 0)
+		rt->cond_t = t;
+	return t - rt->cond_t >= st->delay;
+}
+
