@@ -56,15 +56,75 @@ all: deps $(ALL_TARGETS)
 test: deps $(TEST_TARGETS)
 	@echo "make test: all passed"
 
+# `make help`: every target, by the folder that defines it.
+# scripts/check-help.sh (in `make test`) fails when a .PHONY target is
+# missing here.
 help:
-	@echo "make                      build QEMU with our device, kernel module, initramfs, harness"
-	@echo "make scenario NAME=x      run scenarios/x (BACKEND=emu|virtio|libvirt|sim, SET='k=v ...')"
-	@echo "make test                 unit tests, device and driver tests, boot smoke, regression"
-	@echo "make boot                 boot the guest with our device and driver once"
-	@echo "make deps                 install missing Debian packages (root)"
-	@echo "make fuzz [FUZZ_SECONDS=N] run every libFuzzer target N s (default 60; crashes -> regress/)"
-	@echo "make test SANITIZE=1      core/, harness and simulator tests under ASan + UBSan (build/san/)"
-	@echo "V=1                       show full commands"
+	@printf '%s\n' \
+	"The two commands: make scenario NAME=pinned-2g, make test." \
+	"" \
+	"top level" \
+	"  make / make all            QEMU with our device, module, initramfs, harness, tools" \
+	"  make test                  every test (about 20 min); SANITIZE=1: host code under ASan + UBSan" \
+	"  make deps                  install missing Debian packages (root)" \
+	"  make fuzz FUZZ_SECONDS=N   every libFuzzer target N s (default 60; crashes -> regress/)" \
+	"  make test-fuzz             the same, as part of make test" \
+	"  make help                  this list" \
+	"  make check-help            this list against every .PHONY target" \
+	"  make clean                 remove what was built, keep downloads (QEMU source, guest kernel)" \
+	"  make distclean             remove build/ entirely" \
+	"core/" \
+	"  make core                  libtbcore.a: protocol, host and guest decisions, knob table" \
+	"  make test-core             Check unit tests of core/" \
+	"qemu-dev/" \
+	"  make qemu                  Debian's QEMU 7.2 with the tb-balloon device (build/qemu-build)" \
+	"  make test-device           device tests against the built QEMU (qtest, QMP)" \
+	"  make qemu-dev-force        (internal) re-check QEMU's configure flags" \
+	"guest-driver/" \
+	"  make guest                 guest kernel (downloaded), tb_balloon.ko, agent, initramfs" \
+	"  make boot                  boot the guest with our device and driver once" \
+	"  make test-driver           in-guest self-test of the driver" \
+	"harness/" \
+	"  make harness               the scenario runner (build/harness/harness)" \
+	"  make scenario NAME=x       run scenarios/x.ini (BACKEND=emu|virtio|libvirt|sim, SET='k=v step.k=v')" \
+	"  make plot NAME=x [RUNS=..] overlay the last two (or the named) runs of a scenario" \
+	"  make regress [ONLY=..]     every scenario at CI size, one line each" \
+	"  make regress-breakage      each scenario against a broken driver/device: must fail (~7 min)" \
+	"  make test-harness          the four below" \
+	"  make test-harness-parse    parser cases (harness/tests/parse)" \
+	"  make test-harness-bounded  bounded runs on a real guest" \
+	"  make test-harness-hostile  a misbehaving fake QEMU on QMP, agent and console" \
+	"  make test-harness-faults   panic, agent killed, disk full, SIGINT on real runs" \
+	"  make test-harness-san-emu  one CI scenario with the sanitized harness (SANITIZE=1)" \
+	"harness/sim/" \
+	"  make test-sim              Check tests of the model, and seed determinism" \
+	"  make bench-sim             virtual seconds per wall second" \
+	"  make sweep NAME=x PARAM=k VALUES=a,b   one key over values (sim unless BACKEND=)" \
+	"  make agree [SCENARIOS=..]  each scenario on sim and emu, compared" \
+	"  make calibrate-sim         fit the model's costs to emulation (prints only)" \
+	"harness/backends/libvirt/" \
+	"  make lv-tool               the libvirt helper tool" \
+	"  make test-libvirt          one scenario through a private libvirtd" \
+	"  make libvirtd-start / libvirtd-stop   a private libvirtd by hand" \
+	"harness/bench/" \
+	"  make bench [QUICK=1]       our device + driver against virtio-balloon, same run" \
+	"  make bench-report DIR=..   redo a bench's table and plots" \
+	"  make bench-profile         perf of QEMU while a bench subset runs" \
+	"" \
+	"V=1 shows full commands; BUILD=dir builds elsewhere."
 
+.PHONY: check-help
+check-help:
+	$(Q)sh scripts/check-help.sh $(MAKE)
+TEST_TARGETS += check-help
+
+# What was built goes; what was downloaded stays: QEMU's source (with our
+# files grafted in, refreshed by every build) and the guest kernel.
 clean:
-	rm -rf $(BUILD)/core $(BUILD)/harness $(BUILD)/guest
+	rm -rf $(BUILD)/core $(BUILD)/harness $(BUILD)/san $(BUILD)/fuzz \
+		$(BUILD)/qemu-build $(BUILD)/qemu-configure.flags $(BUILD)/accel \
+		$(BUILD)/libvirt $(GUEST_MODDIR) $(GUEST_AGENT) $(INITRAMFS) \
+		$(GUEST_DIR)/boot $(GUEST_DIR)/selftest
+
+distclean:
+	rm -rf $(BUILD)
