@@ -28,7 +28,8 @@ GUEST_ACCEL	= $(shell scripts/accel.sh $(QEMU_BIN) $(ACCEL_FILE) $(KERNEL_IMAGE)
 
 # Sources compiled into the module: ours plus the core policy and protocol.
 GUEST_MOD_SRCS	:= guest-driver/tb_balloon.c guest-driver/Kbuild core/tb_policy.c \
-		   core/tb_policy.h core/tb_proto.h core/tb_compat.h
+		   core/tb_policy.h core/tb_proto.h core/tb_compat.h \
+		   core/tb_knobs.h
 
 # The fetch script writes vmlinuz, then kver, each only after success.
 $(KERNEL_IMAGE): guest-driver/fetch-kernel.sh | $(DEPS_STAMP)
@@ -46,7 +47,8 @@ $(MODULE_KO): $(GUEST_MOD_SRCS) $(GUEST_KVER_FILE)
 	$(Q)rm -rf $(GUEST_MODDIR) && mkdir -p $(GUEST_MODDIR)
 	$(Q)ln -s $(abspath guest-driver/Kbuild) $(GUEST_MODDIR)/Kbuild
 	$(Q)ln -s $(abspath guest-driver/tb_balloon.c) $(GUEST_MODDIR)/tb_balloon_drv.c
-	$(Q)for f in core/tb_policy.c core/tb_policy.h core/tb_proto.h core/tb_compat.h; do \
+	$(Q)for f in core/tb_policy.c core/tb_policy.h core/tb_proto.h core/tb_compat.h \
+		 core/tb_knobs.h; do \
 		ln -s $(abspath $$f) $(GUEST_MODDIR)/; done
 	$(Q)kver=$$(cat $(GUEST_KVER_FILE)); \
 	test -f /usr/src/linux-headers-$$kver/Makefile || guest-driver/fetch-kernel.sh $(GUEST_DIR); \
@@ -85,3 +87,4 @@ boot: guest $(QEMU_BIN)
 test-driver: guest $(QEMU_BIN)
 	$(Q)guest-driver/tests/run-selftest.sh $(QEMU_BIN) $(KERNEL_IMAGE) $(INITRAMFS) \
 		"$(call GUEST_ACCEL)" $(GUEST_DIR)/selftest
+include guest-driver/tests/tests.mk

@@ -48,79 +48,24 @@
 #include <linux/workqueue.h>
 
 #include "tb_policy.h"
+#include "tb_knobs.h"
 
-/* Module parameters.  Policy tunables: 0 means the core policy's default. */
-static unsigned int poll_ms = 1000;
-module_param(poll_ms, uint, 0644);
-MODULE_PARM_DESC(poll_ms, "Poll the target every this many ms (0: the device's POLL_MS advice)");
-
-static bool use_irq = true;
-module_param(use_irq, bool, 0444);
-MODULE_PARM_DESC(use_irq, "Wake up on the device's target interrupt (0: polling only)");
-
-static unsigned int batch;
-module_param(batch, uint, 0444);
-MODULE_PARM_DESC(batch, "Entries per command, 1..1024 (0: policy default, 512)");
-
-static unsigned int rate_min;
-module_param(rate_min, uint, 0444);
-MODULE_PARM_DESC(rate_min, "Inflate pages per pass at start and after failures (0: policy default)");
-
-static unsigned int rate_max;
-module_param(rate_max, uint, 0444);
-MODULE_PARM_DESC(rate_max, "Inflate pages per pass at most (0: policy default)");
-
-static unsigned int backoff_min_ms;
-module_param(backoff_min_ms, uint, 0444);
-MODULE_PARM_DESC(backoff_min_ms, "First back-off after a failed pass, ms (0: policy default)");
-
-static unsigned int backoff_max_ms;
-module_param(backoff_max_ms, uint, 0444);
-MODULE_PARM_DESC(backoff_max_ms, "Back-off ceiling, ms (0: policy default)");
-
-static unsigned int upgrade_after;
-module_param(upgrade_after, uint, 0444);
-MODULE_PARM_DESC(upgrade_after, "Good 4 KiB passes before 2 MiB pages are tried again (0: policy default)");
-
-static bool use_2m = true;
-module_param(use_2m, bool, 0444);
-MODULE_PARM_DESC(use_2m, "Inflate with 2 MiB pages first when the device offers them");
-
-static bool blocking_alloc;
-module_param(blocking_alloc, bool, 0644);
-MODULE_PARM_DESC(blocking_alloc, "1: behave like old drivers: GFP_HIGHUSER allocations that may retry and wake the OOM killer, no deflate on pressure");
-
-static unsigned int min_margin = 256;
-module_param(min_margin, uint, 0444);
-MODULE_PARM_DESC(min_margin, "Pages added to the kernel's min watermark to make the safeguard floor");
-
-static bool deflate_on_pressure = true;
-module_param(deflate_on_pressure, bool, 0644);
-MODULE_PARM_DESC(deflate_on_pressure, "Give pages back from the shrinker when tasks are stuck in direct reclaim");
-
-static unsigned int oom_pages = 1024;
-module_param(oom_pages, uint, 0644);
-MODULE_PARM_DESC(oom_pages, "Pages given back each time the OOM killer is about to run (with deflate_on_pressure)");
-
-static unsigned int pressure_holdoff_ms = 5000;
-module_param(pressure_holdoff_ms, uint, 0644);
-MODULE_PARM_DESC(pressure_holdoff_ms, "No inflation for this many ms after a pressure deflate");
-
-static unsigned int cmd_timeout_ms = 5000;
-module_param(cmd_timeout_ms, uint, 0644);
-MODULE_PARM_DESC(cmd_timeout_ms, "A device command not done after this many ms has failed");
-
-static unsigned int irq_storm_limit = 10000;
-module_param(irq_storm_limit, uint, 0644);
-MODULE_PARM_DESC(irq_storm_limit, "Interrupts per second above which the interrupt is given up for polling (0: no limit)");
-
-static unsigned int irq_empty_limit = 100;
-module_param(irq_empty_limit, uint, 0644);
-MODULE_PARM_DESC(irq_empty_limit, "Target interrupts per second that bring no new target (GENERATION unchanged) above which the interrupt is given up for polling (0: no limit)");
-
-static bool poison_check;
-module_param(poison_check, bool, 0444);
-MODULE_PARM_DESC(poison_check, "Test only: fill every page taken for the balloon with a pattern (standing in for old data) and, on deflate, count returned pages that are not all zeroes (debugfs: stale pages)");
+/*
+ * Module parameters: each one's variable, module_param() and
+ * MODULE_PARM_DESC() come from TB_DRIVER_PARAMS in core/tb_knobs.h, which
+ * holds their names, types, permissions, units and defaults.  Policy
+ * tunables: 0 means the core policy's default.
+ */
+#define TB_PARAM_CTYPE_u32	unsigned int
+#define TB_PARAM_CTYPE_flag	bool
+#define TB_PARAM_OPS_u32	uint
+#define TB_PARAM_OPS_flag	bool
+#define TB_PARAM(var, type, perm, unit, def, backends, desc)		\
+	static TB_PARAM_CTYPE_##type var = def;				\
+	module_param(var, TB_PARAM_OPS_##type, perm);			\
+	MODULE_PARM_DESC(var, TB_PARAM_DESC(type, unit, def, desc));
+TB_DRIVER_PARAMS(TB_PARAM)
+#undef TB_PARAM
 
 /* The pattern poison_check writes; any non-zero byte would do. */
 #define TB_POISON_BYTE		0x5a

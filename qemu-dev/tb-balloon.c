@@ -37,14 +37,13 @@
 
 #define TB_IN_QEMU 1
 #include "tb_batch.h"
+#include "tb_knobs.h"
 
 #define TYPE_TB_BALLOON "tb-balloon"
 typedef struct TBBalloonState TBBalloonState;
 DECLARE_INSTANCE_CHECKER(TBBalloonState, TB_BALLOON, TYPE_TB_BALLOON)
 
 #define TB_UNSET                UINT64_MAX   /* property left at its default */
-#define TB_MAX_BALLOON_PERCENT  65           /* ESX 3.0.1's default */
-#define TB_POLL_MS_DEFAULT      1000
 #define TB_ENTRY_SIZE           16           /* sizeof(struct tb_entry) */
 #define TB_HOSTILE_STATUS       0xee         /* hostile-bad-status garbage */
 #define TB_HOSTILE_EXTRA        8            /* hostile-overgrant extras */
@@ -145,7 +144,7 @@ static uint64_t tb_max_balloon_bytes(TBBalloonState *s)
     if (s->max_balloon != TB_UNSET) {
         return s->max_balloon;
     }
-    return s->ram_size / 100 * TB_MAX_BALLOON_PERCENT;
+    return s->ram_size / 100 * TB_MAX_BALLOON_PCT;
 }
 
 static uint64_t tb_max_reservation_bytes(TBBalloonState *s)
@@ -781,7 +780,11 @@ static void tb_reset(DeviceState *dev)
     tb_update_irq(s);
 }
 
-/* Properties: sizes in bytes, all settable at run time (qom-set). */
+/*
+ * Properties (listed in core/tb_knobs.h): sizes in bytes, all settable at
+ * run time (qom-set).  The sizes share one accessor pair that goes by name,
+ * the u32s one whose opaque is the field, each bool has its own pair.
+ */
 
 static void tb_get_size(Object *obj, Visitor *v, const char *name,
                         void *opaque, Error **errp)
@@ -831,6 +834,22 @@ static void tb_set_size(Object *obj, Visitor *v, const char *name,
     }
 }
 
+/* flap-ms changed: (re)start or stop flapping; stopping restores the target. */
+static void tb_flap_changed(TBBalloonState *s)
+{
+    if (!tb_realized(s)) {
+        return;                 /* realize arms the timer */
+    }
+    if (s->flap_ms) {
+        tb_flap_arm(s);
+    } else {
+        timer_del(&s->flap_timer);
+        if (s->flap_high) {
+            tb_set_target(s, s->flap_base);
+        }
+    }
+}
+
 static void tb_get_u32(Object *obj, Visitor *v, const char *name,
                        void *opaque, Error **errp)
 {
@@ -848,7 +867,11 @@ static void tb_set_u32(Object *obj, Visitor *v, const char *name,
     }
     *(uint32_t *)opaque = val;
     trace_tb_balloon_set(name, val);
-    tb_sync_cfg(s);
+    if (opaque == &s->flap_ms) {
+        tb_flap_changed(s);
+    } else {
+        tb_sync_cfg(s);
+    }
 }
 
 #define TB_BOOL_PROP(field)                                             \
@@ -885,31 +908,6 @@ static void tb_set_irq_storm(Object *obj, bool val, Error **errp)
     if (val && tb_realized(s)) {
         s->stats.storm_irqs++;
         tb_raise(s, TB_IRQ_TARGET);
-    }
-}
-
-/* flap-ms: (re)start or stop the flapping; stopping restores the target. */
-static void tb_set_flap_ms(Object *obj, Visitor *v, const char *name,
-                           void *opaque, Error **errp)
-{
-    TBBalloonState *s = TB_BALLOON(obj);
-    uint32_t val;
-
-    if (!visit_type_uint32(v, name, &val, errp)) {
-        return;
-    }
-    s->flap_ms = val;
-    trace_tb_balloon_set(name, val);
-    if (!tb_realized(s)) {
-        return;                 /* realize arms the timer */
-    }
-    if (val) {
-        tb_flap_arm(s);
-    } else {
-        timer_del(&s->flap_timer);
-        if (s->flap_high) {
-            tb_set_target(s, s->flap_base);
-        }
     }
 }
 
@@ -996,93 +994,75 @@ static void tb_get_stats(Object *obj, Visitor *v, const char *name,
     visit_end_struct(v, NULL);
 }
 
+/*
+ * How each type of TB_DEVICE_PROPS entry is initialised and added.  The
+ * sizes keep their defaults in their own encoding (TB_UNSET: computed from
+ * guest RAM at realize; pool in pages), set by tb_instance_init.
+ */
+#define TB_PROP_INIT_size(s, field, def)    ((void)0)
+#define TB_PROP_INIT_u32(s, field, def)     ((s)->field = (def))
+#define TB_PROP_INIT_flag(s, field, def)    ((s)->field = (def))
+#define TB_PROP_INIT_stats(s, field, def)   ((void)0)
+
+#define TB_PROP_ADD_size(s, field, name, flags)                             \
+    object_property_add(OBJECT(s), name, "size", tb_get_size,               \
+                        (flags) & TB_KNOB_RO ? NULL : tb_set_size, NULL, NULL)
+#define TB_PROP_ADD_u32(s, field, name, flags)                              \
+    object_property_add(OBJECT(s), name, "uint32", tb_get_u32, tb_set_u32,  \
+                        NULL, &(s)->field)
+#define TB_PROP_ADD_flag(s, field, name, flags)                             \
+    object_property_add_bool(OBJECT(s), name, tb_get_##field, tb_set_##field)
+#define TB_PROP_ADD_stats(s, field, name, flags)                            \
+    object_property_add(OBJECT(s), name, "TbBalloonStats", tb_get_stats,    \
+                        NULL, NULL, NULL)
+
+/*
+ * A property's description and default, as -device tb-balloon,help and
+ * device-list-properties show them.  A default that depends on the guest
+ * ("guest RAM") is worded in the description; a fixed one becomes the
+ * property's default value, which QEMU prints after the description (for
+ * instance properties it only informs: nothing is initialised from it).
+ */
+static void tb_prop_describe(Object *obj, ObjectProperty *op,
+                             enum tb_knob_type type, const char *unit,
+                             uint64_t def, const char *def_text,
+                             unsigned int flags, const char *desc)
+{
+    const char *sep = *unit ? ", " : "";
+    g_autofree char *text = NULL;
+
+    if (flags & TB_KNOB_RO) {
+        text = g_strdup_printf("%s%s%s (read-only)", desc, sep, unit);
+    } else if (def_text) {
+        text = g_strdup_printf("%s%s%s (default: %s)", desc, sep, unit,
+                               def_text);
+    } else {
+        text = g_strdup_printf("%s%s%s", desc, sep, unit);
+        if (type == TB_KNOB_BOOL) {
+            object_property_set_default_bool(op, def);
+        } else {
+            object_property_set_default_uint(op, def);
+        }
+    }
+    object_property_set_description(obj, op->name, text);
+}
+
 static void tb_instance_init(Object *obj)
 {
     TBBalloonState *s = TB_BALLOON(obj);
-    static const char *const sizes[] = {
-        "target", "max-reservation", "max-balloon", "pool",
-    };
-    int i;
 
     s->target = TB_UNSET;
     s->max_reservation = TB_UNSET;
     s->max_balloon = TB_UNSET;
     s->host.pool = TB_POOL_UNLIMITED;
-    s->poll_ms = TB_POLL_MS_DEFAULT;
-    s->discard = true;
-    s->page_2m = true;
 
-    for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-        object_property_add(obj, sizes[i], "size", tb_get_size, tb_set_size,
-                            NULL, NULL);
-    }
-    object_property_add(obj, "actual", "size", tb_get_size, NULL, NULL, NULL);
-    object_property_add(obj, "balloon-size", "size", tb_get_size, NULL,
-                        NULL, NULL);
-    object_property_add(obj, "poll-ms", "uint32", tb_get_u32, tb_set_u32,
-                        NULL, &s->poll_ms);
-    object_property_add(obj, "refuse-every", "uint32", tb_get_u32,
-                        tb_set_u32, NULL, &s->refuse_every);
-    object_property_add(obj, "reply-delay-ms", "uint32", tb_get_u32,
-                        tb_set_u32, NULL, &s->reply_delay_ms);
-    object_property_add_bool(obj, "refuse-all", tb_get_refuse_all,
-                             tb_set_refuse_all);
-    object_property_add_bool(obj, "discard", tb_get_discard, tb_set_discard);
-    object_property_add_bool(obj, "page-2m", tb_get_page_2m, tb_set_page_2m);
-    object_property_add(obj, "stats", "TbBalloonStats", tb_get_stats, NULL,
-                        NULL, NULL);
-    object_property_add_bool(obj, "hostile-overgrant",
-                             tb_get_hostile_overgrant,
-                             tb_set_hostile_overgrant);
-    object_property_add_bool(obj, "hostile-bad-status",
-                             tb_get_hostile_bad_status,
-                             tb_set_hostile_bad_status);
-    object_property_add_bool(obj, "hostile-keep-data",
-                             tb_get_hostile_keep_data,
-                             tb_set_hostile_keep_data);
-    object_property_add_bool(obj, "irq-storm", tb_get_irq_storm,
-                             tb_set_irq_storm);
-    object_property_add(obj, "flap-ms", "uint32", tb_get_u32, tb_set_flap_ms,
-                        NULL, &s->flap_ms);
-
-    object_property_set_description(obj, "target",
-        "target reservation, bytes (default: guest RAM)");
-    object_property_set_description(obj, "max-reservation",
-        "deflate stops at this reservation, bytes (default: guest RAM)");
-    object_property_set_description(obj, "max-balloon",
-        "maximum balloon size, bytes (default: 65% of guest RAM)");
-    object_property_set_description(obj, "pool",
-        "host memory to give back on deflate, bytes (default: unlimited)");
-    object_property_set_description(obj, "actual",
-        "guest RAM minus the balloon, bytes (read-only)");
-    object_property_set_description(obj, "balloon-size",
-        "balloon size, bytes (read-only)");
-    object_property_set_description(obj, "poll-ms",
-        "poll interval advised to the driver, ms (default: 1000)");
-    object_property_set_description(obj, "refuse-every",
-        "refuse every Nth inflate entry (default: 0, off)");
-    object_property_set_description(obj, "reply-delay-ms",
-        "commands complete after this virtual time, ms (default: 0)");
-    object_property_set_description(obj, "refuse-all",
-        "refuse every inflate entry (default: off)");
-    object_property_set_description(obj, "discard",
-        "free accepted pages on the host (default: on)");
-    object_property_set_description(obj, "page-2m",
-        "accept 2 MiB entries (default: on)");
-    object_property_set_description(obj, "stats",
-        "counters by command, result and entry status (read-only)");
-    object_property_set_description(obj, "hostile-overgrant",
-        "hostile: CMD_DONE = BATCH_COUNT + 7, OK statuses past the batch "
-        "(default: off)");
-    object_property_set_description(obj, "hostile-bad-status",
-        "hostile: garbage entry statuses (0xee, pending) (default: off)");
-    object_property_set_description(obj, "hostile-keep-data",
-        "hostile: offer TB_F_DISCARD but keep page contents (default: off)");
-    object_property_set_description(obj, "irq-storm",
-        "hostile: TB_IRQ_TARGET back after every IRQ_ACK (default: off)");
-    object_property_set_description(obj, "flap-ms",
-        "hostile: toggle the target with boot RAM every N ms of virtual "
-        "time (default: 0, off)");
+    /* The properties: the list is TB_DEVICE_PROPS in core/tb_knobs.h. */
+#define TB_PROP(field, name, type, unit, def, def_text, flags, be, desc)    \
+    TB_PROP_INIT_##type(s, field, def);                                     \
+    tb_prop_describe(obj, TB_PROP_ADD_##type(s, field, name, flags),        \
+                     TB_KNOB_TYPE(type), unit, def, def_text, flags, desc);
+    TB_DEVICE_PROPS(TB_PROP)
+#undef TB_PROP
 }
 
 /* Migration */
