@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "run/run.h"
+#include "tb_knobs.h"
 
 /* Set by the runner's signal handler; the backends' waits check it. */
 static volatile sig_atomic_t interrupted;
@@ -22,6 +23,22 @@ static struct be_env env = {
 	.stop = &interrupted,
 };
 static struct run_opts ropts = { .results = "results" };
+
+/* The backends that know @k, space separated. */
+static const char *knob_backends(const struct tb_knob *k)
+{
+	static const char *const names[] = { "emu", "virtio", "libvirt",
+					     "sim" };
+	static char buf[64];
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (tb_knob_known_by(k, names[i]))
+			n += snprintf(buf + n, sizeof(buf) - n, "%s%s",
+				      n ? " " : "", names[i]);
+	return buf;
+}
 
 static void usage(FILE *f)
 {
@@ -45,6 +62,29 @@ static void usage(FILE *f)
 "      3 the backend cannot run this scenario (it needs a parameter or\n"
 "      device property the backend lacks)\n",
 		backend_names());
+}
+
+/* --help: the knobs a scenario can set, from core/tb_knobs.h. */
+static void usage_knobs(FILE *f)
+{
+	const struct tb_knob *k;
+	char line[512];
+
+	fprintf(f, "\ndevice properties (KEY = VALUE in [global], set.KEY in "
+		"a step; backends in []):\n");
+	tb_knob_foreach(k, TB_KNOB_DEVICE) {
+		if (!device_prop_known(k->name, NULL, NULL))
+			continue;
+		tb_knob_describe(k, line, sizeof(line));
+		fprintf(f, "  %-20s %s [%s]\n", k->name, line,
+			knob_backends(k));
+	}
+	fprintf(f, "\ndriver parameters (driver.KEY = VALUE):\n");
+	tb_knob_foreach(k, TB_KNOB_DRIVER) {
+		tb_knob_describe(k, line, sizeof(line));
+		fprintf(f, "  %-20s %s [%s]\n", k->name, line,
+			knob_backends(k));
+	}
 }
 
 int main(int argc, char **argv)
@@ -91,7 +131,7 @@ int main(int argc, char **argv)
 		case 'p': ropts.plot = optarg; break;
 		case 'D': po.driver_params = *optarg ? optarg : NULL; break;
 		case 'z': ropts.quiet = true; break;
-		case 'h': usage(stdout); return 0;
+		case 'h': usage(stdout); usage_knobs(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "backends/backend.h"
+#include "tb_knobs.h"
 
 extern const struct backend_ops backend_emu, backend_virtio;
 extern const struct backend_ops backend_libvirt __attribute__((weak));
@@ -60,4 +61,17 @@ int64_t be_kv(const char *line, const char *key)
 		if ((p == line || p[-1] == ' ') && p[n] == '=')
 			return strtoll(p + n + 1, NULL, 0);
 	return -1;
+}
+
+int be_knob_feature(const char *name, const char *feature)
+{
+	const struct tb_knob *k;
+
+	if (!strncmp(feature, "device-prop:", 12))
+		k = tb_knob_find(TB_KNOB_DEVICE, feature + 12);
+	else if (!strncmp(feature, "driver-param:", 13))
+		k = tb_knob_find(TB_KNOB_DRIVER, feature + 13);
+	else
+		return -1;
+	return k ? tb_knob_known_by(k, name) : -1;
 }

@@ -162,6 +162,11 @@ struct backend {
  * the agent protocol's one reader of numbers (guest-driver/agent.c). */
 int64_t be_kv(const char *line, const char *key);
 
+/* For supports(): 1 or 0, does backend @name know the knob that a
+ * "device-prop:NAME" or "driver-param:NAME" feature names (core/tb_knobs.h
+ * says); -1 when @feature is not of those two kinds or names no knob. */
+int be_knob_feature(const char *name, const char *feature);
+
 /* Look up a backend by name; NULL if unknown. */
 const struct backend_ops *backend_find(const char *name);
 /* Names of all backends, space separated, for messages. */

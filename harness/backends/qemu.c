@@ -651,6 +651,11 @@ static void qkill_now(struct backend *be)
 
 static bool qsupports(struct backend *be, const char *feature)
 {
+	/* Device properties and driver parameters: core/tb_knobs.h says. */
+	int knob = be_knob_feature(be->ops->name, feature);
+
+	if (knob >= 0)
+		return knob;
 	if (!priv(be)->virtio)
 		return true;
 	/* Linux's virtio_balloon has no sysfs interface, no module

@@ -263,23 +263,17 @@ static void sim_kill_now(struct backend *be)
 
 static bool sim_supports(struct backend *be, const char *feature)
 {
-	struct sim_config c;
-	char err[256];
+	/* What the model has: core/tb_knobs.h's TB_BE_SIM. */
+	int knob = be_knob_feature("sim", feature);
 
-	if (!strncmp(feature, "device-prop:", 12)) {
-		sim_config_defaults(&c, 1u << 30);
-		return !strcmp(feature + 12, "target") ||
-		       !sim_config_set_prop(&c, feature + 12, "0", err,
-					    sizeof(err));
-	}
+	if (knob >= 0)
+		return knob;
+	if (!strncmp(feature, "device-prop:", 12) ||
+	    !strncmp(feature, "driver-param:", 13))
+		return false;
 	/* The model keeps its own counters, not the driver's debugfs ones. */
 	if (!strncmp(feature, "stat:", 5))
 		return false;
-	if (!strncmp(feature, "driver-param:", 13)) {
-		sim_config_defaults(&c, 1u << 30);
-		return !sim_config_set_param(&c, feature + 13, "0", err,
-					     sizeof(err));
-	}
 	return true;	/* sysfs, messages */
 }
 

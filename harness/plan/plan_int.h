@@ -61,8 +61,9 @@ int lex_file(struct lexer *lx, const char *path, int depth,
 extern const char *const expect_names[EX_NR];
 extern const char *const action_names[ACT_NR];
 extern const char *const sysfs_names[4];	/* current min max target */
-/* The driver's parameters when no built module says otherwise. */
-extern const char default_driver_params[];
+/* The driver's parameters (core/tb_knobs.h), space separated: what a
+ * scenario may set when no built module's modinfo says otherwise. */
+const char *driver_param_names(void);
 /* Is @word one of the space-separated words of @list? */
 bool word_in(const char *word, const char *list);
 void device_prop_names(char *buf, size_t len);

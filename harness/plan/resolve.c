@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "plan_int.h"
+#include "tb_knobs.h"
 
 
 struct ctx {
@@ -371,7 +372,7 @@ static int global_key(struct ctx *c, const char *sec, const char *key,
 		const char *param = key + 7;
 		const char *known = c->opts && c->opts->driver_params ?
 				    c->opts->driver_params :
-				    default_driver_params;
+				    driver_param_names();
 		if (!*param)
 			return BAD(c, o, sec, key, "expected driver.<param>, "
 				   "a parameter name after the dot");
@@ -385,6 +386,18 @@ static int global_key(struct ctx *c, const char *sec, const char *key,
 					   "'%s'", val);
 		if (!*val)
 			return BAD(c, o, sec, key, "expected a value");
+		/* Passed on as written (the kernel parses it): checked here
+		 * against the parameter's type, so a typo fails at parse. */
+		const struct tb_knob *k = tb_knob_find(TB_KNOB_DRIVER, param);
+		bool b;
+		long long n;
+		if (k && k->type == TB_KNOB_BOOL && parse_bool(val, &b))
+			return BAD(c, o, sec, key, "expected yes or no, got "
+				   "'%s'", val);
+		if (k && k->type == TB_KNOB_U32 &&
+		    parse_int(val, 0, UINT32_MAX, &n))
+			return BAD(c, o, sec, key, "expected a whole number "
+				   "(%s), got '%s'", k->unit, val);
 		return set_kv(c, p->dparams, &p->ndparams, param, val, false,
 			      o, sec);
 	}

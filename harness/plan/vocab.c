@@ -6,62 +6,60 @@
 #include <string.h>
 
 #include "plan_int.h"
+#include "tb_knobs.h"
 
 
-static const struct {
-	const char *name;
-	bool is_size, is_bool;
-} device_props[] = {
-	{ "max-reservation", true, false },
-	{ "max-balloon", true, false },
-	{ "pool", true, false },
-	{ "poll-ms", false, false },
-	{ "refuse-every", false, false },
-	{ "refuse-all", false, true },
-	{ "reply-delay-ms", false, false },
-	{ "discard", false, true },
-	{ "page-2m", false, true },
-	/* Hostile device modes (issue 10): runtime qom-set. */
-	{ "hostile-overgrant", false, true },
-	{ "hostile-bad-status", false, true },
-	{ "hostile-keep-data", false, true },
-	{ "irq-storm", false, true },
-	{ "flap-ms", false, false },
-};
+/*
+ * Device properties and driver parameters come from core/tb_knobs.h, the
+ * one list the device and the driver are built from.  A scenario sets the
+ * writable properties; "target" it sets through its steps.
+ */
+static const struct tb_knob *device_prop(const char *name)
+{
+	const struct tb_knob *k = tb_knob_find(TB_KNOB_DEVICE, name);
+
+	return k && tb_knob_writable(k) && strcmp(name, "target") ? k : NULL;
+}
 
 bool device_prop_known(const char *name, bool *is_size, bool *is_bool)
 {
-	for (size_t i = 0; i < sizeof(device_props) / sizeof(device_props[0]);
-	     i++) {
-		if (!strcmp(name, device_props[i].name)) {
-			if (is_size)
-				*is_size = device_props[i].is_size;
-			if (is_bool)
-				*is_bool = device_props[i].is_bool;
-			return true;
-		}
-	}
-	return false;
+	const struct tb_knob *k = device_prop(name);
+
+	if (!k)
+		return false;
+	if (is_size)
+		*is_size = k->type == TB_KNOB_SIZE;
+	if (is_bool)
+		*is_bool = k->type == TB_KNOB_BOOL;
+	return true;
 }
 
-/* Every device property's name, ", " between, for messages. */
+/* Every device property a scenario can set, ", " between, for messages. */
 void device_prop_names(char *buf, size_t len)
 {
+	const struct tb_knob *k;
 	size_t n = 0;
+
 	buf[0] = 0;
-	for (size_t i = 0; i < sizeof(device_props) / sizeof(device_props[0]);
-	     i++)
-		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s",
-			      i ? ", " : "", device_props[i].name);
+	tb_knob_foreach(k, TB_KNOB_DEVICE)
+		if (device_prop(k->name))
+			n += snprintf(buf + n, n < len ? len - n : 0, "%s%s",
+				      n ? ", " : "", k->name);
 }
 
-/* The driver's parameters as the driver engineer announced them; the real
- * list comes from `modinfo` when the module is built (opts->driver_params). */
-const char default_driver_params[] =
-	"poll_ms use_irq batch rate_min rate_max backoff_min_ms "
-	"backoff_max_ms upgrade_after use_2m min_margin blocking_alloc "
-	"deflate_on_pressure pressure_holdoff_ms oom_pages cmd_timeout_ms "
-	"irq_storm_limit poison_check";
+const char *driver_param_names(void)
+{
+	static char names[1024];
+	const struct tb_knob *k;
+	size_t n = 0;
+
+	if (!names[0])
+		tb_knob_foreach(k, TB_KNOB_DRIVER)
+			n += snprintf(names + n, n < sizeof(names) ?
+				      sizeof(names) - n : 0, "%s%s",
+				      n ? " " : "", k->name);
+	return names;
+}
 
 bool word_in(const char *word, const char *list)
 {
