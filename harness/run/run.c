@@ -26,15 +26,6 @@
 
 static struct run *the_run;	/* for the signal path */
 
-uint64_t rng_next(struct run *r)
-{
-	/* xorshift64*: reproducible from the scenario's seed */
-	r->rng ^= r->rng >> 12;
-	r->rng ^= r->rng << 25;
-	r->rng ^= r->rng >> 27;
-	return r->rng * 2685821657736338717ull;
-}
-
 /* ---- the run ---- */
 
 static void on_signal(int sig)

@@ -186,7 +186,5 @@ int open_run_dir(struct run *r);
 void point_latest(struct run *r);
 int reserve_summary(struct run *r);
 
-/* run.c */
-uint64_t rng_next(struct run *r);
 
 #endif /* HARNESS_RUN_INT_H */

@@ -9,6 +9,15 @@
 
 #include "run_int.h"
 
+static uint64_t rng_next(struct run *r)
+{
+	/* xorshift64*: reproducible from the scenario's seed */
+	r->rng ^= r->rng >> 12;
+	r->rng ^= r->rng << 25;
+	r->rng ^= r->rng >> 27;
+	return r->rng * 2685821657736338717ull;
+}
+
 
 bool converged(struct run *r)
 {
