@@ -13,17 +13,26 @@
 #include "plan_int.h"
 
 
+/* A size's or a time's number: finite, not negative; *end at its unit. */
+static int number_prefix(const char *s, double *v, char **end)
+{
+	errno = 0;
+	*v = strtod(s, end);
+	if (*end == s || errno || *v < 0 || !isfinite(*v))
+		return -1;
+	while (**end == ' ')
+		(*end)++;
+	return 0;
+}
+
 /* Sizes: 512M, 2G, 4096K, 1.5G, 123 (bytes), 65% (of guest memory). */
 int parse_size(const char *s, uint64_t memory, double scale,
 		      bool allow_pct, uint64_t *out)
 {
 	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || errno || v < 0 || !isfinite(v))
+	double v;
+	if (number_prefix(s, &v, &end))
 		return -1;
-	while (*end == ' ')
-		end++;
 	double mult = 1;
 	bool pct = false;
 	switch (toupper((unsigned char)*end)) {
@@ -61,12 +70,9 @@ int parse_size(const char *s, uint64_t memory, double scale,
 int parse_time(const char *s, double *out)
 {
 	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || errno || v < 0 || !isfinite(v))
+	double v;
+	if (number_prefix(s, &v, &end))
 		return -1;
-	while (*end == ' ')
-		end++;
 	if (!strcmp(end, "ms"))
 		v /= 1000;
 	else if (!strcmp(end, "m") || !strcmp(end, "min"))
