@@ -26,10 +26,11 @@ GUEST_RUN	:= guest-driver/run-guest.sh
 ACCEL_FILE	:= $(BUILD)/accel
 GUEST_ACCEL	= $(shell scripts/accel.sh $(QEMU_BIN) $(ACCEL_FILE) $(KERNEL_IMAGE) $(INITRAMFS))
 
-# Sources compiled into the module: ours plus the core policy and protocol.
-GUEST_MOD_SRCS	:= guest-driver/tb_balloon.c guest-driver/Kbuild core/tb_policy.c \
-		   core/tb_policy.h core/tb_proto.h core/tb_compat.h \
-		   core/tb_knobs.h
+# Sources compiled into the module: ours plus the core decisions, policy and
+# protocol.
+GUEST_MOD_CORE	:= core/tb_guest.c core/tb_guest.h core/tb_policy.c core/tb_policy.h \
+		   core/tb_proto.h core/tb_compat.h core/tb_knobs.h
+GUEST_MOD_SRCS	:= guest-driver/tb_balloon.c guest-driver/Kbuild $(GUEST_MOD_CORE)
 
 # The fetch script writes vmlinuz, then kver, each only after success.
 $(KERNEL_IMAGE): guest-driver/fetch-kernel.sh | $(DEPS_STAMP)
@@ -47,8 +48,7 @@ $(MODULE_KO): $(GUEST_MOD_SRCS) $(GUEST_KVER_FILE)
 	$(Q)rm -rf $(GUEST_MODDIR) && mkdir -p $(GUEST_MODDIR)
 	$(Q)ln -s $(abspath guest-driver/Kbuild) $(GUEST_MODDIR)/Kbuild
 	$(Q)ln -s $(abspath guest-driver/tb_balloon.c) $(GUEST_MODDIR)/tb_balloon_drv.c
-	$(Q)for f in core/tb_policy.c core/tb_policy.h core/tb_proto.h core/tb_compat.h \
-		 core/tb_knobs.h; do \
+	$(Q)for f in $(GUEST_MOD_CORE); do \
 		ln -s $(abspath $$f) $(GUEST_MODDIR)/; done
 	$(Q)kver=$$(cat $(GUEST_KVER_FILE)); \
 	test -f /usr/src/linux-headers-$$kver/Makefile || guest-driver/fetch-kernel.sh $(GUEST_DIR); \

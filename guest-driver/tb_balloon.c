@@ -3,8 +3,10 @@
  * tb_balloon.c - Linux guest driver for balloon-testbed's "tb-balloon" PCI
  * device (1234:ba11).  The register map and the protocol are in
  * core/tb_proto.h, the prose spec in qemu-dev/tb-balloon.txt, and every
- * policy decision (how many pages of which size per pass, rate, back-off,
- * min guard, clipping) in core/tb_policy.c, compiled into this module.
+ * policy decision (targets, clipping, min guard, episodes, pressure
+ * hold-off, sysfs rules, page sizes, rate, back-off) in core/tb_guest.c and
+ * core/tb_policy.c, compiled into this module; the console messages' texts
+ * are core/tb_guest.h's TB_MSG_*.
  *
  * Units: the device, the policy and this file count 4 KiB pages ("pages");
  * a balloon entry is one 4 KiB page (order 0) or one 2 MiB page (order 9,
@@ -47,7 +49,7 @@
 #include <linux/sysfs.h>
 #include <linux/workqueue.h>
 
-#include "tb_policy.h"
+#include "tb_guest.h"
 #include "tb_knobs.h"
 
 /*
@@ -156,23 +158,14 @@ static const char *const tb_stat_names[TB_STAT_NR] = {
  * @lock:	serialises passes, commands, the lists and everything below
  *		marked @lock; the shrinker only trylocks it
  * @work:	the convergence pass
- * @pol:	policy state; @lock
+ * @g:		the driver's decisions' state (core/tb_guest.h): policy,
+ *		limits (boot pages, max reservation, max balloon, safeguard,
+ *		min), asked and clipped target, episode, pressure hold-off
+ *		(in jiffies); @lock, but the sysfs reads go without it
  * @pages:	balloon pages by size (page->lru of the head page); @lock
  * @nr:		entries on each list; written under @lock, read locklessly
  *		by sysfs and the shrinker's count
  * @features:	TB_REG_FEATURES at probe
- * @boot_pages:	TB_REG_BOOT_PAGES at probe: reservation with an empty balloon
- * @max_res:	maximum reservation: min(boot pages, MAX_RESERVATION); @lock
- * @max_balloon: the device's maximum balloon size; @lock
- * @safeguard:	lowest allowed min, pages
- * @min:	lowest reservation accepted (sysfs "min"); @lock
- * @asked:	target asked by the host or the admin, whichever came last; @lock
- * @target:	@asked after clipping by the policy (sysfs "target"); @lock
- * @host_gen:	GENERATION seen last; @lock
- * @host_target: TARGET seen last; @lock
- * @clip_logged: @asked value the hot-plug clipping message was given for
- * @settled:	the target is reached; the next move starts an episode; @lock
- * @pressure_until: jiffies before which no inflation happens; @lock
  * @gone:	the device stopped answering (surprise removal); @lock
  * @removing:	remove() runs: no pass may be queued again
  * @oom_waiting: the OOM notifier waits for @lock: an inflate pass stops
@@ -207,23 +200,11 @@ struct tb_balloon {
 
 	struct mutex lock;
 	struct delayed_work work;
-	struct tb_policy pol;
+	struct tb_guest g;
 	struct list_head pages[TB_NR_SIZES];
 	u64 nr[TB_NR_SIZES];
 
 	u32 features;
-	u64 boot_pages;
-	u64 max_res;
-	u64 max_balloon;
-	u64 safeguard;
-	u64 min;
-	u64 asked;
-	u64 target;
-	u32 host_gen;
-	u64 host_target;
-	u64 clip_logged;
-	bool settled;
-	unsigned long pressure_until;
 	bool gone;
 	bool removing;
 	bool oom_waiting;
@@ -277,7 +258,7 @@ static u64 tb_current(struct tb_balloon *b)
 {
 	u64 bp = tb_balloon_pages(b);
 
-	return b->boot_pages > bp ? b->boot_pages - bp : 0;
+	return b->g.boot_pages > bp ? b->g.boot_pages - bp : 0;
 }
 
 static inline u64 tb_kib(u64 pages)
@@ -583,20 +564,13 @@ static void tb_check_returned(struct tb_balloon *b, struct page *page, unsigned 
 	cond_resched();
 }
 
-static u64 tb_balloon_room(struct tb_balloon *b)
-{
-	u64 bp = tb_balloon_pages(b);
-
-	return b->max_balloon > bp ? b->max_balloon - bp : 0;
-}
-
 /* The balloon(4) diagnostic, in KiB. */
 static void tb_warn_unreached(struct tb_balloon *b, u64 target)
 {
 	b->stats[TB_STAT_STALL_WARNINGS]++;
 	/* Ratelimited: a flapping target would make every episode a new one. */
-	pr_warn_ratelimited("WARNING: balloon could not reach target %zu (current %zu)\n",
-			    (size_t)tb_kib(target), (size_t)tb_kib(tb_current(b)));
+	pr_warn_ratelimited(TB_MSG_UNREACHED "\n", (size_t)tb_kib(target),
+			    (size_t)tb_kib(tb_current(b)));
 }
 
 /*
@@ -606,20 +580,15 @@ static void tb_warn_unreached(struct tb_balloon *b, u64 target)
  */
 static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 {
-	u64 want = pass->pages, placed = 0, room;
-	bool alloc_failed = false, clamped = false, capped = false, cmd_failed = false;
+	u64 want, placed = 0;
+	bool alloc_failed = false, clamped, capped = false, cmd_failed = false;
 	unsigned int nrefused = 0;
 	LIST_HEAD(refused);
 	struct page *page, *tmp;
-	enum tb_inflate_outcome out;
-	u32 nbatch = b->pol.p.batch;
+	struct tb_guest_end end;
+	u32 nbatch = b->g.pol.p.batch;
 
-	/* The device's maximum balloon size is known: do not even ask past it. */
-	room = tb_balloon_room(b);
-	if (room < want) {
-		want = room;
-		clamped = true;
-	}
+	want = tb_guest_inflate_want(&b->g, pass, tb_balloon_pages(b), &clamped);
 
 	while (placed < want && !alloc_failed && !cmd_failed && !b->gone) {
 		u64 queued = 0;
@@ -628,7 +597,7 @@ static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 
 		while (n < nbatch && placed + queued < want) {
 			u64 rem = want - placed - queued;
-			unsigned int order = TB_ORDER_4K;
+			unsigned int order;
 
 			/* Someone is about to be OOM-killed: stop taking. */
 			if (READ_ONCE(b->oom_waiting)) {
@@ -636,9 +605,7 @@ static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 				break;
 			}
 
-			if (pass->order == TB_ORDER_2M && rem >= TB_PAGES_PER_2M &&
-			    (b->features & TB_F_PAGE_2M))
-				order = TB_ORDER_2M;
+			order = tb_guest_inflate_order(pass, rem, b->features & TB_F_PAGE_2M);
 			page = alloc_pages(tb_gfp(b, order), order);
 			if (!page) {
 				b->stats[order ? TB_STAT_ALLOC_FAIL_2M : TB_STAT_ALLOC_FAIL_4K]++;
@@ -670,7 +637,7 @@ static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 			page = b->shadow[i];
 			oks += st == TB_ST_OK;
 			unknown += st == TB_ST_PENDING;
-			if (st == TB_ST_OK || st == TB_ST_PENDING) {
+			if (tb_guest_inflate_kept(st)) {
 				/*
 				 * PENDING (no or an invalid answer): the host
 				 * may hold the page, so it is kept like a
@@ -691,8 +658,7 @@ static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 			nrefused++;
 		}
 		tb_check_done(b, TB_CMD_INFLATE, done, n, oks, unknown);
-		/* A device refusing everything must not make us allocate forever. */
-		if (capped || nrefused >= nbatch)
+		if (tb_guest_inflate_stop(capped, nrefused, nbatch))
 			break;
 	}
 
@@ -704,13 +670,11 @@ static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 		__free_pages(page, order);
 	}
 
-	out = tb_policy_inflated(&b->pol, pass->pages, placed, alloc_failed,
-				 (clamped || capped) && placed < pass->pages);
-	if (out == TB_OUT_STALLED || out == TB_OUT_CAPPED) {
+	end = tb_guest_inflated(&b->g, pass, placed, alloc_failed, clamped || capped);
+	if (end.backoff)
 		b->stats[TB_STAT_BACKOFFS]++;
-		if (tb_policy_warn_once(&b->pol))
-			tb_warn_unreached(b, b->target);
-	}
+	if (end.unreached_msg)
+		tb_warn_unreached(b, b->g.target);
 }
 
 /* Take up to one entry of size @s off the balloon list into slot @i. */
@@ -737,7 +701,7 @@ static u64 tb_deflate_pages(struct tb_balloon *b, u64 want, unsigned int order,
 			    bool *short_grant)
 {
 	u64 granted = 0;
-	u32 nbatch = b->pol.p.batch;
+	u32 nbatch = b->g.pol.p.batch;
 
 	*short_grant = false;
 	while (granted < want && !b->gone) {
@@ -754,10 +718,7 @@ static u64 tb_deflate_pages(struct tb_balloon *b, u64 want, unsigned int order,
 
 			if (!have4k && !have2m)
 				break;
-			if (order == TB_ORDER_2M)
-				s = have2m && (rem >= TB_PAGES_PER_2M || !have4k) ? TB_2M : TB_4K;
-			else
-				s = have4k ? TB_4K : TB_2M;
+			s = tb_guest_deflate_order(order, rem, have4k, have2m) ? TB_2M : TB_4K;
 			tb_take(b, s, n);
 			queued += tb_entry_pages(b->shadow_order[n]);
 			n++;
@@ -779,7 +740,7 @@ static u64 tb_deflate_pages(struct tb_balloon *b, u64 want, unsigned int order,
 
 			oks += st == TB_ST_OK;
 			unknown += st == TB_ST_PENDING;
-			if (st == TB_ST_OK || st == TB_ST_ERR_STATE) {
+			if (tb_guest_deflate_freed(st)) {
 				/*
 				 * ERR_STATE: the host says the page is not in
 				 * its balloon (e.g. an inflate that timed
@@ -814,99 +775,76 @@ static void tb_deflate(struct tb_balloon *b, const struct tb_pass *pass)
 {
 	bool short_grant;
 	u64 granted = tb_deflate_pages(b, pass->pages, pass->order, &short_grant);
+	struct tb_guest_end end = tb_guest_deflated(&b->g, pass, granted, short_grant);
 
-	if (tb_policy_deflated(&b->pol, pass->pages, granted) || short_grant) {
+	if (end.partial) {
 		b->stats[TB_STAT_PARTIAL_GRANTS]++;
 		b->stats[TB_STAT_BACKOFFS]++;
-		if (!b->pol.backoff_ms)
-			b->pol.backoff_ms = b->pol.p.backoff_min_ms;
-		pr_warn_ratelimited("increase reservation incomplete: was %zu, returned %d\n",
-				    (size_t)pass->pages, (int)granted);
+		pr_warn_ratelimited(TB_MSG_PARTIAL "\n", (size_t)pass->pages, (int)granted);
 	}
 }
 
 /* Re-read the host's registers; a new host target wins over the admin's. */
+static void tb_read_regs(struct tb_balloon *b, struct tb_guest_regs *r)
+{
+	r->gen = tb_rd(b, TB_REG_GENERATION);
+	r->target = tb_rd(b, TB_REG_TARGET);
+	r->max_reservation = tb_rd(b, TB_REG_MAX_RESERVATION);
+	r->max_balloon = tb_rd(b, TB_REG_MAX_BALLOON);
+}
+
 static void tb_refresh(struct tb_balloon *b)
 {
-	u32 gen = tb_rd(b, TB_REG_GENERATION);
-	u64 tgt = tb_rd(b, TB_REG_TARGET);
-	u64 mr = tb_rd(b, TB_REG_MAX_RESERVATION);
-	u64 mb = tb_rd(b, TB_REG_MAX_BALLOON);
+	struct tb_guest_regs r;
+	unsigned int news;
 
-	if (gen != b->host_gen || tgt != b->host_target) {
-		b->host_gen = gen;
-		b->host_target = tgt;
-		b->asked = tgt;
-		b->settled = false;
-		tb_policy_settled(&b->pol);
+	tb_read_regs(b, &r);
+	news = tb_guest_refresh(&b->g, &r);
+	if (news & TB_REFRESH_NEW)
 		b->stats[TB_STAT_HOST_TARGETS]++;
-		/* Any value is taken (the policy clips it) but absurd ones are noted. */
-		if (tgt == 0 || tgt > 2 * b->boot_pages) {
-			b->stats[TB_STAT_BAD_TARGETS]++;
-			pr_warn_ratelimited("absurd host target %llu pages (boot %llu pages)\n",
-					    tgt, b->boot_pages);
-		}
+	if (news & TB_REFRESH_ABSURD) {
+		b->stats[TB_STAT_BAD_TARGETS]++;
+		pr_warn_ratelimited(TB_MSG_ABSURD "\n", r.target, b->g.boot_pages);
 	}
-	/* 0 or past RAM means no limit beyond RAM itself. */
-	b->max_res = (mr && mr < b->boot_pages) ? mr : b->boot_pages;
-	b->max_balloon = mb < b->boot_pages ? mb : b->boot_pages;
-	if (b->min > b->max_res)
-		b->max_res = b->min;
 }
 
 /* One convergence pass.  Returns the delay before the next one, jiffies. */
 static unsigned long tb_pass(struct tb_balloon *b)
 {
 	unsigned int poll = poll_ms ? poll_ms : tb_rd(b, TB_REG_POLL_MS);
-	unsigned long idle = msecs_to_jiffies(clamp(poll, 10u, 600000u));
-	struct tb_target t;
-	struct tb_pass pass;
-	u64 cur;
+	unsigned long idle = msecs_to_jiffies(tb_guest_poll_ms(poll));
+	struct tb_guest_step st;
 
 	b->stats[TB_STAT_PASSES]++;
 	if (!tb_alive(b))
 		return idle;
 	tb_refresh(b);
 
-	cur = tb_current(b);
-	t = tb_policy_target(b->asked, b->min, b->max_res);
-	if (t.hotplug_clipped && b->clip_logged != b->asked) {
-		b->clip_logged = b->asked;
+	st = tb_guest_begin(&b->g, tb_current(b), jiffies, b->nr[TB_4K]);
+	if (st.clip_msg) {
 		b->stats[TB_STAT_CLIP_WARNINGS]++;
-		pr_warn("memory 'hot-plug' unsupported - clipping reservation %zu => %zu pages.\n",
-			(size_t)b->asked, (size_t)t.pages);
+		pr_warn(TB_MSG_CLIP "\n", (size_t)b->g.asked, (size_t)b->g.target);
 	}
-	b->target = t.pages;
+	if (st.held_off)
+		return b->g.pressure_until - jiffies;
+	if (st.reached_msg)
+		pr_info_ratelimited(TB_MSG_REACHED "\n", tb_kib(b->g.target),
+				    tb_kib(tb_balloon_pages(b)));
+	if (st.min_msg)
+		tb_warn_unreached(b, b->g.asked);
 
-	/* After pressure, inflation waits; giving memory back does not. */
-	if (t.pages < cur && time_before(jiffies, b->pressure_until))
-		return b->pressure_until - jiffies;
-
-	pass = tb_policy_plan(&b->pol, cur, t.pages, b->nr[TB_4K]);
-	switch (pass.dir) {
+	switch (st.pass.dir) {
 	case TB_DIR_NONE:
-		if (!b->settled) {
-			b->settled = true;
-			tb_policy_settled(&b->pol);
-			pr_info_ratelimited("reached target %llu KiB (balloon %llu KiB)\n",
-				tb_kib(t.pages), tb_kib(tb_balloon_pages(b)));
-		}
-		/* Held at min: the asked target is out of reach (NetBSD's
-		 * "target set too low"), said once per episode. */
-		if (t.min_clipped && tb_policy_warn_once(&b->pol))
-			tb_warn_unreached(b, b->asked);
 		return idle;
 	case TB_DIR_INFLATE:
-		b->settled = false;
-		tb_inflate(b, &pass);
+		tb_inflate(b, &st.pass);
 		break;
 	case TB_DIR_DEFLATE:
-		b->settled = false;
-		tb_deflate(b, &pass);
+		tb_deflate(b, &st.pass);
 		break;
 	}
-	if (b->pol.backoff_ms)
-		return msecs_to_jiffies(b->pol.backoff_ms);
+	if (b->g.pol.backoff_ms)
+		return msecs_to_jiffies(b->g.pol.backoff_ms);
 	/* More to do: requeue at once, the workqueue lets others run between. */
 	return 0;
 }
@@ -1039,11 +977,8 @@ static u64 tb_deflate_for_pressure(struct tb_balloon *b, u64 pages,
 	b->stats[calls]++;
 	got = tb_deflate_pages(b, pages, TB_ORDER_4K, &short_grant);
 	b->stats[deflated] += got;
-	if (got) {
-		tb_policy_pressure(&b->pol, pressure_holdoff_ms);
-		b->pressure_until = jiffies + msecs_to_jiffies(pressure_holdoff_ms);
-		b->settled = false;
-	}
+	tb_guest_pressure(&b->g, got, pressure_holdoff_ms,
+			  jiffies + msecs_to_jiffies(pressure_holdoff_ms));
 	return got;
 }
 
@@ -1123,53 +1058,30 @@ static int tb_oom_notify(struct notifier_block *nb, unsigned long dummy, void *p
 /* sysfs: current (RO), min (RW), max (RO), target (RW), all in KiB. */
 static ssize_t tb_show(struct tb_balloon *b, const char *name, char *buf)
 {
-	u64 v;
+	/* Without @lock: each value is one aligned 64-bit word. */
+	u64 v = tb_guest_show(&b->g, tb_guest_attr_lookup(name), tb_current(b));
 
-	if (!strcmp(name, "current"))
-		v = tb_current(b);
-	else if (!strcmp(name, "min"))
-		v = READ_ONCE(b->min);
-	else if (!strcmp(name, "max"))
-		v = READ_ONCE(b->max_res);
-	else
-		v = READ_ONCE(b->target);
 	return sysfs_emit(buf, "%llu\n", tb_kib(v));
 }
 
 static ssize_t tb_store(struct tb_balloon *b, const char *name, const char *buf,
 			size_t len)
 {
-	u64 kib, pages;
+	enum tb_guest_attr a = tb_guest_attr_lookup(name);
+	enum tb_store_result res;
+	u64 kib;
 	int ret;
 
 	ret = kstrtoull(buf, 0, &kib);
 	if (ret)
 		return ret;
-	if (kib > U64_MAX / 2)
-		return -EPERM;
-	pages = kib >> (TB_PAGE_SHIFT - 10);
 
 	mutex_lock(&b->lock);
-	if (!strcmp(name, "min")) {
-		/* NetBSD: EPERM below the safeguard; above max is beyond limits too. */
-		if (pages < b->safeguard || pages > b->max_res) {
-			ret = -EPERM;
-		} else {
-			b->min = pages;
-			b->settled = false;
-		}
-	} else {
-		if (pages < b->min || pages > b->max_res) {
-			ret = -EPERM;
-		} else {
-			b->asked = pages;
-			b->target = pages;
-			b->settled = false;
-			tb_policy_settled(&b->pol);
-			b->stats[TB_STAT_ADMIN_TARGETS]++;
-		}
-	}
+	res = tb_guest_store(&b->g, a, kib);
+	if (res == TB_STORE_OK && a == TB_ATTR_TARGET)
+		b->stats[TB_STAT_ADMIN_TARGETS]++;
 	mutex_unlock(&b->lock);
+	ret = res == TB_STORE_OK ? 0 : res == TB_STORE_EPERM ? -EPERM : -EACCES;
 	if (ret)
 		return ret;
 	tb_kick(b);
@@ -1250,22 +1162,22 @@ static int tb_stats_show(struct seq_file *f, void *offset)
 	int i;
 
 	mutex_lock(&b->lock);
-	tb_stat_line(f, "target pages", b->target);
+	tb_stat_line(f, "target pages", b->g.target);
 	tb_stat_line(f, "current pages", tb_current(b));
-	tb_stat_line(f, "min pages", b->min);
-	tb_stat_line(f, "max pages", b->max_res);
-	tb_stat_line(f, "safeguard pages", b->safeguard);
-	tb_stat_line(f, "boot pages", b->boot_pages);
-	tb_stat_line(f, "max balloon pages", b->max_balloon);
+	tb_stat_line(f, "min pages", b->g.min);
+	tb_stat_line(f, "max pages", b->g.max_res);
+	tb_stat_line(f, "safeguard pages", b->g.safeguard);
+	tb_stat_line(f, "boot pages", b->g.boot_pages);
+	tb_stat_line(f, "max balloon pages", b->g.max_balloon);
 	tb_stat_line(f, "balloon pages", tb_balloon_pages(b));
 	tb_stat_line(f, "balloon 2m entries", b->nr[TB_2M]);
 	tb_stat_line(f, "balloon 4k entries", b->nr[TB_4K]);
 	tb_stat_line(f, "device balloon pages", b->gone ? 0 : tb_rd(b, TB_REG_BALLOON_PAGES));
-	tb_stat_line(f, "rate pages", b->pol.rate);
-	tb_stat_line(f, "backoff ms", b->pol.backoff_ms);
-	tb_stat_line(f, "order", b->pol.order);
-	tb_stat_line(f, "fallbacks 4k", b->pol.fallbacks);
-	tb_stat_line(f, "policy backoffs", b->pol.backoffs);
+	tb_stat_line(f, "rate pages", b->g.pol.rate);
+	tb_stat_line(f, "backoff ms", b->g.pol.backoff_ms);
+	tb_stat_line(f, "order", b->g.pol.order);
+	tb_stat_line(f, "fallbacks 4k", b->g.pol.fallbacks);
+	tb_stat_line(f, "policy backoffs", b->g.pol.backoffs);
 	for (i = 0; i < TB_CMD_NR; i++) {
 		snprintf(name, sizeof(name), "%s ops", tb_cmd_names[i]);
 		tb_stat_line(f, name, b->cmd_ops[i]);
@@ -1316,7 +1228,8 @@ static void tb_deflate_all(struct tb_balloon *b)
 
 static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
-	struct tb_policy_params pp = tb_policy_defaults;
+	struct tb_policy_params pp;
+	struct tb_guest_regs r;
 	struct tb_balloon *b;
 	u32 magic, version;
 	int ret, s;
@@ -1366,9 +1279,9 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_unmap;
 	}
 	b->features = tb_rd(b, TB_REG_FEATURES);
-	b->boot_pages = tb_rd(b, TB_REG_BOOT_PAGES);
-	if (!b->boot_pages || b->boot_pages == U32_MAX) {
-		dev_err(&pdev->dev, "device reports %llu boot pages\n", b->boot_pages);
+	b->g.boot_pages = tb_rd(b, TB_REG_BOOT_PAGES);
+	if (!b->g.boot_pages || b->g.boot_pages == U32_MAX) {
+		dev_err(&pdev->dev, "device reports %llu boot pages\n", b->g.boot_pages);
 		ret = -ENODEV;
 		goto err_unmap;
 	}
@@ -1396,35 +1309,23 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_ready;
 	}
 
-	if (batch)
-		pp.batch = batch;
-	if (rate_min)
-		pp.rate_min = rate_min;
-	if (rate_max)
-		pp.rate_max = rate_max;
-	if (backoff_min_ms)
-		pp.backoff_min_ms = backoff_min_ms;
-	if (backoff_max_ms)
-		pp.backoff_max_ms = backoff_max_ms;
-	if (upgrade_after)
-		pp.upgrade_after = upgrade_after;
-	pp.use_2m = use_2m && (b->features & TB_F_PAGE_2M);
-	tb_policy_init(&b->pol, &pp);
-
-	b->host_gen = tb_rd(b, TB_REG_GENERATION);
-	b->host_target = tb_rd(b, TB_REG_TARGET);
-	b->asked = b->host_target;
-	b->safeguard = tb_policy_safeguard(tb_min_wmark_pages(), min_margin);
-	b->min = b->safeguard;
-	b->clip_logged = U64_MAX;
-	tb_refresh(b);
-	b->target = tb_policy_target(b->asked, b->min, b->max_res).pages;
+	/* Module parameters of 0 mean the policy's defaults. */
+	pp = (struct tb_policy_params){
+		.batch = batch, .rate_min = rate_min, .rate_max = rate_max,
+		.backoff_min_ms = backoff_min_ms, .backoff_max_ms = backoff_max_ms,
+		.upgrade_after = upgrade_after,
+		.use_2m = use_2m && (b->features & TB_F_PAGE_2M),
+	};
+	tb_guest_init(&b->g, &pp, b->g.boot_pages, tb_min_wmark_pages(), min_margin);
+	b->g.warn_at_min = true;
+	tb_read_regs(b, &r);
+	tb_guest_probe(&b->g, &r);
 	pci_set_drvdata(pdev, b);
 
-	pr_info("probe %s: magic=0x%08x version=%u features=0x%x boot_pages=%llu target=%llu max_reservation=%u max_balloon=%u poll_ms=%u (4 KiB pages)\n",
-		pci_name(pdev), magic, version, b->features, b->boot_pages,
-		b->host_target, tb_rd(b, TB_REG_MAX_RESERVATION),
-		tb_rd(b, TB_REG_MAX_BALLOON), tb_rd(b, TB_REG_POLL_MS));
+	pr_info(TB_MSG_PROBE "\n", pci_name(pdev), magic, version, b->features,
+		b->g.boot_pages, b->g.host_target,
+		(unsigned long long)tb_rd(b, TB_REG_MAX_RESERVATION),
+		(unsigned long long)tb_rd(b, TB_REG_MAX_BALLOON), tb_rd(b, TB_REG_POLL_MS));
 
 	ret = sysfs_create_group(&pdev->dev.kobj, &tb_dev_group);
 	if (ret)
@@ -1458,7 +1359,7 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			goto err_oom;
 		}
 		b->irq_requested = true;
-		b->irq_gen = b->host_gen;
+		b->irq_gen = b->g.host_gen;
 		b->irq_window = jiffies;
 		tb_wr(b, TB_REG_IRQ_ENABLE, TB_IRQ_TARGET);
 	}
@@ -1471,11 +1372,10 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	tb_the = b;
 	mutex_unlock(&tb_the_lock);
 
-	pr_info("ready: min=%llu KiB max=%llu KiB safeguard=%llu KiB target=%llu KiB batch=%u irq=%s discard=%s 2m=%s blocking_alloc=%d\n",
-		tb_kib(b->min), tb_kib(b->max_res), tb_kib(b->safeguard),
-		tb_kib(b->target), b->pol.p.batch, use_irq ? "on" : "off",
-		(b->features & TB_F_DISCARD) ? "on" : "off",
-		b->pol.p.use_2m ? "on" : "off", blocking_alloc);
+	pr_info(TB_MSG_READY "\n", tb_kib(b->g.min), tb_kib(b->g.max_res),
+		tb_kib(b->g.safeguard), tb_kib(b->g.target), b->g.pol.p.batch,
+		use_irq ? "on" : "off", (b->features & TB_F_DISCARD) ? "on" : "off",
+		b->g.pol.p.use_2m ? "on" : "off", blocking_alloc);
 	queue_delayed_work(system_freezable_wq, &b->work, 0);
 	return 0;
 

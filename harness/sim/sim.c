@@ -9,9 +9,12 @@
  * Integer nanoseconds and a seeded PRNG keep runs byte-for-byte repeatable.
  *
  * The driver part follows guest-driver/tb_balloon.c: every decision (what
- * to aim for, how much to move, which page size, when to back off, when to
- * warn) is core/tb_policy.c's, and every entry is judged by core/tb_host.c,
- * so the simulation and the real device/driver cannot drift apart there.
+ * to aim for, clipping and min, episodes, pressure hold-off, sysfs writes,
+ * how much to move, which page size, when to back off, when to warn, and
+ * the messages' texts) is core/tb_guest.c's and core/tb_policy.c's, and
+ * every entry is judged by core/tb_host.c, so the simulation and the real
+ * device/driver cannot drift apart there.  What is left here is mechanism:
+ * the memory model, the pass as a series of timed events, the lists.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +24,7 @@
 #include <string.h>
 
 #include "sim.h"
+#include "tb_guest.h"
 
 #define NEVER		UINT64_MAX
 #define OWNER_BALLOON	0xffffu
@@ -54,15 +58,19 @@ struct balloon_list {
 	uint64_t n, cap;
 };
 
-/* The driver's state: struct tb_balloon's fields of the same names. */
+/* The driver's mechanism state; its decisions' state is @g, as in
+ * struct tb_balloon. */
 struct driver {
-	struct tb_policy pol;
+	struct tb_guest g;
 	uint64_t wake;			/* next driver event, NEVER: none */
 	bool in_pass;			/* a pass runs: b->lock is held */
 	bool kick;			/* kicked during the pass */
 	struct tb_pass pass;
 	uint64_t want;			/* inflate: pass pages within room */
 	uint64_t placed, granted;
+	/* capped: the device's maximum balloon size was met, by a refusal or
+	 * by the pass being clamped to the room; either ends the pass after
+	 * its command (the driver goes on up to the room when clamped). */
 	bool alloc_failed, capped;
 	bool sending;			/* batch[] allocated, command next */
 	uint64_t batch[TB_BATCH_MAX];
@@ -71,13 +79,6 @@ struct driver {
 	uint64_t refused[TB_BATCH_MAX];
 	uint8_t refused_order[TB_BATCH_MAX];
 	uint32_t nrefused;
-	uint64_t host_gen;		/* target generation seen */
-	uint64_t asked, target;		/* host/admin target; after clipping */
-	uint64_t max_res, max_balloon;
-	uint64_t clip_logged;		/* asked value the clip message named */
-	bool settled;
-	uint64_t pressure_until;
-	uint64_t min_pages, safeguard;
 	struct balloon_list l4k, l2m;
 	uint64_t refusals, partial_grants, pressure_pages;
 };
@@ -554,22 +555,24 @@ static void drv_kick(struct sim *s)
 		s->d.wake = s->now + cost(s, s->c.timing.irq_ns);
 }
 
-/* tb_refresh(): re-read the host's registers; a new host target wins. */
+/* What the device's registers say. */
+static struct tb_guest_regs drv_regs(const struct sim *s)
+{
+	return (struct tb_guest_regs){
+		.gen = s->generation,
+		.target = s->target,
+		.max_reservation = s->hcfg.max_reservation,
+		.max_balloon = s->hcfg.max_balloon,
+	};
+}
+
+/* tb_refresh(): re-read the host's registers; a new host target wins.
+ * The driver's "absurd host target" line has no counterpart here. */
 static void drv_refresh(struct sim *s)
 {
-	struct driver *d = &s->d;
-	uint64_t boot = s->c.ram_pages, mr = s->hcfg.max_reservation;
+	struct tb_guest_regs r = drv_regs(s);
 
-	if (d->host_gen != s->generation) {
-		d->host_gen = s->generation;
-		d->asked = s->target;
-		d->settled = false;
-		tb_policy_settled(&d->pol);
-	}
-	d->max_res = mr && mr < boot ? mr : boot;
-	d->max_balloon = s->hcfg.max_balloon < boot ? s->hcfg.max_balloon : boot;
-	if (d->min_pages > d->max_res)
-		d->max_res = d->min_pages;
+	tb_guest_refresh(&s->d.g, &r);
 }
 
 /*
@@ -616,13 +619,11 @@ static uint64_t drv_inflate_alloc(struct sim *s)
 	uint64_t queued = 0, ns = 0;
 
 	d->nbatch = 0;
-	while (d->nbatch < d->pol.p.batch && d->placed + queued < d->want) {
+	while (d->nbatch < d->g.pol.p.batch && d->placed + queued < d->want) {
 		uint64_t rem = d->want - d->placed - queued, pfn;
-		unsigned int order = TB_ORDER_4K;
+		unsigned int order = tb_guest_inflate_order(&d->pass, rem,
+							    s->hcfg.page_2m);
 
-		if (d->pass.order == TB_ORDER_2M && rem >= TB_PAGES_PER_2M &&
-		    s->hcfg.page_2m)
-			order = TB_ORDER_2M;
 		pfn = drv_alloc(s, order);
 		if (s->dead)
 			return 0;
@@ -702,7 +703,7 @@ static uint64_t drv_inflate_send(struct sim *s)
 		uint64_t n = tb_entry_pages(order);
 		enum tb_status st = status[i];
 
-		if (st == TB_ST_OK) {
+		if (tb_guest_inflate_kept(st)) {
 			list_push(list_of(d, order), pfn);
 			d->placed += n;
 			if (s->c.discard) {
@@ -725,20 +726,17 @@ static uint64_t drv_inflate_send(struct sim *s)
 static void drv_inflate_end(struct sim *s)
 {
 	struct driver *d = &s->d;
-	enum tb_inflate_outcome out;
+	struct tb_guest_end end;
 
 	while (d->nrefused) {
 		d->nrefused--;
 		sim_mem_free(&s->mem, d->refused[d->nrefused],
 			     d->refused_order[d->nrefused]);
 	}
-	out = tb_policy_inflated(&d->pol, d->pass.pages, d->placed,
-				 d->alloc_failed,
-				 d->capped && d->placed < d->pass.pages);
-	if ((out == TB_OUT_STALLED || out == TB_OUT_CAPPED) &&
-	    tb_policy_warn_once(&d->pol))
-		drv_msg(s, "WARNING: balloon could not reach target %zu "
-			"(current %zu)", (size_t)kib(d->target),
+	end = tb_guest_inflated(&d->g, &d->pass, d->placed, d->alloc_failed,
+				d->capped);
+	if (end.unreached_msg)
+		drv_msg(s, TB_MSG_UNREACHED, (size_t)kib(d->g.target),
 			(size_t)kib(reservation(s)));
 }
 
@@ -757,18 +755,14 @@ static bool drv_deflate_cmd(struct sim *s, uint64_t want, unsigned int order,
 	uint32_t k = 0, i;
 	bool short_grant = false, pool_short = false;
 
-	while (k < d->pol.p.batch && *granted + queued < want) {
+	while (k < d->g.pol.p.batch && *granted + queued < want) {
 		uint64_t rem = want - *granted - queued;
 		bool have4k = d->l4k.n, have2m = d->l2m.n;
 		unsigned int o;
 
 		if (!have4k && !have2m)
 			break;
-		if (order == TB_ORDER_2M)
-			o = have2m && (rem >= TB_PAGES_PER_2M || !have4k) ?
-			    TB_ORDER_2M : TB_ORDER_4K;
-		else
-			o = have4k ? TB_ORDER_4K : TB_ORDER_2M;
+		o = tb_guest_deflate_order(order, rem, have4k, have2m);
 		d->batch[k] = list_of(d, o)->pfn[--list_of(d, o)->n];
 		d->batch_order[k++] = (uint8_t)o;
 		queued += tb_entry_pages(o);
@@ -782,7 +776,7 @@ static bool drv_deflate_cmd(struct sim *s, uint64_t want, unsigned int order,
 		unsigned int o = d->batch_order[i];
 		enum tb_status st = status[i];
 
-		if (st == TB_ST_OK || st == TB_ST_ERR_STATE) {
+		if (tb_guest_deflate_freed(st)) {
 			sim_mem_free(&s->mem, d->batch[i], o);
 			*granted += tb_entry_pages(o);
 			c += o ? t->free_2m_ns : t->free_4k_ns;
@@ -803,14 +797,13 @@ static bool drv_deflate_cmd(struct sim *s, uint64_t want, unsigned int order,
 static void drv_deflate_end(struct sim *s, bool short_grant)
 {
 	struct driver *d = &s->d;
+	struct tb_guest_end end = tb_guest_deflated(&d->g, &d->pass, d->granted,
+						    short_grant);
 
-	if (tb_policy_deflated(&d->pol, d->pass.pages, d->granted) ||
-	    short_grant) {
+	if (end.partial) {
 		d->partial_grants++;
-		if (!d->pol.backoff_ms)
-			d->pol.backoff_ms = d->pol.p.backoff_min_ms;
-		drv_msg(s, "increase reservation incomplete: was %zu, "
-			"returned %d", (size_t)d->pass.pages, (int)d->granted);
+		drv_msg(s, TB_MSG_PARTIAL, (size_t)d->pass.pages,
+			(int)d->granted);
 	}
 }
 
@@ -821,8 +814,8 @@ static void drv_pass_done(struct sim *s, uint64_t ns)
 
 	d->in_pass = false;
 	d->wake = s->now + ns;
-	if (d->pol.backoff_ms && !d->kick)
-		d->wake += (uint64_t)d->pol.backoff_ms * SIM_NS_PER_MS;
+	if (d->g.pol.backoff_ms && !d->kick)
+		d->wake += (uint64_t)d->g.pol.backoff_ms * SIM_NS_PER_MS;
 	d->kick = false;
 }
 
@@ -831,53 +824,32 @@ static bool drv_begin_pass(struct sim *s)
 {
 	struct driver *d = &s->d;
 	uint32_t poll = s->c.drv.poll_ms ? s->c.drv.poll_ms : s->c.poll_ms_advice;
-	uint64_t idle, cur, room, bp;
-	struct tb_target t;
+	struct tb_guest_step st;
 
-	poll = poll < 10 ? 10 : poll > 600000 ? 600000 : poll;
-	idle = (uint64_t)poll * SIM_NS_PER_MS;
 	drv_refresh(s);
-	cur = reservation(s);
-	t = tb_policy_target(d->asked, d->min_pages, d->max_res);
-	if (t.hotplug_clipped && d->clip_logged != d->asked) {
-		d->clip_logged = d->asked;
-		drv_msg(s, "memory 'hot-plug' unsupported - clipping "
-			"reservation %zu => %zu pages.", (size_t)d->asked,
-			(size_t)t.pages);
-	}
-	d->target = t.pages;
-
-	/* After pressure, inflation waits; giving memory back does not. */
-	if (t.pages < cur && s->now < d->pressure_until) {
-		d->wake = d->pressure_until;
+	st = tb_guest_begin(&d->g, reservation(s), s->now, d->l4k.n);
+	if (st.clip_msg)
+		drv_msg(s, TB_MSG_CLIP, (size_t)d->g.asked, (size_t)d->g.target);
+	if (st.held_off) {
+		d->wake = d->g.pressure_until;
 		return false;
 	}
-	d->pass = tb_policy_plan(&d->pol, cur, t.pages, d->l4k.n);
+	if (st.reached_msg)
+		drv_msg(s, TB_MSG_REACHED, (unsigned long long)kib(d->g.target),
+			(unsigned long long)kib(drv_balloon(d)));
+	d->pass = st.pass;
 	if (d->pass.dir == TB_DIR_NONE) {
-		if (!d->settled) {
-			d->settled = true;
-			tb_policy_settled(&d->pol);
-			drv_msg(s, "reached target %" PRIu64 " KiB (balloon %"
-				PRIu64 " KiB)", kib(t.pages),
-				kib(drv_balloon(d)));
-		}
-		d->wake = s->now + idle;
+		d->wake = s->now + (uint64_t)tb_guest_poll_ms(poll) * SIM_NS_PER_MS;
 		return false;
 	}
-	d->settled = false;
 	d->in_pass = true;
 	d->kick = false;
 	d->placed = d->granted = 0;
 	d->alloc_failed = d->capped = d->sending = false;
 	d->want = d->pass.pages;
-	if (d->pass.dir == TB_DIR_INFLATE) {
-		bp = drv_balloon(d);
-		room = d->max_balloon > bp ? d->max_balloon - bp : 0;
-		if (room < d->want) {
-			d->want = room;
-			d->capped = true;
-		}
-	}
+	if (d->pass.dir == TB_DIR_INFLATE)
+		d->want = tb_guest_inflate_want(&d->g, &d->pass, drv_balloon(d),
+						&d->capped);
 	return true;
 }
 
@@ -911,7 +883,8 @@ static void drv_event(struct sim *s)
 	if (d->sending) {
 		d->sending = false;
 		ns += drv_inflate_send(s);
-		if (!(d->capped || d->nrefused >= d->pol.p.batch ||
+		if (!(tb_guest_inflate_stop(d->capped, d->nrefused,
+					    d->g.pol.p.batch) ||
 		      d->alloc_failed || d->placed >= d->want)) {
 			d->wake = s->now + ns;
 			return;
@@ -945,12 +918,8 @@ static uint64_t drv_pressure(struct sim *s, uint64_t *ns)
 		return 0;
 	drv_deflate_cmd(s, SHRINK_BATCH, TB_ORDER_4K, &got, ns);
 	d->pressure_pages += got;
-	if (got) {
-		tb_policy_pressure(&d->pol, s->c.drv.pressure_holdoff_ms);
-		d->pressure_until = s->now + *ns +
-			(uint64_t)s->c.drv.pressure_holdoff_ms * SIM_NS_PER_MS;
-		d->settled = false;
-	}
+	tb_guest_pressure(&d->g, got, s->c.drv.pressure_holdoff_ms, s->now + *ns +
+			  (uint64_t)s->c.drv.pressure_holdoff_ms * SIM_NS_PER_MS);
 	return got;
 }
 
@@ -1090,22 +1059,19 @@ static int size_arg(struct sim *s, const char *arg, uint64_t *pages)
 /* The driver's sysfs files (tb_show/tb_store), in KiB. */
 static void agent_sysfs(struct sim *s, const char *name, const char *value)
 {
-	struct driver *d = &s->d;
-	uint64_t v, pages;
+	enum tb_guest_attr a = tb_guest_attr_lookup(name);
+	uint64_t v;
 
-	if (strcmp(name, "current") && strcmp(name, "min") &&
-	    strcmp(name, "max") && strcmp(name, "target")) {
+	if (a == TB_ATTR_NR) {
 		req_reply(s, "err ENOENT no sysfs file '%s'", name);
 		return;
 	}
 	if (!value) {
-		v = !strcmp(name, "current") ? reservation(s) :
-		    !strcmp(name, "min") ? d->min_pages :
-		    !strcmp(name, "max") ? d->max_res : d->target;
-		req_reply(s, "ok %" PRIu64, kib(v));
+		req_reply(s, "ok %" PRIu64,
+			  kib(tb_guest_show(&s->d.g, a, reservation(s))));
 		return;
 	}
-	if (!strcmp(name, "current") || !strcmp(name, "max")) {
+	if (!tb_guest_attr_writable(a)) {
 		req_reply(s, "err EACCES %s is read-only", name);
 		return;
 	}
@@ -1113,23 +1079,9 @@ static void agent_sysfs(struct sim *s, const char *name, const char *value)
 		req_reply(s, "err EINVAL '%s'", value);
 		return;
 	}
-	pages = v >> (TB_PAGE_SHIFT - 10);
-	/* balloon(4) ERRORS: EPERM when beyond limits. */
-	if (!strcmp(name, "min")) {
-		if (pages < d->safeguard || pages > d->max_res) {
-			req_reply(s, "err EPERM");
-			return;
-		}
-		d->min_pages = pages;
-		d->settled = false;
-	} else {
-		if (pages < d->min_pages || pages > d->max_res) {
-			req_reply(s, "err EPERM");
-			return;
-		}
-		d->asked = d->target = pages;
-		d->settled = false;
-		tb_policy_settled(&d->pol);
+	if (tb_guest_store(&s->d.g, a, v) != TB_STORE_OK) {
+		req_reply(s, "err EPERM");
+		return;
 	}
 	drv_kick(s);
 	req_reply(s, "ok");
@@ -1155,12 +1107,12 @@ static void agent_stats(struct sim *s)
 		  kib(s->c.ram_pages - s->c.reserved_pages),
 		  kib(sim_mem_free_pages(&s->mem)),
 		  kib(sim_mem_available(&s->mem)), s->oom_kills,
-		  kib(reservation(s)), kib(d->target), kib(d->min_pages),
-		  kib(d->max_res), d->target, reservation(s), d->min_pages,
-		  d->max_res, d->safeguard, s->c.ram_pages, d->max_balloon,
+		  kib(reservation(s)), kib(d->g.target), kib(d->g.min),
+		  kib(d->g.max_res), d->g.target, reservation(s), d->g.min,
+		  d->g.max_res, d->g.safeguard, s->c.ram_pages, d->g.max_balloon,
 		  drv_balloon(d), d->l2m.n, d->l4k.n, s->host.balloon_pages,
-		  d->pol.rate, d->pol.backoff_ms, d->pol.order,
-		  d->pol.fallbacks, d->partial_grants, d->pressure_pages);
+		  d->g.pol.rate, d->g.pol.backoff_ms, d->g.pol.order,
+		  d->g.pol.fallbacks, d->partial_grants, d->pressure_pages);
 }
 
 int sim_agent(struct sim *s, const char *line)
@@ -1296,27 +1248,12 @@ struct sim *sim_create(const struct sim_config *c, sim_out_fn out, void *arg,
 
 	/* tb_probe(): a module parameter of 0 means the policy default. */
 	{
-		struct tb_policy_params pp = tb_policy_defaults;
-		const struct tb_policy_params *m = &c->drv.pol;
+		struct tb_policy_params pp = c->drv.pol;
 
-		if (m->batch)
-			pp.batch = m->batch;
-		if (m->rate_min)
-			pp.rate_min = m->rate_min;
-		if (m->rate_max)
-			pp.rate_max = m->rate_max;
-		if (m->backoff_min_ms)
-			pp.backoff_min_ms = m->backoff_min_ms;
-		if (m->backoff_max_ms)
-			pp.backoff_max_ms = m->backoff_max_ms;
-		if (m->upgrade_after)
-			pp.upgrade_after = m->upgrade_after;
-		pp.use_2m = m->use_2m && c->host.page_2m;
-		tb_policy_init(&s->d.pol, &pp);
+		pp.use_2m = pp.use_2m && c->host.page_2m;
+		tb_guest_init(&s->d.g, &pp, c->ram_pages, s->mem.wmark_min,
+			      c->drv.min_margin);
 	}
-	s->d.safeguard = tb_policy_safeguard(s->mem.wmark_min,
-					     c->drv.min_margin);
-	s->d.min_pages = s->d.safeguard;
 	s->d.wake = NEVER;
 	return s;
 }
@@ -1347,26 +1284,23 @@ struct sim_mem *sim_memory(struct sim *s)
 static void boot(struct sim *s)
 {
 	struct driver *d = &s->d;
+	struct tb_guest_regs r = drv_regs(s);
 
 	s->probed = true;
-	d->host_gen = s->generation;
-	d->asked = s->target;
-	d->clip_logged = UINT64_MAX;
-	drv_refresh(s);
-	d->target = tb_policy_target(d->asked, d->min_pages, d->max_res).pages;
-	drv_msg(s, "probe 0000:00:04.0: magic=0x%08x version=%u features=0x%x "
-		"boot_pages=%" PRIu64 " target=%" PRIu64 " max_reservation=%"
-		PRIu64 " max_balloon=%" PRIu64 " poll_ms=%u (4 KiB pages)",
-		TB_MAGIC, TB_VERSION, (s->c.discard ? TB_F_DISCARD : 0) |
+	tb_guest_probe(&d->g, &r);
+	drv_msg(s, TB_MSG_PROBE, "0000:00:04.0", TB_MAGIC, TB_VERSION,
+		(s->c.discard ? TB_F_DISCARD : 0) |
 		(s->hcfg.page_2m ? TB_F_PAGE_2M : 0) | TB_F_CMD_IRQ,
-		s->c.ram_pages, s->target, s->hcfg.max_reservation,
-		s->hcfg.max_balloon, s->c.poll_ms_advice);
-	drv_msg(s, "ready: min=%" PRIu64 " KiB max=%" PRIu64 " KiB safeguard=%"
-		PRIu64 " KiB target=%" PRIu64 " KiB batch=%u irq=%s discard=%s "
-		"2m=%s blocking_alloc=%d", kib(d->min_pages), kib(d->max_res),
-		kib(d->safeguard), kib(d->target), d->pol.p.batch,
+		(unsigned long long)s->c.ram_pages,
+		(unsigned long long)s->target,
+		(unsigned long long)s->hcfg.max_reservation,
+		(unsigned long long)s->hcfg.max_balloon, s->c.poll_ms_advice);
+	drv_msg(s, TB_MSG_READY, (unsigned long long)kib(d->g.min),
+		(unsigned long long)kib(d->g.max_res),
+		(unsigned long long)kib(d->g.safeguard),
+		(unsigned long long)kib(d->g.target), d->g.pol.p.batch,
 		s->c.drv.use_irq ? "on" : "off", s->c.discard ? "on" : "off",
-		d->pol.p.use_2m ? "on" : "off", s->c.drv.blocking_alloc);
+		d->g.pol.p.use_2m ? "on" : "off", s->c.drv.blocking_alloc);
 	/* queue_delayed_work(..., 0) at the end of probe: the first pass
 	 * runs now, so the poll ticks are in phase with the probe, not with
 	 * TB-READY (which /init prints once the agent is up). */
@@ -1513,7 +1447,7 @@ void sim_stats(const struct sim *s, struct sim_stats *st)
 	for (i = TB_ST_OK + 1; i < TB_ST_NR; i++)
 		st->refusals += s->host.count[TB_CMD_INFLATE][i];
 	st->partial_grants = s->dev_partial_grants;
-	st->fallbacks = s->d.pol.fallbacks;
+	st->fallbacks = s->d.g.pol.fallbacks;
 	st->oom_kills = s->oom_kills;
 	st->mem_free = sim_mem_free_pages(&s->mem);
 	st->mem_available = sim_mem_available(&s->mem);
@@ -1521,5 +1455,5 @@ void sim_stats(const struct sim *s, struct sim_stats *st)
 	memcpy(st->by_state, s->mem.count, sizeof(st->by_state));
 	st->driver_balloon = drv_balloon(&s->d);
 	st->device_balloon = s->host.balloon_pages;
-	st->min_pages = s->d.min_pages;
+	st->min_pages = s->d.g.min;
 }

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * tb_guest.h - the guest driver's decisions between passes, shared by the
+ * Linux driver (guest-driver/tb_balloon.c) and the simulator (harness/sim/):
+ * which host target is taken, the limits it is clipped to (max reservation,
+ * max balloon, min and its safeguard), when an episode begins and ends,
+ * when inflation is held off after memory pressure, what an admin's sysfs
+ * write may set, which page size each entry gets, and which console
+ * message is due with which numbers.
+ *
+ * The split with tb_policy.[ch]: tb_policy is the rate policy, pure
+ * functions of one pass (clip a target, plan a step, adapt rate, order and
+ * back-off to its outcome); tb_guest holds the state that lives across
+ * passes (struct tb_guest embeds struct tb_policy) and calls tb_policy for
+ * each step.  Mechanism stays with the callers: allocating pages, talking
+ * to the device, locking, timers, the shrinker and the OOM notifier, and
+ * printing.  A caller reads what the device says into struct tb_guest_regs,
+ * calls in here, and acts on the flags that come back.
+ *
+ * Messages: each text exists once, as a TB_MSG_* printf format below; the
+ * caller prints it (printk adds "\n"; the simulator's console does not
+ * want one) with the arguments listed beside it, of the types given.
+ *
+ * Units: 4 KiB pages unless a name says KiB; times in the caller's clock
+ * (jiffies in the driver, ns in the simulator): only compared, never
+ * converted here.
+ */
+#ifndef TB_GUEST_H
+#define TB_GUEST_H
+
+#include "tb_policy.h"
+
+/* Console messages (without the "tb_balloon: " prefix and newline). */
+
+/* A target above the max reservation (balloon(4)): (size_t) asked pages,
+ * (size_t) clipped pages.  Once per asked value. */
+#define TB_MSG_CLIP \
+	"memory 'hot-plug' unsupported - clipping reservation %zu => %zu pages."
+/* balloon(4)'s diagnostic: (size_t) target KiB, (size_t) current KiB. */
+#define TB_MSG_UNREACHED \
+	"WARNING: balloon could not reach target %zu (current %zu)"
+/* (unsigned long long) target KiB, balloon KiB.  Once per episode. */
+#define TB_MSG_REACHED	"reached target %llu KiB (balloon %llu KiB)"
+/* A deflate pass got less than it asked: (size_t) asked pages,
+ * (int) granted pages. */
+#define TB_MSG_PARTIAL	"increase reservation incomplete: was %zu, returned %d"
+/* (unsigned long long) host target pages, boot pages. */
+#define TB_MSG_ABSURD	"absurd host target %llu pages (boot %llu pages)"
+/* At probe: (const char *) PCI name, (unsigned int) magic, version,
+ * features, (unsigned long long) boot pages, host target, max reservation,
+ * max balloon, (unsigned int) poll ms, all as the registers say. */
+#define TB_MSG_PROBE \
+	"probe %s: magic=0x%08x version=%u features=0x%x boot_pages=%llu " \
+	"target=%llu max_reservation=%llu max_balloon=%llu poll_ms=%u " \
+	"(4 KiB pages)"
+/* Probe done: (unsigned long long) min, max, safeguard, target KiB,
+ * (unsigned int) batch, (const char *) "on"/"off" for irq, discard and
+ * 2m, (int) blocking_alloc. */
+#define TB_MSG_READY \
+	"ready: min=%llu KiB max=%llu KiB safeguard=%llu KiB target=%llu KiB " \
+	"batch=%u irq=%s discard=%s 2m=%s blocking_alloc=%d"
+
+/* Poll interval bounds, ms: a zero or absurd interval is clamped. */
+#define TB_POLL_MS_MIN	10u
+#define TB_POLL_MS_MAX	600000u
+
+/* What the device's registers say, read by the caller. */
+struct tb_guest_regs {
+	uint64_t gen;		/* GENERATION */
+	uint64_t target;	/* TARGET */
+	uint64_t max_reservation; /* MAX_RESERVATION; 0: no limit */
+	uint64_t max_balloon;	/* MAX_BALLOON */
+};
+
+/**
+ * struct tb_guest - the driver's decision state; the caller serialises.
+ * @pol:	rate policy state (tb_policy.h)
+ * @boot_pages:	reservation with an empty balloon
+ * @max_res:	maximum reservation: min(boot pages, MAX_RESERVATION),
+ *		never below @min (sysfs "max")
+ * @max_balloon: the device's maximum balloon size, at most boot pages
+ * @safeguard:	lowest allowed @min
+ * @min:	lowest reservation accepted (sysfs "min")
+ * @asked:	target asked by the host or the admin, whichever came last
+ * @target:	@asked after clipping (sysfs "target")
+ * @host_gen:	GENERATION seen last
+ * @host_target: TARGET seen last
+ * @clip_logged: @asked value TB_MSG_CLIP was given for
+ * @pressure_until: before this time (caller's clock) no inflation happens
+ * @settled:	the target is reached; the next move starts an episode
+ * @warn_at_min: a target held at @min gives TB_MSG_UNREACHED once per
+ *		episode (the driver does; the simulator does not)
+ */
+struct tb_guest {
+	struct tb_policy pol;
+	uint64_t boot_pages;
+	uint64_t max_res;
+	uint64_t max_balloon;
+	uint64_t safeguard;
+	uint64_t min;
+	uint64_t asked;
+	uint64_t target;
+	uint64_t host_gen;
+	uint64_t host_target;
+	uint64_t clip_logged;
+	uint64_t pressure_until;
+	bool settled;
+	bool warn_at_min;
+};
+
+/*
+ * Set up at probe.  @set holds the tunables as given (module parameters):
+ * a zero count means tb_policy_defaults' value, use_2m is taken as is.
+ * The safeguard is @min_free_pages + @min_margin, and min starts there.
+ */
+void tb_guest_init(struct tb_guest *g, const struct tb_policy_params *set,
+		   uint64_t boot_pages, uint64_t min_free_pages,
+		   uint64_t min_margin);
+
+/* The first look at the device: its target is taken as asked. */
+void tb_guest_probe(struct tb_guest *g, const struct tb_guest_regs *r);
+
+/* tb_guest_refresh() flags. */
+#define TB_REFRESH_NEW		0x1u	/* a new host target was taken */
+#define TB_REFRESH_ABSURD	0x2u	/* ... and it is 0 or over 2x boot:
+					   TB_MSG_ABSURD (taken anyway) */
+
+/*
+ * Every pass: a new host target (GENERATION or TARGET changed) wins over
+ * the admin's and starts an episode; the limits are re-read.
+ */
+unsigned int tb_guest_refresh(struct tb_guest *g, const struct tb_guest_regs *r);
+
+/* The idle poll interval, ms: @poll_ms (the parameter, or the device's
+ * advice when that is 0) clamped to TB_POLL_MS_MIN..TB_POLL_MS_MAX. */
+uint32_t tb_guest_poll_ms(uint32_t poll_ms);
+
+/* The start of a pass: what to do and what to say. */
+struct tb_guest_step {
+	struct tb_pass pass;	/* TB_DIR_NONE: nothing to move */
+	bool held_off;		/* inflation waits until pressure_until */
+	bool clip_msg;		/* TB_MSG_CLIP: g->asked => g->target */
+	bool reached_msg;	/* TB_MSG_REACHED: g->target */
+	bool min_msg;		/* TB_MSG_UNREACHED for g->asked (held at min) */
+};
+
+/*
+ * Clip the asked target, note an episode's end, and plan the pass from the
+ * reservation @cur at time @now; @balloon_4k is the 4 KiB entries in the
+ * balloon.  Call tb_guest_refresh() first.
+ */
+struct tb_guest_step tb_guest_begin(struct tb_guest *g, uint64_t cur,
+				    uint64_t now, uint64_t balloon_4k);
+
+/* Inflate pages to ask for this pass: the planned ones within the device's
+ * maximum balloon size; *@clamped when the room is short. */
+uint64_t tb_guest_inflate_want(const struct tb_guest *g,
+			       const struct tb_pass *pass,
+			       uint64_t balloon_pages, bool *clamped);
+
+/* The page size of the next inflate entry: 2 MiB when the pass asks for
+ * it, @rem (pages still to queue) has room and the device offers it. */
+unsigned int tb_guest_inflate_order(const struct tb_pass *pass, uint64_t rem,
+				    bool dev_2m);
+
+/* The page size of the next deflate entry, @order first, out of a balloon
+ * that has 4 KiB (@have4k) and 2 MiB (@have2m) entries (one at least):
+ * a 2 MiB page overshoots @rem only when no 4 KiB page is left. */
+unsigned int tb_guest_deflate_order(unsigned int order, uint64_t rem,
+				    bool have4k, bool have2m);
+
+/*
+ * What an entry's status means for its page.  Inflate: OK, or PENDING (no
+ * valid answer: the host may hold the page, and it counts as progress so a
+ * lying device cannot make us overshoot), keeps the page in the balloon;
+ * anything else is a refusal.  Deflate: OK, or ERR_STATE (the host says the
+ * page is not in its balloon), gives the page back to the guest; anything
+ * else keeps it in the balloon and ends the pass short.
+ */
+bool tb_guest_inflate_kept(unsigned int status);
+bool tb_guest_deflate_freed(unsigned int status);
+
+/* After an INFLATE command, whether the pass stops: @capped (the device's
+ * maximum balloon size was met), or @nrefused refusals reached @batch, so
+ * a device refusing everything cannot make us allocate forever. */
+bool tb_guest_inflate_stop(bool capped, uint32_t nrefused, uint32_t batch);
+
+/* The end of a pass: what to count and say. */
+struct tb_guest_end {
+	bool backoff;		/* the pass backs off (stats "backoffs") */
+	bool partial;		/* deflate: TB_MSG_PARTIAL */
+	bool unreached_msg;	/* inflate: TB_MSG_UNREACHED for g->target */
+};
+
+/* An inflate pass placed @placed of @pass->pages; @alloc_failed: the guest
+ * ran out; @capped: the device's maximum balloon size stopped it. */
+struct tb_guest_end tb_guest_inflated(struct tb_guest *g,
+				      const struct tb_pass *pass,
+				      uint64_t placed, bool alloc_failed,
+				      bool capped);
+
+/* A deflate pass got @granted of @pass->pages; @short_grant: a command
+ * failed or an entry was denied.  Short of either: back off. */
+struct tb_guest_end tb_guest_deflated(struct tb_guest *g,
+				      const struct tb_pass *pass,
+				      uint64_t granted, bool short_grant);
+
+/* Memory pressure made the caller give @got pages back: when any, slow
+ * down and hold inflation off, for @holdoff_ms and until @until (the same
+ * span on the caller's clock). */
+void tb_guest_pressure(struct tb_guest *g, uint64_t got, uint32_t holdoff_ms,
+		       uint64_t until);
+
+/* The sysfs files, in KiB (as NetBSD's balloon(4) sysctls). */
+enum tb_guest_attr {
+	TB_ATTR_CURRENT,	/* RO reservation */
+	TB_ATTR_MIN,		/* RW min */
+	TB_ATTR_MAX,		/* RO max reservation */
+	TB_ATTR_TARGET,		/* RW target */
+	TB_ATTR_NR
+};
+extern const char *const tb_guest_attr_names[TB_ATTR_NR];
+
+/* The attribute called @name, or TB_ATTR_NR. */
+enum tb_guest_attr tb_guest_attr_lookup(const char *name);
+bool tb_guest_attr_writable(enum tb_guest_attr a);
+
+/* A read: @cur is the current reservation.  Pages. */
+uint64_t tb_guest_show(const struct tb_guest *g, enum tb_guest_attr a,
+		       uint64_t cur);
+
+enum tb_store_result {
+	TB_STORE_OK,
+	TB_STORE_EPERM,		/* beyond limits (balloon(4) ERRORS) */
+	TB_STORE_EACCES,	/* read-only */
+};
+
+/*
+ * A write of @kib: min must lie in safeguard..max, target in min..max
+ * (else EPERM and nothing changes).  A new min or target starts an episode;
+ * a target is taken as asked and as the target at once.
+ */
+enum tb_store_result tb_guest_store(struct tb_guest *g, enum tb_guest_attr a,
+				    uint64_t kib);
+
+#endif /* TB_GUEST_H */
