@@ -47,7 +47,7 @@ TEST_TARGETS += test-core
 test-core: $(CORE_TESTS)
 	$(Q)set -e; for t in $(CORE_TESTS); do CK_DEFAULT_TIMEOUT=10 $$t; done
 
-# ---- fuzzing (issue 10) ----
+# ---- fuzzing ----
 # core/fuzz_batch.c: the guest's commands (tb_batch.c, tb_host.c) under
 # libFuzzer with ASan and UBSan.  scripts/fuzz.sh runs it over a copy of
 # core/fuzz/batch/ (seeds; regress/ holds past crashes, replayed first).

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * bench.c - `make bench`: how fast our driver + device reclaim memory,
- * against QEMU's virtio-balloon + Linux's virtio_balloon in the same run
- * (issue #9).
+ * against QEMU's virtio-balloon + Linux's virtio_balloon in the same run.
  *
  *   tb-bench [options]            every session, then the report
  *   tb-bench --report DIR         only the report, from DIR/raw.json

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Profile QEMU's threads while tb-bench runs a subset (issue #9: where a
+# Profile QEMU's threads while tb-bench runs a subset (where a
 # goal is not met, say what limits it).  perf (Debian's linux-perf) samples
 # every session's QEMU process with call graphs; one report per session.
 #

@@ -176,7 +176,7 @@ static const char *metric_title(const char *m)
 	return m;
 }
 
-/* ---- the goals of issue #9 ---- */
+/* ---- the goals: where ours must stand against virtio-balloon ---- */
 
 struct goal {
 	char text[96];

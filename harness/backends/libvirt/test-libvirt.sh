@@ -72,7 +72,7 @@ verdict_is() {
 URI=$(sh "$RUN" start "$D") || { bad "libvirtd did not start"; cleanup; exit 1; }
 DPID=$(cat "$D/libvirtd.pid")
 say "libvirtd $DPID at $URI"
-# Security (issue 10): the private daemon listens on no network address.
+# Security: the private daemon listens on no network address.
 inet=$(sh "$(dirname "$0")/../tests/inet-sockets.sh" "$DPID")
 if [ -z "$inet" ] && [ -d "/proc/$DPID/fd" ]; then
 	say "libvirtd $DPID has no TCP or UDP socket"
