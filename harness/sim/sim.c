@@ -18,13 +18,16 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan/units.h"
 #include "sim.h"
 #include "tb_guest.h"
+#include "tb_knobs.h"
 
 #define NEVER		UINT64_MAX
 #define OWNER_BALLOON	0xffffu
@@ -194,49 +197,6 @@ static void bc_flush(struct sim *s)
 
 /* ---- configuration ---------------------------------------------------- */
 
-int sim_parse_size(const char *str, uint64_t ram_bytes, uint64_t *bytes)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(str, &end);
-	if (errno || end == str || v < 0)
-		return -1;
-	switch (*end) {
-	case '\0': case 'b': case 'B': break;
-	case 'k': case 'K': v *= 1024.0; end++; break;
-	case 'm': case 'M': v *= 1048576.0; end++; break;
-	case 'g': case 'G': v *= 1073741824.0; end++; break;
-	case 't': case 'T': v *= 1099511627776.0; end++; break;
-	case '%': v = v * (double)ram_bytes / 100.0; end++; break;
-	default: return -1;
-	}
-	if (*end == 'i' && end[-1] != '%')
-		end++;
-	if ((*end == 'B' || *end == 'b') && end[-1] != '%')
-		end++;
-	if (*end)
-		return -1;
-	*bytes = (uint64_t)v;
-	return 0;
-}
-
-static int parse_bool(const char *v, bool *b)
-{
-	if (!strcmp(v, "1") || !strcmp(v, "on") || !strcmp(v, "true") ||
-	    !strcmp(v, "yes") || !strcmp(v, "y") || !strcmp(v, "Y")) {
-		*b = true;
-		return 0;
-	}
-	if (!strcmp(v, "0") || !strcmp(v, "off") || !strcmp(v, "false") ||
-	    !strcmp(v, "no") || !strcmp(v, "n") || !strcmp(v, "N")) {
-		*b = false;
-		return 0;
-	}
-	return -1;
-}
-
 static int parse_u64(const char *v, uint64_t *out)
 {
 	char *end;
@@ -249,6 +209,10 @@ static int parse_u64(const char *v, uint64_t *out)
 	*out = x;
 	return 0;
 }
+
+static void *knob_field(struct sim_config *c, const struct tb_knob *k);
+static void knob_store(struct sim_config *c, const struct tb_knob *k,
+		       uint64_t v);
 
 void sim_config_defaults(struct sim_config *c, uint64_t ram_bytes)
 {
@@ -288,143 +252,150 @@ void sim_config_defaults(struct sim_config *c, uint64_t ram_bytes)
 	c->seed = 1;
 	c->timing = sim_timing_defaults;
 	c->host.ram_pages = c->ram_pages;
-	c->host.max_reservation = c->ram_pages;
-	c->host.max_balloon = c->ram_pages * 65 / 100;
-	c->host.page_2m = true;
-	c->pool = TB_POOL_UNLIMITED;
-	c->discard = true;
 	c->qmp_throttle_ms = 1000;
-	c->drv.pol = tb_policy_defaults;
-	c->drv.poll_ms = 1000;
-	c->drv.use_irq = true;
-	c->drv.deflate_on_pressure = true;
-	c->drv.pressure_holdoff_ms = 5000;
-	c->drv.min_margin = 256;
-	c->poll_ms_advice = 1000;
+	/* The device's properties and the driver's parameters start at
+	 * their defaults, as core/tb_knobs.h gives them. */
+	for (unsigned int i = 0; i < tb_knobs_nr; i++) {
+		const struct tb_knob *k = &tb_knobs[i];
+
+		if (knob_field(c, k))
+			knob_store(c, k, tb_knob_default(k, ram_bytes));
+	}
 }
 
-/* Device properties: a size in bytes (suffixes, %), a count or a flag. */
-static int set_prop(struct sim_config *c, const char *prop, const char *value,
-		    char *err, size_t errlen)
+/*
+ * Where the model keeps each knob it has (core/tb_knobs.h's TB_BE_SIM):
+ * sizes as 4 KiB pages in a uint64_t, u32 counts, bools.  NULL: the model
+ * has no such knob ("target" is the run's, not a setting).
+ */
+static void *knob_field(struct sim_config *c, const struct tb_knob *k)
 {
-	struct tb_host_config *h = &c->host;
-	uint64_t *pool = &c->pool, ram_bytes = c->ram_pages * TB_PAGE_SIZE;
-	bool *discard = &c->discard;
-	uint32_t *poll_ms = &c->poll_ms_advice;
-	uint32_t *reply_delay_ms = &c->reply_delay_ms;
-	uint64_t bytes = 0, n = 0;
-	bool b = false;
+	static const struct {
+		enum tb_knob_kind kind;
+		const char *name;
+		size_t off;
+	} fields[] = {
+#define DEV(name, field) { TB_KNOB_DEVICE, name, offsetof(struct sim_config, field) }
+#define DRV(name, field) { TB_KNOB_DRIVER, name, offsetof(struct sim_config, drv.field) }
+		DEV("max-reservation", host.max_reservation),
+		DEV("max-balloon", host.max_balloon),
+		DEV("pool", pool),
+		DEV("poll-ms", poll_ms_advice),
+		DEV("refuse-every", host.refuse_every),
+		DEV("reply-delay-ms", reply_delay_ms),
+		DEV("refuse-all", host.refuse_all),
+		DEV("discard", discard),
+		DEV("page-2m", host.page_2m),
+		DRV("poll_ms", poll_ms),
+		DRV("use_irq", use_irq),
+		DRV("batch", pol.batch),
+		DRV("rate_min", pol.rate_min),
+		DRV("rate_max", pol.rate_max),
+		DRV("backoff_min_ms", pol.backoff_min_ms),
+		DRV("backoff_max_ms", pol.backoff_max_ms),
+		DRV("upgrade_after", pol.upgrade_after),
+		DRV("use_2m", pol.use_2m),
+		DRV("blocking_alloc", blocking_alloc),
+		DRV("min_margin", min_margin),
+		DRV("deflate_on_pressure", deflate_on_pressure),
+		DRV("pressure_holdoff_ms", pressure_holdoff_ms),
+		/* Real parameters with nothing to model here. */
+		DRV("cmd_timeout_ms", ignored),
+		DRV("irq_storm_limit", ignored),
+#undef DEV
+#undef DRV
+	};
 
-	if (!strcmp(prop, "max-balloon") || !strcmp(prop, "max-reservation") ||
-	    !strcmp(prop, "pool")) {
-		if (!strcmp(prop, "pool") && (!strcmp(value, "unlimited") ||
-					      !strcmp(value, "-1") ||
-					      !strcmp(value, "18446744073709551615"))) {
-			*pool = TB_POOL_UNLIMITED;
-			return 0;
-		}
-		if (sim_parse_size(value, ram_bytes, &bytes)) {
-			snprintf(err, errlen, "device property %s: '%s' is not "
-				 "a size", prop, value);
-			return -1;
-		}
-		n = bytes / TB_PAGE_SIZE;
-		if (!strcmp(prop, "max-balloon"))
-			h->max_balloon = n;
-		else if (!strcmp(prop, "max-reservation"))
-			h->max_reservation = n;
-		else
-			*pool = n;
-		return 0;
+	if (!tb_knob_known_by(k, "sim"))
+		return NULL;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (fields[i].kind == k->kind && !strcmp(fields[i].name, k->name))
+			return (char *)c + fields[i].off;
+	return NULL;
+}
+
+/* @v: bytes for a size (UINT64_MAX: unlimited), else the value. */
+static void knob_store(struct sim_config *c, const struct tb_knob *k,
+		       uint64_t v)
+{
+	void *p = knob_field(c, k);
+
+	switch (k->type) {
+	case TB_KNOB_SIZE:
+		*(uint64_t *)p = v == UINT64_MAX ? TB_POOL_UNLIMITED :
+				 v / TB_PAGE_SIZE;
+		break;
+	case TB_KNOB_U32:
+		*(uint32_t *)p = (uint32_t)v;
+		break;
+	case TB_KNOB_BOOL:
+		*(bool *)p = v != 0;
+		break;
+	case TB_KNOB_STATS:
+		break;
 	}
-	if (!strcmp(prop, "refuse-every") || !strcmp(prop, "poll-ms") ||
-	    !strcmp(prop, "reply-delay-ms")) {
-		if (parse_u64(value, &n) || n > UINT32_MAX) {
-			snprintf(err, errlen, "device property %s: '%s' is not "
-				 "a count", prop, value);
-			return -1;
-		}
-		if (!strcmp(prop, "refuse-every"))
-			h->refuse_every = (uint32_t)n;
-		else if (!strcmp(prop, "poll-ms"))
-			*poll_ms = (uint32_t)n;
-		else
-			*reply_delay_ms = (uint32_t)n;
-		return 0;
+}
+
+/* A knob set by name from text: sizes in plan/units.h's spelling (the
+ * harness passes bytes) or "unlimited", counts, booleans. */
+static int set_knob(struct sim_config *c, enum tb_knob_kind kind,
+		    const char *name, const char *value, char *err,
+		    size_t errlen)
+{
+	const char *what = kind == TB_KNOB_DEVICE ? "device property" :
+			   "driver parameter";
+	const struct tb_knob *k = tb_knob_find(kind, name);
+	uint64_t v = 0;
+	long long n;
+	bool b;
+	int bad = 0;
+
+	if (!k || !knob_field(c, k)) {
+		snprintf(err, errlen, "%s '%s' is not known to the simulator",
+			 what, name);
+		return -1;
 	}
-	if (!strcmp(prop, "refuse-all") || !strcmp(prop, "page-2m") ||
-	    !strcmp(prop, "discard")) {
-		if (parse_bool(value, &b)) {
-			snprintf(err, errlen, "device property %s: '%s' is not "
-				 "on/off", prop, value);
-			return -1;
-		}
-		if (!strcmp(prop, "refuse-all"))
-			h->refuse_all = b;
-		else if (!strcmp(prop, "page-2m"))
-			h->page_2m = b;
+	switch (k->type) {
+	case TB_KNOB_SIZE:
+		if (!strcmp(value, "unlimited") || !strcmp(value, "-1") ||
+		    !strcmp(value, "18446744073709551615"))
+			v = UINT64_MAX;
 		else
-			*discard = b;
-		return 0;
+			bad = parse_size(value, c->ram_pages * TB_PAGE_SIZE,
+					 1.0, true, &v);
+		break;
+	case TB_KNOB_U32:
+		bad = parse_int(value, 0, UINT32_MAX, &n);
+		v = (uint64_t)n;
+		break;
+	case TB_KNOB_BOOL:
+		bad = parse_bool(value, &b);
+		v = b;
+		break;
+	case TB_KNOB_STATS:
+		bad = -1;
+		break;
 	}
-	snprintf(err, errlen, "device property '%s' is not known to the "
-		 "simulator", prop);
-	return -1;
+	if (bad) {
+		snprintf(err, errlen, "%s %s: '%s' is not %s", what, name, value,
+			 k->type == TB_KNOB_SIZE ? "a size" :
+			 k->type == TB_KNOB_BOOL ? "on/off" : "a count");
+		return -1;
+	}
+	knob_store(c, k, v);
+	return 0;
 }
 
 int sim_config_set_prop(struct sim_config *c, const char *prop,
 			const char *value, char *err, size_t errlen)
 {
-	return set_prop(c, prop, value, err, errlen);
+	return set_knob(c, TB_KNOB_DEVICE, prop, value, err, errlen);
 }
 
 int sim_config_set_param(struct sim_config *c, const char *param,
 			 const char *value, char *err, size_t errlen)
 {
-	struct sim_driver_params *d = &c->drv;
-	uint64_t n;
-	bool b;
-	struct { const char *name; uint32_t *u32; bool *flag; } t[] = {
-		{ "batch", &d->pol.batch, NULL },
-		{ "rate_min", &d->pol.rate_min, NULL },
-		{ "rate_max", &d->pol.rate_max, NULL },
-		{ "backoff_min_ms", &d->pol.backoff_min_ms, NULL },
-		{ "backoff_max_ms", &d->pol.backoff_max_ms, NULL },
-		{ "upgrade_after", &d->pol.upgrade_after, NULL },
-		{ "use_2m", NULL, &d->pol.use_2m },
-		{ "poll_ms", &d->poll_ms, NULL },
-		{ "use_irq", NULL, &d->use_irq },
-		{ "deflate_on_pressure", NULL, &d->deflate_on_pressure },
-		{ "pressure_holdoff_ms", &d->pressure_holdoff_ms, NULL },
-		{ "blocking_alloc", NULL, &d->blocking_alloc },
-		{ "min_margin", &d->min_margin, NULL },
-		/* Real parameters with nothing to model here. */
-		{ "cmd_timeout_ms", &d->ignored, NULL },
-		{ "irq_storm_limit", &d->ignored, NULL },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		if (strcmp(param, t[i].name))
-			continue;
-		if (t[i].flag) {
-			if (parse_bool(value, &b))
-				break;
-			*t[i].flag = b;
-		} else {
-			if (parse_u64(value, &n) || n > UINT32_MAX)
-				break;
-			*t[i].u32 = (uint32_t)n;
-		}
-		return 0;
-	}
-	if (i < sizeof(t) / sizeof(t[0]))
-		snprintf(err, errlen, "driver parameter %s: bad value '%s'",
-			 param, value);
-	else
-		snprintf(err, errlen, "driver parameter '%s' is not known to "
-			 "the simulator", param);
-	return -1;
+	return set_knob(c, TB_KNOB_DRIVER, param, value, err, errlen);
 }
 
 /* ---- OOM ---------------------------------------------------------------- */
@@ -1050,7 +1021,8 @@ static int size_arg(struct sim *s, const char *arg, uint64_t *pages)
 {
 	uint64_t bytes;
 
-	if (!arg || sim_parse_size(arg, s->c.ram_pages * TB_PAGE_SIZE, &bytes))
+	if (!arg || parse_size(arg, s->c.ram_pages * TB_PAGE_SIZE, 1.0, true,
+			       &bytes))
 		return -1;
 	*pages = bytes / TB_PAGE_SIZE;
 	return 0;
@@ -1377,7 +1349,8 @@ int sim_set_prop(struct sim *s, const char *prop, const char *value,
 	uint64_t bytes;
 
 	if (!strcmp(prop, "target")) {
-		if (sim_parse_size(value, c.ram_pages * TB_PAGE_SIZE, &bytes)) {
+		if (parse_size(value, c.ram_pages * TB_PAGE_SIZE, 1.0, true,
+			       &bytes)) {
 			snprintf(err, errlen, "device property target: '%s' "
 				 "is not a size", value);
 			return -1;

@@ -76,18 +76,17 @@ struct sim_config {
 void sim_config_defaults(struct sim_config *c, uint64_t ram_bytes);
 
 /*
- * Set a named knob before start.  Device properties use the device's names
- * ("max-balloon", "max-reservation", "pool", ...), driver module parameters
- * their own ("batch", "poll_ms", ...); sizes take suffixes and "%" of guest
- * memory.  Returns 0, or -1 with @err saying why.
+ * Set a named knob before start: a device property ("max-balloon", ...) or
+ * a driver parameter ("batch", ...) of core/tb_knobs.h that the model has
+ * (TB_BE_SIM).  Values are read by harness/plan/units.h: sizes as a
+ * scenario writes them (the harness passes bytes; "%" is of guest memory,
+ * "unlimited" for the pool), counts, booleans.  Returns 0, or -1 with @err
+ * saying why.
  */
 int sim_config_set_prop(struct sim_config *c, const char *prop,
 			const char *value, char *err, size_t errlen);
 int sim_config_set_param(struct sim_config *c, const char *param,
 			 const char *value, char *err, size_t errlen);
-
-/* "512M", "2G", "65%" (of @ram_bytes), "4096" (bytes) -> bytes. */
-int sim_parse_size(const char *s, uint64_t ram_bytes, uint64_t *bytes);
 
 struct sim;
 

@@ -13,20 +13,23 @@ SIM_MODEL_SRCS	:= harness/sim/sim.c harness/sim/sim_mem.c harness/sim/sim_timing
 SIM_MODEL_OBJS	:= $(SIM_MODEL_SRCS:%.c=$(TB_OBJ)/%.o)
 SIM_TESTS	:= $(patsubst harness/sim/%.c,$(TB_OBJ)/harness/sim/%,$(wildcard harness/sim/check_*.c))
 SIM_BENCH	:= $(BUILD)/harness/sim/sim_bench
+# The model reads knob values with the plan's unit parsers (the harness
+# links them already; the model's own programs add them).
+SIM_UNITS_OBJ	:= $(TB_OBJ)/harness/plan/units.o
 
 HARNESS_BACKEND_OBJS += $(SIM_MODEL_OBJS)
 
 $(TB_OBJ)/harness/sim/%.o: harness/sim/%.c harness/sim/*.h core/*.h | $(DEPS_STAMP)
 	$(msg) CC $@
-	$(Q)mkdir -p $(dir $@) && $(TB_SAN_CC) -Iharness/sim -c -o $@ $<
+	$(Q)mkdir -p $(dir $@) && $(TB_SAN_CC) -Iharness -Iharness/sim -c -o $@ $<
 
-$(TB_OBJ)/harness/sim/check_%: harness/sim/check_%.c $(SIM_MODEL_OBJS) $(CORE_LIB)
+$(TB_OBJ)/harness/sim/check_%: harness/sim/check_%.c $(SIM_MODEL_OBJS) $(SIM_UNITS_OBJ) $(CORE_LIB)
 	$(msg) CCLD $@
-	$(Q)$(TB_SAN_CC) -Iharness/sim -o $@ $< $(SIM_MODEL_OBJS) $(CORE_LIB) $(CHECK_LIBS)
+	$(Q)$(TB_SAN_CC) -Iharness/sim -o $@ $< $(SIM_MODEL_OBJS) $(SIM_UNITS_OBJ) $(CORE_LIB) $(CHECK_LIBS) -lm
 
-$(SIM_BENCH): harness/sim/sim_bench.c $(SIM_MODEL_OBJS) $(CORE_LIB)
+$(SIM_BENCH): harness/sim/sim_bench.c $(SIM_MODEL_OBJS) $(SIM_UNITS_OBJ) $(CORE_LIB)
 	$(msg) CCLD $@
-	$(Q)$(TB_CC) -Iharness/sim -o $@ $< $(SIM_MODEL_OBJS) $(CORE_LIB)
+	$(Q)$(TB_CC) -Iharness/sim -o $@ $< $(SIM_MODEL_OBJS) $(SIM_UNITS_OBJ) $(CORE_LIB) -lm
 
 .PHONY: test-sim bench-sim sweep agree calibrate-sim
 TEST_TARGETS += test-sim
