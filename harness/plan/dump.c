@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * dump.c - the resolved plan printed back as a scenario file (harness --dump).
+ * dump.c - the resolved plan printed back as a scenario file (harness
+ * --dump).
  */
 #include <math.h>
 #include <stdio.h>

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * units.c - the units of scenario files, parsed and printed: sizes, times, integers, booleans.
+ * units.c - the units of scenario files, parsed and printed: sizes, times,
+ * integers, booleans.
  */
 #include <ctype.h>
 #include <errno.h>

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * agent.c - the agent queue: one request outstanding, replies routed to their owner, asynchronous events.
+ * agent.c - the agent queue: one request outstanding, replies routed to
+ * their owner, asynchronous events.
  */
 #define _GNU_SOURCE
 #include <stdio.h>

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * log.c - the run's voice: events.log lines, console messages, the first failure.
+ * log.c - the run's voice: events.log lines, console messages, the first
+ * failure.
  */
 #define _GNU_SOURCE
 #include <errno.h>

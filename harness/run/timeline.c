@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * timeline.c - the steps: when each is due, what it does when it starts, when it ends.
+ * timeline.c - the steps: when each is due, what it does when it starts,
+ * when it ends.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
