@@ -45,6 +45,22 @@ static void dump_expect(FILE *out, const struct expect *e)
 	case EX_ACCOUNTING:
 		snprintf(v, sizeof(v), "yes");
 		break;
+	case EX_TIME_TO_90:
+	case EX_RATE:
+	case EX_BAND:
+	case EX_OVERSHOOT:
+		if (e->kind == EX_TIME_TO_90)
+			fmt_time(t, sizeof(t), e->value);
+		else
+			fmt_size(t, sizeof(t), e->value);
+		snprintf(v, sizeof(v), "%s %s%s", e->cmp == CMP_GE ? ">=" :
+			 "<=", t, e->kind == EX_RATE ? "/s" : "");
+		break;
+	case EX_CYCLES:
+	case EX_RSS_RETURNED:
+		snprintf(v, sizeof(v), "%s %g", e->cmp == CMP_EQ ? "=" :
+			 e->cmp == CMP_GE ? ">=" : "<=", e->value);
+		break;
 	case EX_STAT:
 		snprintf(v, sizeof(v), "%.40s %s %g", e->text,
 			 e->cmp == CMP_EQ ? "=" : e->cmp == CMP_GE ? ">=" :

@@ -32,7 +32,7 @@
 int plan_error(char *err, size_t len, const struct origin *o,
 		const char *sec, const char *key, const char *fmt, ...)
 {
-	char msg[400];
+	char msg[800];	/* the list of expectation names fits */
 	va_list ap;
 
 	va_start(ap, fmt);

@@ -52,6 +52,13 @@ enum expect_kind {
 	EX_HEALTHY,		/* agent answers ping at the end, and the
 				   kernel log shows no WARNING/BUG/Oops/... */
 	EX_STAT,		/* a driver debugfs counter (text) cmp value */
+	/* Over the step's metrics (run/metrics.c), cmp value: */
+	EX_TIME_TO_90,		/* s to 90 % of the achieved change (<=) */
+	EX_RATE,		/* mean rate 10..90 %, bytes/s (>=) */
+	EX_CYCLES,		/* drain/refill cycles (<=) */
+	EX_BAND,		/* max - min from the first stop, bytes (<=) */
+	EX_OVERSHOOT,		/* past the target, bytes (<=) */
+	EX_RSS_RETURNED,	/* host RSS drop / balloon growth (>=) */
 	EX_NR
 };
 
@@ -159,6 +166,8 @@ int plan_load(struct plan *plan, const char *file,
 void plan_dump(const struct plan *plan, FILE *out);
 
 const char *expect_kind_name(enum expect_kind k);
+/* Is @k an expectation over a step's metrics (expect-time-to-90, ...)? */
+bool expect_is_metric(enum expect_kind k);
 const char *agent_action_name(enum agent_action a);
 
 /* Device properties: is @name one, and does it take a size? */

@@ -113,6 +113,79 @@ static const struct kv *find_tol(const struct plan *p, const char *name)
 	return NULL;
 }
 
+/* An optional ">=", "<=" or "=" before a value: *@cmp set and *@v moved
+ * past it when there is one. */
+static bool take_cmp(char **v, enum cmp *cmp)
+{
+	static const struct { const char *op; enum cmp c; } ops[] = {
+		{ ">=", CMP_GE }, { "<=", CMP_LE }, { "=", CMP_EQ },
+	};
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (!strncmp(*v, ops[i].op, strlen(ops[i].op))) {
+			*cmp = ops[i].c;
+			*v = trim(*v + strlen(ops[i].op));
+			return true;
+		}
+	return false;
+}
+
+/*
+ * "[OP] VALUE" over a step's metrics: OP >= or <= (= also for cycles);
+ * without it, <= (at most), >= for the rate and the RSS returned.
+ * Rates are MiB/s written as a size ("500M", "500M/s"), not scaled.
+ */
+static int metric_expect(struct ctx *c, const struct origin *o,
+			 const char *sec, const char *key, char *v,
+			 struct expect *ex)
+{
+	enum expect_kind k = ex->kind;
+	char *end;
+
+	ex->cmp = k == EX_RATE || k == EX_RSS_RETURNED ? CMP_GE : CMP_LE;
+	if (take_cmp(&v, &ex->cmp) && ex->cmp == CMP_EQ && k != EX_CYCLES)
+		return BAD(c, o, sec, key, "expected >= or <= before the "
+			   "value (= only for counts), got '= %s'", v);
+	switch (k) {
+	case EX_TIME_TO_90:
+		return want_time(c, o, sec, key, v, &ex->value);
+	case EX_RATE: {
+		char num[PLAN_STR];
+		uint64_t b;
+		size_t n = strlen(v);
+		snprintf(num, sizeof(num), "%s", v);
+		if (n > 2 && !strcmp(num + n - 2, "/s"))
+			num[n - 2] = 0;
+		if (parse_size(num, 0, 1, false, &b))
+			return BAD(c, o, sec, key, "expected a rate in MiB/s "
+				   "like 500M or >= 500M/s, got '%s'", v);
+		ex->value = (double)b;
+		return 0;
+	}
+	case EX_CYCLES: {
+		long long n;
+		if (parse_int(v, 0, INT_MAX, &n))
+			return BAD(c, o, sec, key, "expected a count like 0, "
+				   "<= 2, >= 1 or = 3, got '%s'", v);
+		ex->value = (double)n;
+		return 0;
+	}
+	case EX_BAND:
+	case EX_OVERSHOOT: {
+		uint64_t b;
+		if (want_size(c, o, sec, key, v, true, &b))
+			return -1;
+		ex->value = (double)b;
+		return 0;
+	}
+	default:	/* EX_RSS_RETURNED */
+		ex->value = strtod(v, &end);
+		if (end == v || *end || !(ex->value >= 0 && ex->value <= 1))
+			return BAD(c, o, sec, key, "expected a fraction in "
+				   "[0, 1] like 0.95 or >= 0.95, got '%s'", v);
+		return 0;
+	}
+}
+
 /* "VALUE [~ TOLERANCE]" where TOLERANCE is a named tolerance or literal. */
 static int parse_expect(struct ctx *c, const struct origin *o,
 			const char *sec, const char *key, const char *val,
@@ -225,16 +298,7 @@ static int parse_expect(struct ctx *c, const struct origin *o,
 			ex->value = b ? 1 : 0;
 			return 0;
 		}
-		if (!strncmp(v, ">=", 2)) {
-			ex->cmp = CMP_GE;
-			v = trim(v + 2);
-		} else if (!strncmp(v, "<=", 2)) {
-			ex->cmp = CMP_LE;
-			v = trim(v + 2);
-		} else if (*v == '=') {
-			ex->cmp = CMP_EQ;
-			v = trim(v + 1);
-		}
+		take_cmp(&v, &ex->cmp);
 		if (parse_int(v, 0, INT_MAX, &n))
 			return BAD(c, o, sec, key, "expected a count like 3, "
 				   ">= 1, <= 2 or = 0%s, got '%s'",
@@ -270,7 +334,8 @@ static int parse_expect(struct ctx *c, const struct origin *o,
 		return 0;
 	}
 	default:
-		return -1;
+		return expect_is_metric(k) ? metric_expect(c, o, sec, key, v,
+							  ex) : -1;
 	}
 }
 
@@ -283,6 +348,10 @@ static int add_expect(struct ctx *c, struct expect *arr, int *n,
 			   PLAN_MAX_EXPECTS);
 	if (parse_expect(c, o, sec, key, val, &arr[*n]))
 		return -1;
+	/* Metrics are a step's: from its target to its end. */
+	if (arr == c->plan->expects && expect_is_metric(arr[*n].kind))
+		return BAD(c, o, sec, key, "expected in a step that sets a "
+			   "target (a step's metric), not in [%s]", sec);
 	(*n)++;
 	return 0;
 }

@@ -90,7 +90,19 @@ const char *const expect_names[EX_NR] = {
 	[EX_CHANGE_INTERVAL] = "expect-change-interval",
 	[EX_HEALTHY] = "expect-healthy",
 	[EX_STAT] = "expect-stat",
+	[EX_TIME_TO_90] = "expect-time-to-90",
+	[EX_RATE] = "expect-rate",
+	[EX_CYCLES] = "expect-cycles",
+	[EX_BAND] = "expect-band",
+	[EX_OVERSHOOT] = "expect-overshoot",
+	[EX_RSS_RETURNED] = "expect-rss-returned",
 };
+
+bool expect_is_metric(enum expect_kind k)
+{
+	return k == EX_TIME_TO_90 || k == EX_RATE || k == EX_CYCLES ||
+	       k == EX_BAND || k == EX_OVERSHOOT || k == EX_RSS_RETURNED;
+}
 
 const char *expect_kind_name(enum expect_kind k)
 {

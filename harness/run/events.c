@@ -16,10 +16,13 @@ void note_actual(struct run *r, int64_t actual, double t)
 		return;
 	if (actual != r->last_actual) {
 		r->changes = grow(r->changes, &r->cap_changes, r->nchanges,
-				  sizeof(double));
-		r->changes[r->nchanges++] = t;
+				  sizeof(*r->changes));
+		r->changes[r->nchanges++] = (struct change_rec){
+			.t = t, .last_seen = t, .actual = actual };
 		r->last_actual = actual;
 		r->last_change_t = t;
+	} else if (r->nchanges && t > r->changes[r->nchanges - 1].last_seen) {
+		r->changes[r->nchanges - 1].last_seen = t;
 	}
 }
 

@@ -72,6 +72,72 @@ static const char *ex_unsupported(struct run *r, const struct expect *e)
 	return NULL;
 }
 
+/* An expectation over one of the step's metrics (run/metrics.c). */
+static bool check_metric(struct run *r, int si, const struct expect *e,
+			 struct verdict *v)
+{
+	struct step_metrics m;
+	const char *op = e->cmp == CMP_GE ? ">=" : e->cmp == CMP_LE ? "<=" :
+			 "=";
+	double have, want = e->value;
+	char h[64], w[64];
+
+	if (si < 0 || !r->p->steps[si].has_target) {
+		snprintf(v->text, sizeof(v->text), "step sets no target");
+		return false;
+	}
+	metrics(r, si, &m);
+	switch (e->kind) {
+	case EX_TIME_TO_90:
+		have = m.t90;
+		snprintf(h, sizeof(h), "%.3f s to 90 %% of %.1f MiB", have,
+			 fabs(m.achieved) / MIB);
+		fmt_time(w, sizeof(w), want);
+		break;
+	case EX_RATE:
+		have = m.rate_mean * MIB;
+		want = e->value;
+		snprintf(h, sizeof(h), "mean %.1f MiB/s over 10..90 %%",
+			 m.rate_mean);
+		snprintf(w, sizeof(w), "%.1f MiB/s", want / MIB);
+		break;
+	case EX_CYCLES:
+		have = m.cycles < 0 ? NAN : m.cycles;
+		snprintf(h, sizeof(h), "%d drain/refill cycles", m.cycles);
+		snprintf(w, sizeof(w), "%.0f", want);
+		break;
+	case EX_BAND:
+		have = m.band;
+		snprintf(h, sizeof(h), "band %.1f MiB from the first stop "
+			 "(at %.1f MiB)", have / MIB, m.stall / MIB);
+		fmt_size(w, sizeof(w), want);
+		break;
+	case EX_OVERSHOOT:
+		have = m.over;
+		snprintf(h, sizeof(h), "%.1f MiB past the target", have / MIB);
+		fmt_size(w, sizeof(w), want);
+		break;
+	default:	/* EX_RSS_RETURNED */
+		have = m.rss_returned;
+		snprintf(h, sizeof(h), "host RSS returned %.3f per MiB "
+			 "ballooned", have);
+		snprintf(w, sizeof(w), "%g", want);
+		break;
+	}
+	if (isnan(have)) {
+		snprintf(v->text, sizeof(v->text), "not defined for this step "
+			 "(change asked %.1f MiB, achieved %.1f MiB%s)",
+			 m.asked / MIB, isnan(m.achieved) ? 0 :
+			 m.achieved / MIB, e->kind == EX_RSS_RETURNED ?
+			 ", or RSS unknown" : "");
+		return false;
+	}
+	v->measured = have;
+	v->has_measured = true;
+	snprintf(v->text, sizeof(v->text), "%s (want %s %s)", h, op, w);
+	return cmp_ok(e->cmp, have, want);
+}
+
 void check(struct run *r, int si, const struct expect *e,
 		  struct verdict *v)
 {
@@ -326,9 +392,10 @@ void check(struct run *r, int si, const struct expect *e,
 		double *iv = calloc(r->nchanges + 1, sizeof(double));
 		size_t n = 0;
 		for (size_t k = 1; k < r->nchanges; k++)
-			if (r->changes[k - 1] >= start &&
-			    r->changes[k] <= end + 1e-6)
-				iv[n++] = r->changes[k] - r->changes[k - 1];
+			if (r->changes[k - 1].t >= start &&
+			    r->changes[k].t <= end + 1e-6)
+				iv[n++] = r->changes[k].t -
+					  r->changes[k - 1].t;
 		if (n < 3) {
 			snprintf(v->text, sizeof(v->text), "only %zu changes "
 				 "seen", n + (n > 0));
@@ -382,6 +449,8 @@ void check(struct run *r, int si, const struct expect *e,
 		break;
 	}
 	default:
+		if (expect_is_metric(e->kind))
+			ok = check_metric(r, si, e, v);
 		break;
 	}
 	(void)b;

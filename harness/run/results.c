@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * results.c - the results directory: files written whole (.part, then renamed), summary space reserved, latest link; summary.json and steps.tsv at the end.
+ * results.c - the results directory: files written whole (.part, then renamed), summary space reserved, latest link; summary.json, steps.tsv and metrics.tsv at the end.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,44 @@ static json_t *expect_json(const struct expect *e, const struct verdict *v)
 	return j;
 }
 
+/* A step's metrics: the "metrics" object of summary.json and its row of
+ * metrics.tsv (@tsv may be NULL). */
+static json_t *metrics_json(const struct step_metrics *m, FILE *tsv)
+{
+	struct metric_col c[METRIC_COLS];
+	json_t *j = json_object();
+
+	metric_cols(m, c);
+	for (int k = 0; k < METRIC_COLS; k++) {
+		bool count = !strcmp(c[k].key, "cycles");
+		json_object_set_new(j, c[k].key, isnan(c[k].v) ? json_null() :
+				    count ? json_integer((json_int_t)c[k].v) :
+				    json_real(c[k].v));
+		if (!tsv)
+			continue;
+		if (isnan(c[k].v))
+			fputs("\t-", tsv);
+		else
+			fprintf(tsv, count ? "\t%.0f" : "\t%.3f", c[k].v);
+	}
+	if (tsv)
+		fputc('\n', tsv);
+	return j;
+}
+
+static void metrics_header(FILE *tsv)
+{
+	struct step_metrics m;
+	struct metric_col c[METRIC_COLS];
+
+	memset(&m, 0, sizeof(m));
+	metric_cols(&m, c);
+	fputs("step\tname", tsv);
+	for (int k = 0; k < METRIC_COLS; k++)
+		fprintf(tsv, "\t%s", c[k].key);
+	fputc('\n', tsv);
+}
+
 static json_t *settings_json(const struct plan *p)
 {
 	json_t *j = json_object(), *o;
@@ -222,6 +261,11 @@ int finish(struct run *r)
 		close_part(r, &sf, "steps.tsv");
 	}
 
+	/* One row of metrics per step. */
+	FILE *mf = open_part(r, "metrics.tsv");
+	if (mf)
+		metrics_header(mf);
+
 	for (int i = -1; i < p->nsteps; i++) {
 		const struct expect *ex = i < 0 ? p->expects :
 					  p->steps[i].expects;
@@ -265,6 +309,11 @@ int finish(struct run *r)
 					have_err = true;
 				}
 			}
+			if (mf)
+				fprintf(mf, "%d\t%s", i + 1,
+					p->steps[i].name);
+			json_object_set_new(sj, "metrics",
+					    metrics_json(&m, mf));
 			if (rt->reply[0])
 				json_object_set_new(sj, "agent_reply",
 						    json_string(rt->reply));
@@ -295,6 +344,8 @@ int finish(struct run *r)
 			json_decref(sx);
 		}
 	}
+
+	close_part(r, &mf, "metrics.tsv");
 
 	const char *verdict = r->error_kind ? "error" : nfail ? "fail" :
 			      "pass";

@@ -39,9 +39,17 @@ struct line_rec {
 	char *text;
 };
 
+/* One value of the reservation: first seen at t (a BALLOON_CHANGE event
+ * or a sample), last seen unchanged at last_seen. */
+struct change_rec {
+	double t, last_seen;
+	int64_t actual;
+};
+
 struct step_rt {
 	bool started, done, skipped;
 	double start, cond_t, action_t, end;
+	double target_t;	/* when the step's target was set */
 	bool action_pending;
 	char reply[256];
 	long workload_id;
@@ -96,7 +104,7 @@ struct run {
 	size_t nlines, cap_lines;
 	struct sample_rec *samples;
 	size_t nsamples, cap_samples;
-	double *changes;	/* times the reservation changed */
+	struct change_rec *changes;	/* every value the reservation took */
 	size_t nchanges, cap_changes;
 	int64_t last_actual;
 	double last_change_t;
@@ -126,7 +134,26 @@ struct step_metrics {
 	double final_error;	/* bytes, reservation - target (clipped to
 				   boot memory, as the guest clips it) */
 	double final_actual;
+
+	/* From the reservation's values (events and samples), between the
+	 * moment the target was set and the step's end; NAN: not defined. */
+	double asked, achieved;	/* bytes, signed: - = reservation lowered */
+	double t50, t90, t100;	/* s from the target, to that share of
+				   the achieved change */
+	double rate_mean;	/* MiB/s over 10..90 % of the achieved change */
+	double rate_peak;	/* MiB/s, largest over a 100 ms window */
+	double over;		/* bytes past the target, >= 0 */
+	int cycles;		/* drain/refill cycles, -1: not defined */
+	double stop_s;		/* first stop, s from the target */
+	double stall;		/* reservation at the first stop, bytes */
+	double band;		/* max - min reservation, first stop to end */
+	double settle_s;	/* s from the target until it stays within the
+				   tolerance of its value at the end */
+	double rss_returned;	/* host RSS drop / balloon growth */
 };
+
+/* Drain/refill cycles are counted past this much. */
+#define CYCLE_BYTES	(64.0 * MIB)
 
 
 /* The driver's debugfs names for its 2 MiB -> 4 KiB fallbacks, as the
@@ -173,6 +200,15 @@ void step_tick(struct run *r, int i);
 void metrics(struct run *r, int i, struct step_metrics *m);
 const struct sample_rec *sample_at(struct run *r, double t);
 double step_end(struct run *r, int i);
+/* The metrics as summary.json and metrics.tsv name them, in order;
+ * v NAN: not defined (null, '-'). */
+struct metric_col {
+	const char *key;
+	double v;
+};
+#define METRIC_COLS	14
+void metric_cols(const struct step_metrics *m,
+		 struct metric_col out[METRIC_COLS]);
 
 /* expect.c */
 void check(struct run *r, int si, const struct expect *e,

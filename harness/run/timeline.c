@@ -128,6 +128,7 @@ void start_step(struct run *r, int i)
 	if (st->has_target) {
 		logev(r, "TARGET", "%llu (%.1f MiB)",
 		      (unsigned long long)st->target, st->target / MIB);
+		rt->target_t = now(r);
 		if (r->be.ops->set_target(&r->be, st->target) < 0)
 			run_fail(r, "qmp-error", "%s", r->be.error);
 		r->target = st->target;
