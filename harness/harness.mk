@@ -105,10 +105,11 @@ include harness/bench/bench.mk
 FUZZ_NAMES	+= scenario
 FUZZ_CORPUS_scenario := harness/tests/fuzz-scenario
 FUZZ_ARGS_scenario := -max_len=8192
-$(BUILD)/fuzz/scenario: harness/plan/fuzz_plan.c $(PLAN_SRCS) harness/plan/*.h | $(DEPS_STAMP)
+$(BUILD)/fuzz/scenario: harness/plan/fuzz_plan.c $(PLAN_SRCS) harness/plan/*.h \
+		core/tb_knobs.c core/tb_knobs.h | $(DEPS_STAMP)
 	$(msg) FUZZ $@
 	$(Q)mkdir -p $(dir $@) && $(FUZZ_CC) $(FUZZ_CFLAGS) -Iharness \
-		-o $@ harness/plan/fuzz_plan.c $(PLAN_SRCS)
+		-o $@ harness/plan/fuzz_plan.c $(PLAN_SRCS) core/tb_knobs.c
 
 # `make test SANITIZE=1`: core/, the harness and the simulator built with
 # ASan + UBSan (core/core.mk, into $(BUILD)/san) and their tests: Check
