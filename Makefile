@@ -119,12 +119,14 @@ check-help:
 TEST_TARGETS += check-help
 
 # What was built goes; what was downloaded stays: QEMU's source (with our
-# files grafted in, refreshed by every build) and the guest kernel.
+# files grafted in, refreshed by every build) and the guest kernel.  Named
+# by what stays, so whatever a .mk adds under $(BUILD) goes too.
+GUEST_DOWNLOADS	:= kernel kver vmlinuz apt-headers.log
 clean:
-	rm -rf $(BUILD)/core $(BUILD)/harness $(BUILD)/san $(BUILD)/fuzz \
-		$(BUILD)/qemu-build $(BUILD)/qemu-configure.flags $(BUILD)/accel \
-		$(BUILD)/libvirt $(GUEST_MODDIR) $(GUEST_AGENT) $(INITRAMFS) \
-		$(GUEST_DIR)/boot $(GUEST_DIR)/selftest
+	[ ! -d $(BUILD) ] || find $(BUILD) -mindepth 1 -maxdepth 1 \
+		! -name qemu-src ! -name guest -exec rm -rf {} +
+	[ ! -d $(GUEST_DIR) ] || find $(GUEST_DIR) -mindepth 1 -maxdepth 1 \
+		$(foreach f,$(GUEST_DOWNLOADS),! -name $(f)) -exec rm -rf {} +
 
 distclean:
 	rm -rf $(BUILD)
