@@ -73,8 +73,10 @@ URI=$(sh "$RUN" start "$D") || { bad "libvirtd did not start"; cleanup; exit 1; 
 DPID=$(cat "$D/libvirtd.pid")
 say "libvirtd $DPID at $URI"
 # Security: the private daemon listens on no network address.
-inet=$(sh "$(dirname "$0")/../tests/inet-sockets.sh" "$DPID")
-if [ -z "$inet" ] && [ -d "/proc/$DPID/fd" ]; then
+# (A missing or failing checker is a failure, not "no sockets".)
+if ! inet=$(sh "$HERE/../../tests/inet-sockets.sh" "$DPID"); then
+	bad "cannot list libvirtd $DPID's sockets (harness/tests/inet-sockets.sh)"
+elif [ -z "$inet" ] && [ -d "/proc/$DPID/fd" ]; then
 	say "libvirtd $DPID has no TCP or UDP socket"
 else
 	bad "libvirtd $DPID has network sockets: $inet"
