@@ -13,7 +13,15 @@
 #define BOOT	262144u		/* 1 GiB */
 #define WMARK	1000u
 #define MARGIN	256u
-#define SAFE	(WMARK + MARGIN)
+#define MIB	256u		/* pages */
+/* The floor of a 1 GiB guest: 52 MiB + 1/16 of memory = 116 MiB. */
+#define SAFE	(52u * MIB + BOOT / 16)
+#define BAND	(SAFE / 4)
+
+/* The floor's settings as the driver gives them by default. */
+static const struct tb_floor_params FP = {
+	.min_free = WMARK, .min_margin = MARGIN,
+};
 
 static struct tb_guest g;
 
@@ -29,7 +37,7 @@ static void setup(void)
 	struct tb_policy_params none = { .use_2m = true };
 	struct tb_guest_regs r = regs(1, BOOT);
 
-	tb_guest_init(&g, &none, BOOT, WMARK, MARGIN);
+	tb_guest_init(&g, &none, BOOT, &FP);
 	tb_guest_probe(&g, &r);
 }
 
@@ -39,7 +47,7 @@ START_TEST(test_init_zero_tunables_take_policy_defaults)
 {
 	struct tb_policy_params set = { .rate_max = 4096, .use_2m = false };
 
-	tb_guest_init(&g, &set, BOOT, WMARK, MARGIN);
+	tb_guest_init(&g, &set, BOOT, &FP);
 	ck_assert_uint_eq(g.pol.p.batch, tb_policy_defaults.batch);
 	ck_assert_uint_eq(g.pol.p.rate_min, tb_policy_defaults.rate_min);
 	ck_assert_uint_eq(g.pol.p.rate_max, 4096);
@@ -294,18 +302,177 @@ START_TEST(test_inflate_want_stops_at_max_balloon)
 {
 	struct tb_pass p = { .dir = TB_DIR_INFLATE, .pages = 3000 };
 	struct tb_guest_regs r = regs(1, BOOT);
-	bool clamped;
+	bool clamped, fl;
 
 	r.max_balloon = 5000;
 	tb_guest_refresh(&g, &r);
-	ck_assert_uint_eq(tb_guest_inflate_want(&g, &p, 1000, &clamped), 3000);
-	ck_assert(!clamped);
-	ck_assert_uint_eq(tb_guest_inflate_want(&g, &p, 2000, &clamped), 3000);
+	ck_assert_uint_eq(tb_guest_inflate_want(&g, &p, 1000, BOOT, &clamped, &fl), 3000);
+	ck_assert(!clamped && !fl);
+	ck_assert_uint_eq(tb_guest_inflate_want(&g, &p, 2000, BOOT, &clamped, &fl), 3000);
 	ck_assert(!clamped);			/* room for exactly the pass */
-	ck_assert_uint_eq(tb_guest_inflate_want(&g, &p, 4000, &clamped), 1000);
+	ck_assert_uint_eq(tb_guest_inflate_want(&g, &p, 4000, BOOT, &clamped, &fl), 1000);
+	ck_assert(clamped && !fl);
+	ck_assert_uint_eq(tb_guest_inflate_want(&g, &p, 6000, BOOT, &clamped, &fl), 0);
 	ck_assert(clamped);
-	ck_assert_uint_eq(tb_guest_inflate_want(&g, &p, 6000, &clamped), 0);
-	ck_assert(clamped);
+}
+END_TEST
+
+/* ---- the floor ---- */
+
+START_TEST(test_floor_curve_grows_with_memory_size)
+{
+	/* Half of hv_balloon's compute_balloon_floor(). */
+	ck_assert_uint_eq(tb_guest_floor_curve(512 * MIB), 84 * MIB);
+	ck_assert_uint_eq(tb_guest_floor_curve(1024 * MIB), 116 * MIB);
+	ck_assert_uint_eq(tb_guest_floor_curve(2048 * MIB), 180 * MIB);
+	ck_assert_uint_eq(tb_guest_floor_curve(4096 * MIB), 244 * MIB);
+	ck_assert_uint_eq(tb_guest_floor_curve(128 * MIB), 36 * MIB);
+	ck_assert_uint_eq(tb_guest_floor_curve(8192 * MIB), 372 * MIB);
+	ck_assert_uint_eq(tb_guest_floor_curve(16384 * MIB), 500 * MIB);
+}
+END_TEST
+
+START_TEST(test_floor_curve_is_continuous_and_rising)
+{
+	static const uint64_t knees[] = { 128, 512, 2048, 8192 };
+	uint64_t n, last = 0;
+	unsigned int i;
+
+	/* No jump at a knee: one page less gives at most one page less. */
+	for (i = 0; i < sizeof(knees) / sizeof(knees[0]); i++) {
+		uint64_t k = knees[i] * MIB;
+
+		ck_assert_uint_le(tb_guest_floor_curve(k) -
+				  tb_guest_floor_curve(k - 1), 1);
+	}
+	for (n = 0; n <= 16384 * MIB; n += 4 * MIB) {
+		ck_assert_uint_ge(tb_guest_floor_curve(n), last);
+		ck_assert_uint_lt(tb_guest_floor_curve(n), n + 4 * MIB + 1);
+		last = tb_guest_floor_curve(n);
+	}
+}
+END_TEST
+
+START_TEST(test_floor_is_safeguard_min_and_sysfs_floor)
+{
+	ck_assert_uint_eq(g.floor, SAFE);
+	ck_assert_uint_eq(g.safeguard, g.floor);
+	ck_assert_uint_eq(g.min, g.floor);
+	ck_assert_uint_eq(g.band, SAFE / 4);
+	ck_assert_uint_eq(tb_guest_show(&g, TB_ATTR_FLOOR, 0), SAFE);
+	ck_assert_int_eq(tb_guest_attr_lookup("floor"), TB_ATTR_FLOOR);
+	ck_assert(!tb_guest_attr_writable(TB_ATTR_FLOOR));
+}
+END_TEST
+
+START_TEST(test_floor_set_but_never_below_watermark_nor_above_memory)
+{
+	struct tb_policy_params none = { .use_2m = true };
+	struct tb_floor_params fp = FP;
+
+	fp.floor = 5000;
+	fp.band = 300;
+	tb_guest_init(&g, &none, BOOT, &fp);
+	ck_assert_uint_eq(g.floor, 5000);
+	ck_assert_uint_eq(g.band, 300);
+	ck_assert_uint_eq(g.min, 5000);
+	fp.floor = 10;			/* below min watermark + margin */
+	tb_guest_init(&g, &none, BOOT, &fp);
+	ck_assert_uint_eq(g.floor, WMARK + MARGIN);
+	ck_assert_uint_eq(g.safeguard, WMARK + MARGIN);
+	fp.floor = 2 * BOOT;
+	tb_guest_init(&g, &none, BOOT, &fp);
+	ck_assert_uint_eq(g.floor, BOOT);
+}
+END_TEST
+
+START_TEST(test_floor_none_is_the_old_safeguard_and_no_inflate_cap)
+{
+	struct tb_policy_params none = { .use_2m = true };
+	struct tb_floor_params fp = FP;
+	struct tb_pass p = { .dir = TB_DIR_INFLATE, .pages = 3000 };
+	struct tb_guest_regs r = regs(1, BOOT);
+	bool clamped, fl;
+
+	fp.none = true;
+	tb_guest_init(&g, &none, BOOT, &fp);
+	tb_guest_probe(&g, &r);
+	ck_assert_uint_eq(g.safeguard, WMARK + MARGIN);
+	ck_assert_uint_eq(g.min, WMARK + MARGIN);
+	ck_assert_uint_eq(tb_guest_inflate_want(&g, &p, 0, 0, &clamped, &fl), 3000);
+	ck_assert(!fl);
+}
+END_TEST
+
+START_TEST(test_inflate_leaves_the_floor_and_band_available)
+{
+	struct tb_pass p = { .dir = TB_DIR_INFLATE, .pages = 3000 };
+	bool clamped, fl;
+
+	ck_assert_uint_eq(tb_guest_inflate_floor(&g), SAFE + BAND);
+	ck_assert_uint_eq(tb_guest_inflate_want(&g, &p, 0, SAFE + BAND + 3000,
+						&clamped, &fl), 3000);
+	ck_assert(!fl && !clamped);
+	ck_assert_uint_eq(tb_guest_inflate_want(&g, &p, 0, SAFE + BAND + 1000,
+						&clamped, &fl), 1000);
+	ck_assert(fl && !clamped);
+	ck_assert_uint_eq(tb_guest_inflate_want(&g, &p, 0, SAFE + BAND,
+						&clamped, &fl), 0);
+	ck_assert(fl);
+	ck_assert_uint_eq(tb_guest_inflate_want(&g, &p, 0, SAFE / 2,
+						&clamped, &fl), 0);
+	ck_assert(fl);
+}
+END_TEST
+
+START_TEST(test_inflate_stopped_at_floor_warns_once)
+{
+	struct tb_pass p = { .dir = TB_DIR_INFLATE, .pages = 1000 };
+	struct tb_guest_end e;
+	bool clamped, fl;
+	uint64_t want = tb_guest_inflate_want(&g, &p, 0, SAFE + BAND + 10,
+					      &clamped, &fl);
+
+	e = tb_guest_inflated(&g, &p, want, false, clamped);
+	ck_assert(e.backoff && e.unreached_msg);
+	e = tb_guest_inflated(&g, &p, 0, false, false);
+	ck_assert(e.backoff && !e.unreached_msg);
+}
+END_TEST
+
+START_TEST(test_pressure_gives_nothing_at_the_floor_or_above)
+{
+	ck_assert_uint_eq(tb_guest_pressure_want(&g, SAFE, 100000), 0);
+	ck_assert_uint_eq(tb_guest_pressure_want(&g, BOOT, 100000), 0);
+}
+END_TEST
+
+START_TEST(test_pressure_gives_back_up_to_floor_plus_band)
+{
+	ck_assert_uint_eq(tb_guest_pressure_want(&g, SAFE - 1, 100000), BAND + 1);
+	ck_assert_uint_eq(tb_guest_pressure_want(&g, 0, 100000), SAFE + BAND);
+	/* Not more than the balloon holds. */
+	ck_assert_uint_eq(tb_guest_pressure_want(&g, 0, 100), 100);
+	ck_assert_uint_eq(tb_guest_pressure_want(&g, 0, 0), 0);
+}
+END_TEST
+
+START_TEST(test_pressure_band_is_hysteresis_no_take_back_no_move)
+{
+	struct tb_pass p = { .dir = TB_DIR_INFLATE, .pages = 3000 };
+	bool clamped, fl;
+
+	/* Given back to floor + band: the next pass takes none of it. */
+	ck_assert_uint_eq(tb_guest_inflate_want(&g, &p, 0, SAFE + BAND,
+						&clamped, &fl), 0);
+	ck_assert(fl);
+	/* Stopped at floor + band, the guest may use a band's worth before
+	 * pressure gives anything back... */
+	ck_assert_uint_eq(tb_guest_pressure_want(&g, SAFE + BAND - BAND, 100000), 0);
+	/* ... and one page more brings the balloon back to floor + band. */
+	ck_assert_uint_eq(tb_guest_pressure_want(&g, SAFE - 1, 100000), BAND + 1);
+	ck_assert_uint_eq(tb_guest_inflate_want(&g, &p, 0, SAFE + BAND + 10,
+						&clamped, &fl), 10);
 }
 END_TEST
 
@@ -375,7 +542,7 @@ START_TEST(test_inflate_stall_backs_off_and_warns_once_per_episode)
 	struct tb_guest_end e;
 
 	tb_guest_init(&g, &(struct tb_policy_params){ .use_2m = false },
-		      BOOT, WMARK, MARGIN);
+		      BOOT, &FP);
 	e = tb_guest_inflated(&g, &p, 10, true, false);
 	ck_assert(e.backoff && e.unreached_msg && !e.partial);
 	e = tb_guest_inflated(&g, &p, 10, true, false);
@@ -456,8 +623,8 @@ START_TEST(test_store_min_between_safeguard_and_max)
 	ck_assert_int_eq(tb_guest_store(&g, TB_ATTR_MIN, (BOOT + 1) * 4), TB_STORE_EPERM);
 	ck_assert_uint_eq(g.min, SAFE);
 	ck_assert(g.settled);
-	ck_assert_int_eq(tb_guest_store(&g, TB_ATTR_MIN, 5000 * 4), TB_STORE_OK);
-	ck_assert_uint_eq(g.min, 5000);
+	ck_assert_int_eq(tb_guest_store(&g, TB_ATTR_MIN, (SAFE + 5000) * 4), TB_STORE_OK);
+	ck_assert_uint_eq(g.min, SAFE + 5000);
 	ck_assert(!g.settled);
 	/* A new min does not reset the episode's warning. */
 	ck_assert(g.pol.warned);
@@ -473,9 +640,9 @@ START_TEST(test_store_target_between_min_and_max)
 	ck_assert_int_eq(tb_guest_store(&g, TB_ATTR_TARGET, (BOOT + 1) * 4), TB_STORE_EPERM);
 	ck_assert_uint_eq(g.target, BOOT);
 	ck_assert(g.settled);
-	ck_assert_int_eq(tb_guest_store(&g, TB_ATTR_TARGET, 9000 * 4 + 3), TB_STORE_OK);
-	ck_assert_uint_eq(g.asked, 9000);
-	ck_assert_uint_eq(g.target, 9000);
+	ck_assert_int_eq(tb_guest_store(&g, TB_ATTR_TARGET, (SAFE + 9000) * 4 + 3), TB_STORE_OK);
+	ck_assert_uint_eq(g.asked, SAFE + 9000);
+	ck_assert_uint_eq(g.target, SAFE + 9000);
 	ck_assert(!g.settled);
 	ck_assert(!g.pol.warned);
 }
@@ -558,6 +725,20 @@ static Suite *guest_suite(void)
 	tcase_add_test(tc, test_pressure_hold_off_survives_a_wrapping_clock);
 	tcase_add_test(tc, test_pressure_with_nothing_given_back_changes_nothing);
 	tcase_add_test(tc, test_pressure_ends_the_episode);
+	tcase_add_test(tc, test_pressure_gives_nothing_at_the_floor_or_above);
+	tcase_add_test(tc, test_pressure_gives_back_up_to_floor_plus_band);
+	tcase_add_test(tc, test_pressure_band_is_hysteresis_no_take_back_no_move);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("floor");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_floor_curve_grows_with_memory_size);
+	tcase_add_test(tc, test_floor_curve_is_continuous_and_rising);
+	tcase_add_test(tc, test_floor_is_safeguard_min_and_sysfs_floor);
+	tcase_add_test(tc, test_floor_set_but_never_below_watermark_nor_above_memory);
+	tcase_add_test(tc, test_floor_none_is_the_old_safeguard_and_no_inflate_cap);
+	tcase_add_test(tc, test_inflate_leaves_the_floor_and_band_available);
+	tcase_add_test(tc, test_inflate_stopped_at_floor_warns_once);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sysfs");

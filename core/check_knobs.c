@@ -43,7 +43,7 @@ START_TEST(test_foreach_walks_each_kind)
 		drv++;
 	}
 	ck_assert_uint_eq(dev, 18);
-	ck_assert_uint_eq(drv, 18);
+	ck_assert_uint_eq(drv, 20);
 	ck_assert_uint_eq(dev + drv, tb_knobs_nr);
 }
 END_TEST

@@ -8,7 +8,9 @@
  * once-per-episode warning at both ends.  NetBSD's balloon(4) rules: a
  * target above the maximum reservation is clipped ("memory 'hot-plug'
  * unsupported"), one below min is held at min, min never goes below the
- * safeguard, and sysfs writes beyond those limits fail with EPERM.
+ * safeguard, and sysfs writes beyond those limits fail with EPERM.  The
+ * floor (tb_guest.h) is the one rule for the safeguard, how far the
+ * inflater goes and how much memory pressure gets back.
  */
 #include "tb_guest.h"
 
@@ -19,12 +21,30 @@ const char *const tb_guest_attr_names[TB_ATTR_NR] = {
 	[TB_ATTR_MIN] = "min",
 	[TB_ATTR_MAX] = "max",
 	[TB_ATTR_TARGET] = "target",
+	[TB_ATTR_FLOOR] = "floor",
 };
 
-void tb_guest_init(struct tb_guest *g, const struct tb_policy_params *set,
-		   uint64_t boot_pages, uint64_t min_free_pages,
-		   uint64_t min_margin)
+#define TB_MIB(n)	((uint64_t)(n) << (20 - TB_PAGE_SHIFT))
+
+uint64_t tb_guest_floor_curve(uint64_t n)
 {
+	/* Continuous at every knee: each piece starts where the last ends. */
+	if (n < TB_MIB(128))
+		return TB_MIB(4) + n / 4;
+	if (n < TB_MIB(512))
+		return TB_MIB(20) + n / 8;
+	if (n < TB_MIB(2048))
+		return TB_MIB(52) + n / 16;
+	if (n < TB_MIB(8192))
+		return TB_MIB(116) + n / 32;
+	return TB_MIB(244) + n / 64;
+}
+
+void tb_guest_init(struct tb_guest *g, const struct tb_policy_params *set,
+		   uint64_t boot_pages, const struct tb_floor_params *fp)
+{
+	uint64_t floor, least;
+
 	struct tb_policy_params pp = tb_policy_defaults;
 
 	/* A tunable of 0 means the policy's default. */
@@ -44,8 +64,16 @@ void tb_guest_init(struct tb_guest *g, const struct tb_policy_params *set,
 
 	*g = (struct tb_guest){ .boot_pages = boot_pages };
 	tb_policy_init(&g->pol, &pp);
-	g->safeguard = tb_policy_safeguard(min_free_pages, min_margin);
-	g->min = g->safeguard;
+	floor = fp->floor ? fp->floor : tb_guest_floor_curve(boot_pages);
+	least = tb_policy_safeguard(fp->min_free, fp->min_margin);
+	if (fp->none)
+		floor = least;
+	floor = TB_MIN(TB_MAX(floor, least), boot_pages);
+	g->no_floor = fp->none;
+	g->floor = floor;
+	g->band = fp->band ? fp->band : floor / 4;
+	g->safeguard = floor;
+	g->min = floor;
 	g->clip_logged = TB_U64_MAX;
 }
 
@@ -132,16 +160,33 @@ struct tb_guest_step tb_guest_begin(struct tb_guest *g, uint64_t cur,
 	return st;
 }
 
+uint64_t tb_guest_inflate_floor(const struct tb_guest *g)
+{
+	return g->floor + g->band;
+}
+
 uint64_t tb_guest_inflate_want(const struct tb_guest *g,
 			       const struct tb_pass *pass,
-			       uint64_t balloon_pages, bool *clamped)
+			       uint64_t balloon_pages, uint64_t avail,
+			       bool *clamped, bool *at_floor)
 {
 	uint64_t room = g->max_balloon > balloon_pages ?
 			g->max_balloon - balloon_pages : 0;
+	uint64_t level = tb_guest_inflate_floor(g);
+	uint64_t spare = avail > level ? avail - level : 0;
+	uint64_t want = pass->pages;
 
+	/* Leave the guest its floor and band of available memory. */
+	*at_floor = !g->no_floor && spare < want;
+	if (*at_floor)
+		want = spare;
 	/* The device's maximum balloon size is known: do not ask past it. */
-	*clamped = room < pass->pages;
-	return *clamped ? room : pass->pages;
+	*clamped = room < want;
+	if (*clamped) {
+		want = room;
+		*at_floor = false;
+	}
+	return want;
 }
 
 unsigned int tb_guest_inflate_order(const struct tb_pass *pass, uint64_t rem,
@@ -208,6 +253,19 @@ struct tb_guest_end tb_guest_deflated(struct tb_guest *g,
 	return end;
 }
 
+uint64_t tb_guest_pressure_want(const struct tb_guest *g, uint64_t avail,
+				uint64_t balloon_pages)
+{
+	uint64_t want;
+
+	/* At the floor or above, reclaim has the guest's own memory to work
+	 * on: the balloon keeps its pages. */
+	if (avail >= g->floor)
+		return 0;
+	want = g->floor + g->band - avail;
+	return TB_MIN(want, balloon_pages);
+}
+
 void tb_guest_pressure(struct tb_guest *g, uint64_t got, uint32_t holdoff_ms,
 		       uint64_t until)
 {
@@ -252,6 +310,8 @@ uint64_t tb_guest_show(const struct tb_guest *g, enum tb_guest_attr a,
 		return g->min;
 	case TB_ATTR_MAX:
 		return g->max_res;
+	case TB_ATTR_FLOOR:
+		return g->floor;
 	default:
 		return g->target;
 	}

@@ -3,8 +3,9 @@
  * tb_guest.h - the guest driver's decisions between passes, shared by the
  * Linux driver (guest-driver/tb_balloon.c) and the simulator (harness/sim/):
  * which host target is taken, the limits it is clipped to (max reservation,
- * max balloon, min and its safeguard), when an episode begins and ends,
- * when inflation is held off after memory pressure, what an admin's sysfs
+ * max balloon, min and its safeguard, the floor of available memory), when
+ * an episode begins and ends, how much memory pressure gets back and when
+ * inflation is held off after it, what an admin's sysfs
  * write may set, which page size each entry gets, and which console
  * message is due with which numbers.
  *
@@ -53,16 +54,52 @@
 	"probe %s: magic=0x%08x version=%u features=0x%x boot_pages=%llu " \
 	"target=%llu max_reservation=%llu max_balloon=%llu poll_ms=%u " \
 	"(4 KiB pages)"
-/* Probe done: (unsigned long long) min, max, safeguard, target KiB,
- * (unsigned int) batch, (const char *) "on"/"off" for irq, discard and
- * 2m, (int) blocking_alloc. */
+/* Probe done: (unsigned long long) floor, band, min, max, safeguard,
+ * target KiB, (unsigned int) batch, (const char *) "on"/"off" for irq,
+ * discard and 2m, (int) blocking_alloc. */
 #define TB_MSG_READY \
-	"ready: min=%llu KiB max=%llu KiB safeguard=%llu KiB target=%llu KiB " \
+	"ready: floor=%llu KiB band=%llu KiB min=%llu KiB max=%llu KiB " \
+	"safeguard=%llu KiB target=%llu KiB " \
 	"batch=%u irq=%s discard=%s 2m=%s blocking_alloc=%d"
 
 /* Poll interval bounds, ms: a zero or absurd interval is clamped. */
 #define TB_POLL_MS_MIN	10u
 #define TB_POLL_MS_MAX	600000u
+
+/*
+ * The floor: the memory the balloon leaves the guest to work in, as the
+ * kernel counts it available (MemAvailable, si_mem_available()).  One rule
+ * sets three limits:
+ *
+ *   - inflation stops where available memory would fall below floor +
+ *     band (Xen caps a decrease at si_mem_available(), Hyper-V's
+ *     balloon_up() refuses to go below compute_balloon_floor());
+ *   - memory pressure gives back only once available memory is below the
+ *     floor, and then as much as brings it back to floor + band: the band
+ *     is the hysteresis between the two, so the guest may use up to a band
+ *     of memory without the balloon moving, and the next pass takes back
+ *     none of what pressure got (the driver asks from its shrinker, in
+ *     direct reclaim, and at the start of every pass);
+ *   - the safeguard, the lowest min (a reservation), is the floor: a
+ *     reservation below it could not leave the floor available even with
+ *     nothing else running; min starts there.
+ *
+ * By default the floor grows with memory size: half of Hyper-V's
+ * compute_balloon_floor(), a continuous piecewise-linear curve whose
+ * gradient halves as memory grows four-fold:
+ *
+ *     memory   floor            gradient
+ *     128 MiB   36 MiB            1/4
+ *     512 MiB   84 MiB            1/8
+ *       2 GiB  180 MiB            1/16
+ *       8 GiB  372 MiB            1/32
+ *     above                       1/64
+ *
+ * (1 GiB: 116 MiB; 4 GiB: 244 MiB), never below the kernel's min watermark
+ * plus min_margin, never above the memory itself.  The band is a quarter
+ * of the floor.  Both can be set instead (floor_pages, band_pages).
+ */
+uint64_t tb_guest_floor_curve(uint64_t boot_pages);
 
 /* What the device's registers say, read by the caller. */
 struct tb_guest_regs {
@@ -79,7 +116,11 @@ struct tb_guest_regs {
  * @max_res:	maximum reservation: min(boot pages, MAX_RESERVATION),
  *		never below @min (sysfs "max")
  * @max_balloon: the device's maximum balloon size, at most boot pages
- * @safeguard:	lowest allowed @min
+ * @floor:	available memory the balloon leaves the guest (sysfs "floor")
+ * @band:	hysteresis above @floor: the inflater leaves @floor + @band
+ *		available, pressure gives back up to there
+ * @no_floor:	tb_floor_params.none: the inflater ignores @floor
+ * @safeguard:	lowest allowed @min: @floor
  * @min:	lowest reservation accepted (sysfs "min")
  * @asked:	target asked by the host or the admin, whichever came last
  * @target:	@asked after clipping (sysfs "target")
@@ -96,6 +137,8 @@ struct tb_guest {
 	uint64_t boot_pages;
 	uint64_t max_res;
 	uint64_t max_balloon;
+	uint64_t floor;
+	uint64_t band;
 	uint64_t safeguard;
 	uint64_t min;
 	uint64_t asked;
@@ -105,17 +148,29 @@ struct tb_guest {
 	uint64_t clip_logged;
 	uint64_t pressure_until;
 	bool settled;
+	bool no_floor;
 	bool warn_at_min;
+};
+
+/* The floor's settings at probe (module parameters; pages). */
+struct tb_floor_params {
+	uint64_t min_free;	/* the kernel's min watermarks */
+	uint64_t min_margin;	/* the floor is at least min_free + this */
+	uint64_t floor;		/* 0: tb_guest_floor_curve() */
+	uint64_t band;		/* 0: a quarter of the floor */
+	bool none;		/* blocking_alloc, as old drivers: no floor
+				   (the safeguard is min_free + min_margin,
+				   inflation takes what it can allocate) */
 };
 
 /*
  * Set up at probe.  @set holds the tunables as given (module parameters):
  * a zero count means tb_policy_defaults' value, use_2m is taken as is.
- * The safeguard is @min_free_pages + @min_margin, and min starts there.
+ * The floor and band come from @fp (see tb_guest_floor_curve()); the
+ * safeguard is the floor, and min starts there.
  */
 void tb_guest_init(struct tb_guest *g, const struct tb_policy_params *set,
-		   uint64_t boot_pages, uint64_t min_free_pages,
-		   uint64_t min_margin);
+		   uint64_t boot_pages, const struct tb_floor_params *fp);
 
 /* The first look at the device: its target is taken as asked. */
 void tb_guest_probe(struct tb_guest *g, const struct tb_guest_regs *r);
@@ -152,11 +207,17 @@ struct tb_guest_step {
 struct tb_guest_step tb_guest_begin(struct tb_guest *g, uint64_t cur,
 				    uint64_t now, uint64_t balloon_4k);
 
+/* The available memory the inflater leaves: @floor + @band. */
+uint64_t tb_guest_inflate_floor(const struct tb_guest *g);
+
 /* Inflate pages to ask for this pass: the planned ones within the device's
- * maximum balloon size; *@clamped when the room is short. */
+ * maximum balloon size (*@clamped when that room is short) and within
+ * @avail (available memory now) less tb_guest_inflate_floor() (*@at_floor
+ * when that is short: the pass stops there, short of its target). */
 uint64_t tb_guest_inflate_want(const struct tb_guest *g,
 			       const struct tb_pass *pass,
-			       uint64_t balloon_pages, bool *clamped);
+			       uint64_t balloon_pages, uint64_t avail,
+			       bool *clamped, bool *at_floor);
 
 /* The page size of the next inflate entry: 2 MiB when the pass asks for
  * it, @rem (pages still to queue) has room and the device offers it. */
@@ -205,6 +266,13 @@ struct tb_guest_end tb_guest_deflated(struct tb_guest *g,
 				      const struct tb_pass *pass,
 				      uint64_t granted, bool short_grant);
 
+/* Memory pressure with @avail available: the pages to give back, 0 while
+ * @avail is at the floor or above, else up to @floor + @band, at most
+ * @balloon_pages.  The driver asks in direct reclaim (its shrinker) and at
+ * the start of a pass (pressure that reclaim did not see, kswapd's). */
+uint64_t tb_guest_pressure_want(const struct tb_guest *g, uint64_t avail,
+				uint64_t balloon_pages);
+
 /* Memory pressure made the caller give @got pages back: when any, slow
  * down and hold inflation off, for @holdoff_ms and until @until (the same
  * span on the caller's clock). */
@@ -217,6 +285,7 @@ enum tb_guest_attr {
 	TB_ATTR_MIN,		/* RW min */
 	TB_ATTR_MAX,		/* RO max reservation */
 	TB_ATTR_TARGET,		/* RW target */
+	TB_ATTR_FLOOR,		/* RO floor (available memory kept) */
 	TB_ATTR_NR
 };
 extern const char *const tb_guest_attr_names[TB_ATTR_NR];

@@ -154,8 +154,16 @@
 	  "1: behave like old drivers: GFP_HIGHUSER allocations that "	\
 	  "may retry and wake the OOM killer, no deflate on pressure")	\
 	X(min_margin, u32, 0444, "4 KiB pages", 256, TB_SIM_AND_OURS,	\
-	  "Pages added to the kernel's min watermark to make the "	\
-	  "safeguard floor")						\
+	  "Pages added to the kernel's min watermark: the lowest the "	\
+	  "floor can be")						\
+	X(floor_pages, u32, 0444, "4 KiB pages", 0, TB_SIM_AND_OURS,	\
+	  "Available memory the balloon leaves the guest, also the "	\
+	  "lowest min; 0: grows with memory size (half Hyper-V's "	\
+	  "balloon floor)")						\
+	X(band_pages, u32, 0444, "4 KiB pages", 0, TB_SIM_AND_OURS,	\
+	  "Hysteresis above the floor: pressure gives back up to floor "	\
+	  "+ band, and inflation then stops there; 0: a quarter of the "	\
+	  "floor")							\
 	X(deflate_on_pressure, flag, 0644, "", 1, TB_SIM_AND_OURS,	\
 	  "Give pages back from the shrinker when tasks are stuck in "	\
 	  "direct reclaim")						\

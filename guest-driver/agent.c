@@ -28,6 +28,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LINE_MAX_LEN	4096
@@ -36,16 +37,17 @@
 #define STATS_FILE	"/sys/kernel/debug/tb_balloon/stats"
 #define PAGE_4K		4096UL
 
-enum kind { K_NONE, K_PIN, K_ALLOC, K_PAGECACHE, K_FRAGMENT };
+enum kind { K_NONE, K_PIN, K_ALLOC, K_PAGECACHE, K_FRAGMENT, K_BUSY };
 static const char *const kind_names[] = {
 	[K_NONE] = "none", [K_PIN] = "pin", [K_ALLOC] = "alloc",
 	[K_PAGECACHE] = "pagecache", [K_FRAGMENT] = "fragment",
+	[K_BUSY] = "busy",
 };
 
 struct workload {
 	int id;			/* 0: slot free */
 	enum kind kind;
-	pid_t pid;		/* pin, alloc: the child; 0 once it exited */
+	pid_t pid;		/* pin, alloc, busy: the child; 0 once it exited */
 	char path[128];		/* pagecache: file; fragment: directory */
 };
 
@@ -157,6 +159,16 @@ static void write_file(const char *path, const char *val)
 	}
 }
 
+/* In a workload's child: none of the agent's descriptors or handlers. */
+static void wl_child(void)
+{
+	close(tty);
+	close(sig_pipe[0]);
+	close(sig_pipe[1]);
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+}
+
 /*
  * Child side of pin/alloc: map, lock if asked, touch every page, report
  * readiness (0) or an errno through @fd, then hold the memory until killed.
@@ -223,11 +235,7 @@ static void cmd_hold(uint64_t bytes, enum kind k)
 	}
 	if (pid == 0) {
 		close(p[0]);
-		close(tty);
-		close(sig_pipe[0]);
-		close(sig_pipe[1]);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
+		wl_child();
 		hold_memory(bytes, k == K_PIN, p[1]);
 		_exit(0);
 	}
@@ -377,11 +385,81 @@ static void cmd_fragment(uint64_t bytes, const char *mode)
 	say("ok id=%d", w->id);
 }
 
+/*
+ * Child side of busy: once a second, map @bytes of anonymous memory, touch
+ * every page and unmap it again, for @secs seconds; then exit 0.  A guest
+ * that is never idle: its allocations are what brings reclaim (and the
+ * balloon's shrinker) into play.
+ */
+static void churn_memory(uint64_t bytes, unsigned int secs)
+{
+	struct timespec next;
+	unsigned int i;
+	uint64_t off;
+	char *p;
+
+	write_file("/proc/self/oom_score_adj", "0");
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (i = 0; i < secs; i++) {
+		p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p != MAP_FAILED) {
+			for (off = 0; off < bytes; off += PAGE_4K)
+				p[off] = (char)(off >> 12) | 1;
+			munmap(p, bytes);
+		}
+		next.tv_sec++;
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next,
+				       NULL) == EINTR)
+			;
+	}
+	_exit(0);
+}
+
+static void cmd_busy(const char *size, const char *secs)
+{
+	struct workload *w;
+	uint64_t bytes;
+	char *end;
+	unsigned long n;
+	pid_t pid;
+
+	if (!size || !secs || parse_size(size, &bytes) || !bytes ||
+	    bytes > (uint64_t)SSIZE_MAX) {
+		say("err usage: busy <size> <seconds>");
+		return;
+	}
+	errno = 0;
+	n = strtoul(secs, &end, 10);
+	if (errno || *end || !n || n > 86400) {
+		say("err usage: busy <size> <seconds>");
+		return;
+	}
+	w = wl_new(K_BUSY);
+	if (!w) {
+		say("err too-many-workloads");
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		w->id = 0;
+		say("err %s", errname(errno));
+		return;
+	}
+	if (pid == 0) {
+		wl_child();
+		churn_memory(bytes, (unsigned int)n);
+	}
+	w->pid = pid;
+	say("ok id=%d", w->id);
+}
+
 static void wl_free(struct workload *w)
 {
 	switch (w->kind) {
 	case K_PIN:
 	case K_ALLOC:
+	case K_BUSY:
 		if (w->pid > 0) {
 			kill(w->pid, SIGKILL);
 			waitpid(w->pid, NULL, 0);
@@ -640,6 +718,13 @@ static void reap(void)
 		for (i = 0; i < MAX_WORKLOADS; i++) {
 			if (!wl[i].id || wl[i].pid != pid)
 				continue;
+			/* busy ends by itself when its time is up: no event. */
+			if (wl[i].kind == K_BUSY && WIFEXITED(st) &&
+			    WEXITSTATUS(st) == 0) {
+				wl[i].pid = 0;
+				wl[i].id = 0;
+				continue;
+			}
 			say("event exit id=%d kind=%s status=%d signal=%d", wl[i].id,
 			    kind_names[wl[i].kind],
 			    WIFEXITED(st) ? WEXITSTATUS(st) : 0,
@@ -701,6 +786,8 @@ static void handle(char *line)
 			cmd_pagecache(bytes);
 		else
 			cmd_fragment(bytes, strtok_r(NULL, " \t", &rest));
+	} else if (!strcmp(cmd, "busy")) {
+		cmd_busy(arg, strtok_r(NULL, " \t", &rest));
 	} else if (!strcmp(cmd, "free")) {
 		cmd_free(arg);
 	} else if (!strcmp(cmd, "sysfs-write")) {

@@ -93,10 +93,13 @@ enum tb_stat {
 	TB_STAT_ALLOC_FAIL_2M,
 	TB_STAT_ALLOC_FAIL_4K,
 	TB_STAT_BACKOFFS,
+	TB_STAT_FLOOR_STOPS,
 	TB_STAT_SHRINKER_CALLS,
 	TB_STAT_SHRINKER_PAGES,
 	TB_STAT_OOM_CALLS,
 	TB_STAT_OOM_PAGES,
+	TB_STAT_FLOOR_CALLS,
+	TB_STAT_FLOOR_PAGES,
 	TB_STAT_STALL_WARNINGS,
 	TB_STAT_CLIP_WARNINGS,
 	TB_STAT_BAD_REPLIES,
@@ -123,10 +126,13 @@ static const char *const tb_stat_names[TB_STAT_NR] = {
 	[TB_STAT_ALLOC_FAIL_2M] = "alloc fail 2m",
 	[TB_STAT_ALLOC_FAIL_4K] = "alloc fail 4k",
 	[TB_STAT_BACKOFFS] = "backoffs",
+	[TB_STAT_FLOOR_STOPS] = "floor stops",
 	[TB_STAT_SHRINKER_CALLS] = "shrinker calls",
 	[TB_STAT_SHRINKER_PAGES] = "shrinker deflates",
 	[TB_STAT_OOM_CALLS] = "oom notifier calls",
 	[TB_STAT_OOM_PAGES] = "oom deflates",
+	[TB_STAT_FLOOR_CALLS] = "floor deflate calls",
+	[TB_STAT_FLOOR_PAGES] = "floor deflates",
 	[TB_STAT_STALL_WARNINGS] = "stall warnings",
 	[TB_STAT_CLIP_WARNINGS] = "clip warnings",
 	[TB_STAT_BAD_REPLIES] = "bad replies",
@@ -581,14 +587,17 @@ static void tb_warn_unreached(struct tb_balloon *b, u64 target)
 static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 {
 	u64 want, placed = 0;
-	bool alloc_failed = false, clamped, capped = false, cmd_failed = false;
+	bool alloc_failed = false, clamped, at_floor, capped = false, cmd_failed = false;
 	unsigned int nrefused = 0;
 	LIST_HEAD(refused);
 	struct page *page, *tmp;
 	struct tb_guest_end end;
 	u32 nbatch = b->g.pol.p.batch;
 
-	want = tb_guest_inflate_want(&b->g, pass, tb_balloon_pages(b), &clamped);
+	want = tb_guest_inflate_want(&b->g, pass, tb_balloon_pages(b), si_mem_available(),
+				     &clamped, &at_floor);
+	if (at_floor)
+		b->stats[TB_STAT_FLOOR_STOPS]++;
 
 	while (placed < want && !alloc_failed && !cmd_failed && !b->gone) {
 		u64 queued = 0;
@@ -808,6 +817,9 @@ static void tb_refresh(struct tb_balloon *b)
 	}
 }
 
+static u64 tb_deflate_for_pressure(struct tb_balloon *b, u64 pages,
+				   enum tb_stat calls, enum tb_stat deflated);
+
 /* One convergence pass.  Returns the delay before the next one, jiffies. */
 static unsigned long tb_pass(struct tb_balloon *b)
 {
@@ -820,13 +832,29 @@ static unsigned long tb_pass(struct tb_balloon *b)
 		return idle;
 	tb_refresh(b);
 
+	/*
+	 * Below the floor without a task in direct reclaim (kswapd's
+	 * pressure, or a workload that grew between two reclaims): give back
+	 * as the shrinker would.
+	 */
+	if (deflate_on_pressure && !blocking_alloc) {
+		u64 want = tb_guest_pressure_want(&b->g, si_mem_available(),
+						  tb_balloon_pages(b));
+
+		if (want)
+			tb_deflate_for_pressure(b, want, TB_STAT_FLOOR_CALLS,
+						TB_STAT_FLOOR_PAGES);
+	}
+
 	st = tb_guest_begin(&b->g, tb_current(b), jiffies, b->nr[TB_4K]);
 	if (st.clip_msg) {
 		b->stats[TB_STAT_CLIP_WARNINGS]++;
 		pr_warn(TB_MSG_CLIP "\n", (size_t)b->g.asked, (size_t)b->g.target);
 	}
+	/* Held off, the pass still comes each poll: below the floor it
+	 * gives back (above). */
 	if (st.held_off)
-		return b->g.pressure_until - jiffies;
+		return min_t(unsigned long, b->g.pressure_until - jiffies, idle);
 	if (st.reached_msg)
 		pr_info_ratelimited(TB_MSG_REACHED "\n", tb_kib(b->g.target),
 				    tb_kib(tb_balloon_pages(b)));
@@ -963,8 +991,9 @@ static irqreturn_t tb_irq(int irq, void *data)
 
 /*
  * Give up to @pages back because the guest is short of memory (shrinker,
- * OOM notifier; caller holds @lock), counted under @calls and @deflated,
- * and hold inflation off for pressure_holdoff_ms.  Returns pages freed.
+ * OOM notifier, a pass below the floor; caller holds @lock), counted
+ * under @calls and @deflated, and hold inflation off for
+ * pressure_holdoff_ms.  Returns pages freed.
  */
 static u64 tb_deflate_for_pressure(struct tb_balloon *b, u64 pages,
 				   enum tb_stat calls, enum tb_stat deflated)
@@ -983,9 +1012,12 @@ static u64 tb_deflate_for_pressure(struct tb_balloon *b, u64 pages,
 }
 
 /*
- * Memory pressure: a task is stuck in direct reclaim.  Give balloon pages
- * back and hold inflation off.  kswapd and opportunistic (NORETRY)
- * allocations, such as our own, do not count as pressure.
+ * Memory pressure: a task is stuck in direct reclaim.  While available
+ * memory is below the floor, give back what brings it to floor + band
+ * (tb_guest_pressure_want) and hold inflation off; at the floor or above,
+ * reclaim has the guest's own memory to work on.  kswapd and
+ * opportunistic (NORETRY) allocations, such as our own, do not count as
+ * pressure.
  */
 static unsigned long tb_shrink_count(struct shrinker *s, struct shrink_control *sc)
 {
@@ -993,21 +1025,25 @@ static unsigned long tb_shrink_count(struct shrinker *s, struct shrink_control *
 
 	if (!deflate_on_pressure || blocking_alloc || READ_ONCE(b->gone))
 		return 0;
-	return tb_balloon_pages(b);
+	/* Unlocked: @floor and @band are set at probe, the count is a hint. */
+	return tb_guest_pressure_want(&b->g, si_mem_available(), tb_balloon_pages(b));
 }
 
 static unsigned long tb_shrink_scan(struct shrinker *s, struct shrink_control *sc)
 {
 	struct tb_balloon *b = container_of(s, struct tb_balloon, shrinker);
-	u64 got;
+	u64 want, got;
 
 	if (!deflate_on_pressure || blocking_alloc || current_is_kswapd() ||
 	    (sc->gfp_mask & __GFP_NORETRY))
 		return SHRINK_STOP;
 	if (!mutex_trylock(&b->lock))
 		return SHRINK_STOP;
-	got = tb_deflate_for_pressure(b, sc->nr_to_scan, TB_STAT_SHRINKER_CALLS,
-				      TB_STAT_SHRINKER_PAGES);
+	/* The whole give-back at once, not nr_to_scan: it is bounded by the
+	 * floor, and a later call in the same reclaim then finds none due. */
+	want = tb_guest_pressure_want(&b->g, si_mem_available(), tb_balloon_pages(b));
+	got = want ? tb_deflate_for_pressure(b, want, TB_STAT_SHRINKER_CALLS,
+					     TB_STAT_SHRINKER_PAGES) : 0;
 	mutex_unlock(&b->lock);
 	return got ? got : SHRINK_STOP;
 }
@@ -1118,10 +1154,11 @@ static struct kobj_attribute tb_kattr_current = {
 static struct kobj_attribute tb_kattr_min = __ATTR(min, 0644, tb_kobj_show, tb_kobj_store);
 static struct kobj_attribute tb_kattr_max = __ATTR(max, 0444, tb_kobj_show, NULL);
 static struct kobj_attribute tb_kattr_target = __ATTR(target, 0644, tb_kobj_show, tb_kobj_store);
+static struct kobj_attribute tb_kattr_floor = __ATTR(floor, 0444, tb_kobj_show, NULL);
 
 static struct attribute *tb_kobj_attrs[] = {
 	&tb_kattr_current.attr, &tb_kattr_min.attr, &tb_kattr_max.attr,
-	&tb_kattr_target.attr, NULL,
+	&tb_kattr_target.attr, &tb_kattr_floor.attr, NULL,
 };
 static const struct attribute_group tb_kobj_group = { .attrs = tb_kobj_attrs };
 
@@ -1142,10 +1179,11 @@ static struct device_attribute tb_dattr_current = {
 static struct device_attribute tb_dattr_min = __ATTR(min, 0644, tb_dev_show, tb_dev_store);
 static struct device_attribute tb_dattr_max = __ATTR(max, 0444, tb_dev_show, NULL);
 static struct device_attribute tb_dattr_target = __ATTR(target, 0644, tb_dev_show, tb_dev_store);
+static struct device_attribute tb_dattr_floor = __ATTR(floor, 0444, tb_dev_show, NULL);
 
 static struct attribute *tb_dev_attrs[] = {
 	&tb_dattr_current.attr, &tb_dattr_min.attr, &tb_dattr_max.attr,
-	&tb_dattr_target.attr, NULL,
+	&tb_dattr_target.attr, &tb_dattr_floor.attr, NULL,
 };
 static const struct attribute_group tb_dev_group = { .attrs = tb_dev_attrs };
 
@@ -1167,6 +1205,10 @@ static int tb_stats_show(struct seq_file *f, void *offset)
 	tb_stat_line(f, "min pages", b->g.min);
 	tb_stat_line(f, "max pages", b->g.max_res);
 	tb_stat_line(f, "safeguard pages", b->g.safeguard);
+	tb_stat_line(f, "floor pages", b->g.floor);
+	tb_stat_line(f, "band pages", b->g.band);
+	tb_stat_line(f, "inflate floor pages", tb_guest_inflate_floor(&b->g));
+	tb_stat_line(f, "available pages", si_mem_available());
 	tb_stat_line(f, "boot pages", b->g.boot_pages);
 	tb_stat_line(f, "max balloon pages", b->g.max_balloon);
 	tb_stat_line(f, "balloon pages", tb_balloon_pages(b));
@@ -1229,6 +1271,7 @@ static void tb_deflate_all(struct tb_balloon *b)
 static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct tb_policy_params pp;
+	struct tb_floor_params fp;
 	struct tb_guest_regs r;
 	struct tb_balloon *b;
 	u32 magic, version;
@@ -1316,7 +1359,11 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		.upgrade_after = upgrade_after,
 		.use_2m = use_2m && (b->features & TB_F_PAGE_2M),
 	};
-	tb_guest_init(&b->g, &pp, b->g.boot_pages, tb_min_wmark_pages(), min_margin);
+	fp = (struct tb_floor_params){
+		.min_free = tb_min_wmark_pages(), .min_margin = min_margin,
+		.floor = floor_pages, .band = band_pages, .none = blocking_alloc,
+	};
+	tb_guest_init(&b->g, &pp, b->g.boot_pages, &fp);
 	b->g.warn_at_min = true;
 	tb_read_regs(b, &r);
 	tb_guest_probe(&b->g, &r);
@@ -1372,7 +1419,8 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	tb_the = b;
 	mutex_unlock(&tb_the_lock);
 
-	pr_info(TB_MSG_READY "\n", tb_kib(b->g.min), tb_kib(b->g.max_res),
+	pr_info(TB_MSG_READY "\n", tb_kib(b->g.floor), tb_kib(b->g.band),
+		tb_kib(b->g.min), tb_kib(b->g.max_res),
 		tb_kib(b->g.safeguard), tb_kib(b->g.target), b->g.pol.p.batch,
 		use_irq ? "on" : "off", (b->features & TB_F_DISCARD) ? "on" : "off",
 		b->g.pol.p.use_2m ? "on" : "off", blocking_alloc);

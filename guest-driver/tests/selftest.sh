@@ -18,6 +18,7 @@ check() { d=$1; shift; if "$@"; then ok "$d"; else notok "$d"; fi; }
 # stat NAME: a debugfs stats value by its name ("fallbacks 4k").
 stat() { sed -n "s/^$1 *: *\([0-9]*\)$/\1/p" $D; }
 memfree() { sed -n 's/^MemFree: *\([0-9]*\) kB$/\1/p' /proc/meminfo; }
+memavail() { sed -n 's/^MemAvailable: *\([0-9]*\) kB$/\1/p' /proc/meminfo; }
 # wait_current KIB: current reaches KIB within BOUND seconds.
 wait_current() {
 	i=0
@@ -73,7 +74,7 @@ if [ "${TB_SELFTEST:-1}" = limits ]; then
 fi
 
 # Files and stats
-check "sysfs files present" test -r $S/current -a -r $S/min -a -r $S/max -a -r $S/target
+check "sysfs files present" test -r $S/current -a -r $S/min -a -r $S/max -a -r $S/target -a -r $S/floor
 check "pci device sysfs files present" sh -c 'ls /sys/bus/pci/drivers/tb_balloon/*/target >/dev/null'
 check "debugfs stats fixed-width lines" sh -c "awk 'length(\$0) != 40 || substr(\$0, 23, 2) != \": \" { bad = 1 } END { exit bad || NR < 10 }' $D"
 max=$(cat $S/max)
@@ -86,13 +87,17 @@ check "target reads the default target" eq "$(cat $S/target)" "$max"
 safe=$(($(stat "safeguard pages") * 4))
 min=$(cat $S/min)
 check "min defaults to the safeguard ($safe KiB)" eq "$min" "$safe"
+check "the safeguard is the floor" eq "$(cat $S/floor)" "$safe"
+check "debugfs floor pages is the floor" eq "$(($(stat "floor pages") * 4))" "$safe"
+# What the inflater leaves available: floor + band, KiB.
+keep=$(($(stat "inflate floor pages") * 4))
 check "min below safeguard: EPERM" eperm $S/min $((safe - 4))
 check "min above max: EPERM" eperm $S/min $((max + 4))
 check "target below min: EPERM" eperm $S/target $((min - 4))
 check "target above max: EPERM" eperm $S/target $((max + 4))
 check "target garbage: rejected" sh -c "! echo abc > $S/target 2>/dev/null"
-check "min raised to 64 MiB" accepts $S/min 65536
-check "target below raised min: EPERM" eperm $S/target 65532
+check "min raised 64 MiB above it" accepts $S/min $((safe + 65536))
+check "target below raised min: EPERM" eperm $S/target $((safe + 65532))
 check "min back to the safeguard" accepts $S/min "$safe"
 
 # Convergence in both directions through sysfs target.
@@ -111,15 +116,19 @@ check "deflate to an empty balloon" wait_current "$max"
 
 # Fragmentation: free memory in 4 KiB holes makes 2 MiB allocations fail.
 fb0=$(stat "fallbacks 4k")
-# Fill what is free above 64 MiB, then punch every other 4 KiB page out
-# (agent "fragment ... holes").  The inflation (160 MiB) is larger than what
-# stays free in one piece, so 2 MiB allocations must fail on the way.
-fill=$(( ($(memfree) - 65536) * 1024 ))
+# Fill what is free above 32 MiB, then punch every other 4 KiB page out
+# (agent "fragment ... holes").  The inflation (up to 160 MiB, within what
+# the floor and band leave) is larger than what stays free in one piece,
+# so 2 MiB allocations must fail on the way.
+fill=$(( ($(memfree) - 32768) * 1024 ))
 frag=$(/bin/tb-agent -c "fragment $fill holes")
 check "agent fragments $((fill >> 20)) MiB ($frag)" sh -c "echo '$frag' | grep -q '^ok id='"
 free_now=$(memfree)
-t3=$(($(cat $S/current) - 163840))
-check "target $t3 KiB (inflate 160 MiB into fragmented memory)" accepts $S/target $t3
+take=$(($(memavail) - keep - 8192))
+[ $take -gt 163840 ] && take=163840
+check "room to inflate past the unfragmented 32 MiB ($take KiB)" ge "$take" 49152
+t3=$(($(cat $S/current) - take))
+check "target $t3 KiB (inflate $((take / 1024)) MiB into fragmented memory)" accepts $S/target $t3
 check "converges with 4 KiB pages" wait_current $t3
 check "fell back to 4 KiB" ge "$(stat "fallbacks 4k")" $((fb0 + 1))
 check "4 KiB entries in the balloon" ge "$(stat "balloon 4k entries")" 1
@@ -134,6 +143,9 @@ start_free=$(memfree)
 mb=$(($(stat "max balloon pages") * 4))
 t4=$((max - mb + 4096))
 [ $t4 -lt "$(cat $S/min)" ] && t4=$(($(cat $S/min) + 65536))
+# ... or as near as the floor and band of available memory let it go.
+t4f=$(($(cat $S/current) - ($(memavail) - keep - 16384)))
+[ $t4 -lt $t4f ] && t4=$t4f
 check "target $t4 KiB (near the device's max balloon)" accepts $S/target $t4
 check "inflate converges to $t4 KiB" wait_current $t4
 full_free=$(memfree)

@@ -171,6 +171,10 @@ void plan_dump(const struct plan *p, FILE *out)
 				strchr(st->arg, ' ') ? strchr(st->arg, ' ') :
 				"");
 			break;
+		case ACT_BUSY:
+			fmt_size(a, sizeof(a), strtod(st->arg, NULL));
+			fprintf(out, "busy = %s/s\n", a);
+			break;
 		case ACT_FREE:
 			fprintf(out, "free = %s\n", st->free_ref);
 			break;

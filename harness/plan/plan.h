@@ -78,8 +78,8 @@ struct expect {
 enum step_when { WHEN_AT, WHEN_PREVIOUS, WHEN_CONVERGED, WHEN_SETTLED };
 
 enum agent_action {
-	ACT_NONE, ACT_PIN, ACT_ALLOC, ACT_PAGECACHE, ACT_FRAGMENT, ACT_FREE,
-	ACT_EXEC, ACT_SYSFS_WRITE, ACT_SYSFS_READ, ACT_NR
+	ACT_NONE, ACT_PIN, ACT_ALLOC, ACT_PAGECACHE, ACT_FRAGMENT, ACT_BUSY,
+	ACT_FREE, ACT_EXEC, ACT_SYSFS_WRITE, ACT_SYSFS_READ, ACT_NR
 };
 
 /* `hotplug = unplug | plug`: QMP device_del / device_add of the device. */
@@ -100,7 +100,8 @@ struct step {
 	int nprops;
 
 	enum agent_action action;
-	char arg[PLAN_STR];	/* agent request argument(s), resolved */
+	char arg[PLAN_STR];	/* agent request argument(s), resolved;
+				   ACT_BUSY: bytes a second, and seconds */
 	char free_ref[64];	/* ACT_FREE: step whose workload to free */
 
 	enum hotplug_action hotplug;	/* remove or re-add the device */

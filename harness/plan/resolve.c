@@ -576,6 +576,25 @@ static int step_key(struct ctx *c, struct step *st, const char *key,
 			 (unsigned long long)b, mode[0] ? " " : "", mode);
 		return 0;
 	}
+	if (!strcmp(key, "busy")) {
+		/* SIZE/s: allocated, touched and freed again each second, for
+		 * the step's hold (the seconds are added once it is known). */
+		char size[64] = "";
+		size_t n = strlen(val);
+		if (n < 3 || n > 60 || strcmp(val + n - 2, "/s"))
+			return BAD(c, o, sec, key, "expected a size a second "
+				   "like 4M/s, got '%s'", val);
+		memcpy(size, val, n - 2);
+		if (set_action(c, st, ACT_BUSY, o, key) ||
+		    want_size(c, o, sec, key, trim(size), true, &b))
+			return -1;
+		if (b < 4096)
+			return BAD(c, o, sec, key, "expected at least 4K/s, "
+				   "got '%s'", val);
+		snprintf(st->arg, sizeof(st->arg), "%llu",
+			 (unsigned long long)b);
+		return 0;
+	}
 	if (!strcmp(key, "free")) {
 		if (set_action(c, st, ACT_FREE, o, key))
 			return -1;
@@ -584,7 +603,7 @@ static int step_key(struct ctx *c, struct step *st, const char *key,
 				   "earlier step's name, got '%s'", val);
 		if (strcmp(val, "all")) {
 			struct step *ref = find_step(p, val);
-			if (ref->action < ACT_PIN || ref->action > ACT_FRAGMENT)
+			if (ref->action < ACT_PIN || ref->action > ACT_BUSY)
 				return BAD(c, o, sec, key, "step [%s] starts "
 					   "no workload to free", val);
 		}
@@ -665,9 +684,9 @@ static int step_key(struct ctx *c, struct step *st, const char *key,
 				  val);
 	return BAD(c, o, sec, key, "unknown key in a step (expected at, "
 		   "after, delay, hold, target, set.<property>, pin, alloc, "
-		   "pagecache, fragment, free, exec, sysfs-write, sysfs-read, "
-		   "hotplug, random-targets, random-range, random-interval or "
-		   "expect-*)");
+		   "pagecache, fragment, busy, free, exec, sysfs-write, "
+		   "sysfs-read, hotplug, random-targets, random-range, "
+		   "random-interval or expect-*)");
 }
 
 static bool is_global(const char *s)
@@ -913,6 +932,19 @@ int plan_load(struct plan *plan, const char *file,
 		}
 		if (st->random_targets && st->random_interval <= 0)
 			st->random_interval = 1;
+		if (st->action == ACT_BUSY) {
+			/* busy runs for the step's hold, whole seconds. */
+			double secs = st->hold + 0.5;
+			if (st->hold < 1) {
+				plan_error(err, errlen, &st->from, name, "busy",
+				     "needs hold = TIME (1s at least): it "
+				     "runs for the step's hold");
+				goto out;
+			}
+			size_t len = strlen(st->arg);
+			snprintf(st->arg + len, sizeof(st->arg) - len, " %llu",
+				 (unsigned long long)secs);
+		}
 	}
 	if (plan->nsteps == 0) {
 		plan_error(err, errlen, &lx.secs[0].from, NULL, NULL,

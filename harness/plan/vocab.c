@@ -112,6 +112,7 @@ const char *expect_kind_name(enum expect_kind k)
 const char *const action_names[ACT_NR] = {
 	[ACT_NONE] = "none", [ACT_PIN] = "pin", [ACT_ALLOC] = "alloc",
 	[ACT_PAGECACHE] = "pagecache", [ACT_FRAGMENT] = "fragment",
+	[ACT_BUSY] = "busy",
 	[ACT_FREE] = "free", [ACT_EXEC] = "exec",
 	[ACT_SYSFS_WRITE] = "sysfs-write", [ACT_SYSFS_READ] = "sysfs-read",
 };

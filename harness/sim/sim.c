@@ -33,13 +33,14 @@
 #define OWNER_BALLOON	0xffffu
 #define MAX_PROCS	1024
 #define CHUNK_PAGES	4096u	/* a workload moves 16 MiB per event */
-#define SHRINK_BATCH	128u	/* the shrinker's nr_to_scan per call */
 #define PID_BASE	1000u
 
 struct proc {
 	bool used, alive, killable;
 	char kind[16];
 	uint64_t pages;		/* requested size */
+	uint64_t busy_next;	/* busy: its next second's churn, else NEVER */
+	uint64_t busy_end;	/* busy: when its time is up */
 };
 
 enum req_kind { REQ_NONE, REQ_FILL, REQ_PUNCH, REQ_FREE, REQ_REPLY };
@@ -104,6 +105,7 @@ struct sim {
 
 	struct driver d;
 	struct proc procs[MAX_PROCS];
+	uint64_t busy_t;		/* the earliest busy_next */
 	struct request req;
 	uint64_t oom_kills;
 };
@@ -297,6 +299,8 @@ static void *knob_field(struct sim_config *c, const struct tb_knob *k)
 		DRV("use_2m", pol.use_2m),
 		DRV("blocking_alloc", blocking_alloc),
 		DRV("min_margin", min_margin),
+		DRV("floor_pages", floor_pages),
+		DRV("band_pages", band_pages),
 		DRV("deflate_on_pressure", deflate_on_pressure),
 		DRV("pressure_holdoff_ms", pressure_holdoff_ms),
 		/* Real parameters with nothing to model here. */
@@ -790,19 +794,31 @@ static void drv_pass_done(struct sim *s, uint64_t ns)
 	d->kick = false;
 }
 
+static uint64_t drv_pressure(struct sim *s, uint64_t *ns);
+
 /* tb_pass() up to the plan; false when there is nothing to move. */
 static bool drv_begin_pass(struct sim *s)
 {
 	struct driver *d = &s->d;
 	uint32_t poll = s->c.drv.poll_ms ? s->c.drv.poll_ms : s->c.poll_ms_advice;
 	struct tb_guest_step st;
+	bool at_floor;
 
 	drv_refresh(s);
+	/* tb_pass(): below the floor, give back as the shrinker would. */
+	if (!s->c.drv.blocking_alloc) {
+		uint64_t ns = 0;
+
+		drv_pressure(s, &ns);
+	}
 	st = tb_guest_begin(&d->g, reservation(s), s->now, d->l4k.n);
 	if (st.clip_msg)
 		drv_msg(s, TB_MSG_CLIP, (size_t)d->g.asked, (size_t)d->g.target);
 	if (st.held_off) {
-		d->wake = d->g.pressure_until;
+		/* Still a pass each poll: below the floor it gives back. */
+		d->wake = s->now + (uint64_t)tb_guest_poll_ms(poll) * SIM_NS_PER_MS;
+		if (d->g.pressure_until < d->wake)
+			d->wake = d->g.pressure_until;
 		return false;
 	}
 	if (st.reached_msg)
@@ -820,7 +836,8 @@ static bool drv_begin_pass(struct sim *s)
 	d->want = d->pass.pages;
 	if (d->pass.dir == TB_DIR_INFLATE)
 		d->want = tb_guest_inflate_want(&d->g, &d->pass, drv_balloon(d),
-						&d->capped);
+						sim_mem_available(&s->mem),
+						&d->capped, &at_floor);
 	return true;
 }
 
@@ -875,19 +892,29 @@ static void drv_event(struct sim *s)
 }
 
 /*
- * The shrinker (tb_shrink_scan): a task is stuck in direct reclaim.  Give
- * 4 KiB pages back first and hold inflation off.  It only trylocks: while
- * a pass runs, it gives nothing.  Returns pages given back; *ns gets the
- * time it took.
+ * The shrinker (tb_shrink_scan): a task is stuck in direct reclaim.  Below
+ * the floor of available memory, give back what brings it to floor + band
+ * (tb_guest_pressure_want), 4 KiB pages first, and hold inflation off.  It
+ * only trylocks: while a pass runs, it gives nothing.  Returns pages given
+ * back; *ns gets the time it took.
  */
 static uint64_t drv_pressure(struct sim *s, uint64_t *ns)
 {
 	struct driver *d = &s->d;
-	uint64_t got = 0;
+	uint64_t got = 0, want, before;
 
 	if (!s->c.drv.deflate_on_pressure || !s->probed || d->in_pass)
 		return 0;
-	drv_deflate_cmd(s, SHRINK_BATCH, TB_ORDER_4K, &got, ns);
+	want = tb_guest_pressure_want(&d->g, sim_mem_available(&s->mem),
+				      drv_balloon(d));
+	/* One command moves at most a batch: go on until the want is met
+	 * or the host grants short, as tb_deflate_pages() does. */
+	while (got < want) {
+		before = got;
+		if (drv_deflate_cmd(s, want, TB_ORDER_4K, &got, ns) ||
+		    got == before)
+			break;
+	}
 	d->pressure_pages += got;
 	tb_guest_pressure(&d->g, got, s->c.drv.pressure_holdoff_ms, s->now + *ns +
 			  (uint64_t)s->c.drv.pressure_holdoff_ms * SIM_NS_PER_MS);
@@ -926,9 +953,55 @@ static uint16_t proc_new(struct sim *s, const char *kind, uint64_t pages,
 	if (id == MAX_PROCS)
 		return 0;
 	s->procs[id] = (struct proc){ .used = true, .alive = true,
-				      .killable = killable, .pages = pages };
+				      .killable = killable, .pages = pages,
+				      .busy_next = NEVER };
 	snprintf(s->procs[id].kind, sizeof(s->procs[id].kind), "%s", kind);
 	return id;
+}
+
+static void busy_schedule(struct sim *s)
+{
+	uint16_t id;
+
+	s->busy_t = NEVER;
+	for (id = 1; id < MAX_PROCS; id++)
+		if (s->procs[id].used && s->procs[id].busy_next < s->busy_t)
+			s->busy_t = s->procs[id].busy_next;
+}
+
+/*
+ * The agent's busy workloads (churn_memory): each second, touch the size
+ * in anonymous pages -- through the fault path, so reclaim, the balloon's
+ * shrinker and the OOM killer come into play -- and free it again.  One
+ * that has run its time ends without an event.
+ */
+static void busy_event(struct sim *s)
+{
+	uint64_t i, ns = 0;
+	uint16_t id;
+
+	for (id = 1; id < MAX_PROCS; id++) {
+		struct proc *p = &s->procs[id];
+
+		if (!p->used || p->busy_next > s->now)
+			continue;
+		if (!p->alive || p->busy_next >= p->busy_end) {
+			p->used = p->alive = false;
+			p->busy_next = NEVER;
+			continue;
+		}
+		for (i = 0; i < p->pages && p->alive; i++)
+			if (user_alloc(s, SIM_ANON, id, &ns) == SIM_NO_PFN ||
+			    s->dead)
+				break;
+		if (s->dead)
+			return;
+		free_owner(s, id, false, NULL);
+		p->busy_next += SIM_NS_PER_S;
+		if (!p->alive)
+			p->busy_next = NEVER;
+	}
+	busy_schedule(s);
 }
 
 /* The reply leaves after @ns of work plus the serial line's latency. */
@@ -1070,7 +1143,9 @@ static void agent_stats(struct sim *s)
 		  " current_kb=%" PRIu64 " target_kb=%" PRIu64 " min_kb=%" PRIu64
 		  " max_kb=%" PRIu64 " target_pages=%" PRIu64 " current_pages=%"
 		  PRIu64 " min_pages=%" PRIu64 " max_pages=%" PRIu64
-		  " safeguard_pages=%" PRIu64 " boot_pages=%" PRIu64
+		  " safeguard_pages=%" PRIu64 " floor_pages=%" PRIu64
+		  " band_pages=%" PRIu64 " inflate_floor_pages=%" PRIu64
+		  " boot_pages=%" PRIu64
 		  " max_balloon_pages=%" PRIu64 " balloon_pages=%" PRIu64
 		  " balloon_2m_entries=%" PRIu64 " balloon_4k_entries=%" PRIu64
 		  " device_balloon_pages=%" PRIu64 " rate_pages=%u backoff_ms=%u"
@@ -1081,7 +1156,8 @@ static void agent_stats(struct sim *s)
 		  kib(sim_mem_available(&s->mem)), s->oom_kills,
 		  kib(reservation(s)), kib(d->g.target), kib(d->g.min),
 		  kib(d->g.max_res), d->g.target, reservation(s), d->g.min,
-		  d->g.max_res, d->g.safeguard, s->c.ram_pages, d->g.max_balloon,
+		  d->g.max_res, d->g.safeguard, d->g.floor, d->g.band,
+		  tb_guest_inflate_floor(&d->g), s->c.ram_pages, d->g.max_balloon,
 		  drv_balloon(d), d->l2m.n, d->l4k.n, s->host.balloon_pages,
 		  d->g.pol.rate, d->g.pol.backoff_ms, d->g.pol.order,
 		  d->g.pol.fallbacks, d->partial_grants, d->pressure_pages);
@@ -1136,6 +1212,24 @@ int sim_agent(struct sim *s, const char *line)
 				return 0;
 			}
 		}
+	} else if (!strcmp(verb, "busy")) {
+		uint64_t secs = 0;
+
+		if (size_arg(s, arg, &pages) || !pages || !arg2 ||
+		    parse_u64(arg2, &secs) || !secs || secs > 86400) {
+			req_reply(s, "err usage: busy <size> <seconds>");
+			return 0;
+		}
+		id = proc_new(s, verb, pages, true);
+		if (!id) {
+			req_reply(s, "err too-many-workloads");
+			return 0;
+		}
+		/* The child's first second starts as the reply leaves. */
+		s->procs[id].busy_next = r->next;
+		s->procs[id].busy_end = r->next + secs * SIM_NS_PER_S;
+		busy_schedule(s);
+		req_reply(s, "ok id=%u", id);
 	} else if (!strcmp(verb, "free")) {
 		uint64_t total = 0, want = 0;
 		bool all = arg && !strcmp(arg, "all"), found = false;
@@ -1153,7 +1247,9 @@ int sim_agent(struct sim *s, const char *line)
 			found = true;
 			s->procs[id].alive = false;
 			s->procs[id].used = false;
+			s->procs[id].busy_next = NEVER;
 		}
+		busy_schedule(s);
 		if (!all && !found)
 			req_reply(s, "err no-such-id");
 		else
@@ -1223,10 +1319,17 @@ struct sim *sim_create(const struct sim_config *c, sim_out_fn out, void *arg,
 		struct tb_policy_params pp = c->drv.pol;
 
 		pp.use_2m = pp.use_2m && c->host.page_2m;
-		tb_guest_init(&s->d.g, &pp, c->ram_pages, s->mem.wmark_min,
-			      c->drv.min_margin);
+		struct tb_floor_params fp = {
+			.min_free = s->mem.wmark_min,
+			.min_margin = c->drv.min_margin,
+			.floor = c->drv.floor_pages, .band = c->drv.band_pages,
+			.none = c->drv.blocking_alloc,
+		};
+
+		tb_guest_init(&s->d.g, &pp, c->ram_pages, &fp);
 	}
 	s->d.wake = NEVER;
+	s->busy_t = NEVER;
 	return s;
 }
 
@@ -1267,7 +1370,9 @@ static void boot(struct sim *s)
 		(unsigned long long)s->target,
 		(unsigned long long)s->hcfg.max_reservation,
 		(unsigned long long)s->hcfg.max_balloon, s->c.poll_ms_advice);
-	drv_msg(s, TB_MSG_READY, (unsigned long long)kib(d->g.min),
+	drv_msg(s, TB_MSG_READY, (unsigned long long)kib(d->g.floor),
+		(unsigned long long)kib(d->g.band),
+		(unsigned long long)kib(d->g.min),
 		(unsigned long long)kib(d->g.max_res),
 		(unsigned long long)kib(d->g.safeguard),
 		(unsigned long long)kib(d->g.target), d->g.pol.p.batch,
@@ -1299,6 +1404,8 @@ int sim_run_until(struct sim *s, uint64_t until, bool until_event)
 
 		if (s->d.wake < t)
 			t = s->d.wake;
+		if (s->busy_t < t)
+			t = s->busy_t;
 		if (req_t < t)
 			t = req_t;
 		if (s->bc_flush < t)
@@ -1321,6 +1428,8 @@ int sim_run_until(struct sim *s, uint64_t until, bool until_event)
 			drv_event(s);
 		else if (t == req_t)
 			req_event(s);
+		else if (t == s->busy_t)
+			busy_event(s);
 		else
 			bc_flush(s);
 		if (until_event && s->emitted != start)

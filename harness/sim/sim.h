@@ -48,7 +48,9 @@ struct sim_driver_params {
 	bool deflate_on_pressure;	/* give pages back when memory is short */
 	uint32_t pressure_holdoff_ms;	/* no inflation for this long after */
 	bool blocking_alloc;		/* allocate as old drivers did: may OOM */
-	uint32_t min_margin;		/* safeguard = min watermark + this */
+	uint32_t min_margin;		/* floor >= min watermark + this */
+	uint32_t floor_pages;		/* available memory kept; 0: curve */
+	uint32_t band_pages;		/* hysteresis above it; 0: floor/4 */
 	uint32_t ignored;		/* parameters without a model */
 };
 
