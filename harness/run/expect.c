@@ -175,21 +175,7 @@ void check(struct run *r, int si, const struct expect *e,
 		}
 		/* This expectation's own tolerance decides convergence. */
 		double tol = e->tol, target = (double)st->target;
-		double when = -1;
-		/* Already there at the step's start: the runner may end the
-		 * step before another sample is taken. */
-		if (rt->at_start.s.actual >= 0 &&
-		    fabs((double)rt->at_start.s.actual - target) <= tol)
-			when = 0;
-		for (size_t k = 0; when < 0 && k < r->nsamples; k++) {
-			const struct sample_rec *s = &r->samples[k];
-			if (s->t < start || s->t > end + 1e-6)
-				continue;
-			if (fabs((double)s->s.actual - target) <= tol) {
-				when = s->t - start;
-				break;
-			}
-		}
+		double when = converge_time(r, si, target, tol);
 		metrics(r, si, &m);
 		if (when < 0) {
 			fmt_size(a, sizeof(a), fabs(m.final_error));

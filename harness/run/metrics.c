@@ -268,6 +268,45 @@ void metric_cols(const struct step_metrics *m,
 	memcpy(out, c, sizeof(c));
 }
 
+/*
+ * Seconds from step @i's start until the reservation was within @tol of
+ * @target, or -1: 0 when it already was at the start (the sample then),
+ * else the first sample within, or the first value the events recorded
+ * within -- the runner ends a step on what the events say (the next step
+ * may wait for "settled"), which can be before another sample.
+ */
+double converge_time(struct run *r, int i, double target, double tol)
+{
+	const struct step_rt *rt = &r->rt[i];
+	double start = rt->start, end = step_end(r, i), when = -1;
+
+	if (rt->at_start.s.actual >= 0 &&
+	    fabs((double)rt->at_start.s.actual - target) <= tol)
+		return 0;
+	for (size_t k = 0; k < r->nsamples; k++) {
+		const struct sample_rec *s = &r->samples[k];
+		if (s->t < start || s->t > end + 1e-6 || s->s.actual < 0)
+			continue;
+		if (fabs((double)s->s.actual - target) <= tol) {
+			when = s->t - start;
+			break;
+		}
+	}
+	/* A value in force during the step, reached earlier than a sample
+	 * saw it. */
+	for (size_t k = 0; k < r->nchanges; k++) {
+		const struct change_rec *c = &r->changes[k];
+		double from = c->t > start ? c->t - start : 0;
+		if (c->t > end + 1e-6 || (when >= 0 && from >= when))
+			break;
+		if (k + 1 < r->nchanges && r->changes[k + 1].t <= start)
+			continue;	/* replaced before the step began */
+		if (fabs((double)c->actual - target) <= tol)
+			return from;
+	}
+	return when;
+}
+
 void metrics(struct run *r, int i, struct step_metrics *m)
 {
 	const struct step *st = &r->p->steps[i];
@@ -290,10 +329,7 @@ void metrics(struct run *r, int i, struct step_metrics *m)
 				 r->p->memory);
 	double a0 = (double)rt->at_start.s.actual;
 	double lo = a0, hi = a0, fin = a0;
-	/* Already there when the step starts (the runner may then end the
-	 * step before another sample is taken): converged at once. */
-	if (a0 >= 0 && fabs(a0 - target) <= tol)
-		m->converge_s = 0;
+	m->converge_s = converge_time(r, i, target, tol);
 	for (size_t k = 0; k < r->nsamples; k++) {
 		const struct sample_rec *s = &r->samples[k];
 		if (s->t < t0 || s->t > end + 1e-6 || s->s.actual < 0)
@@ -302,8 +338,6 @@ void metrics(struct run *r, int i, struct step_metrics *m)
 		lo = a < lo ? a : lo;
 		hi = a > hi ? a : hi;
 		fin = a;
-		if (m->converge_s < 0 && fabs(a - target) <= tol)
-			m->converge_s = s->t - start;
 	}
 	m->final_actual = fin;
 	m->final_error = fin - target;

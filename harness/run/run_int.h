@@ -200,6 +200,7 @@ void step_tick(struct run *r, int i);
 void metrics(struct run *r, int i, struct step_metrics *m);
 const struct sample_rec *sample_at(struct run *r, double t);
 double step_end(struct run *r, int i);
+double converge_time(struct run *r, int i, double target, double tol);
 /* The metrics as summary.json and metrics.tsv name them, in order;
  * v NAN: not defined (null, '-'). */
 struct metric_col {
