@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backends/io.h"
+#include "plan/plan.h"
 
 int be_errf(struct backend *be, const char *fmt, ...)
 {
@@ -121,6 +122,19 @@ int be_agent_send(struct backend *be, int fd, const char *line)
 	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
 		return be_errf(be, "agent write failed: %s", strerror(errno));
 	return 0;
+}
+
+json_t *be_prop_json(struct backend *be, const char *prop, const char *value)
+{
+	bool is_size, is_bool;
+
+	if (!device_prop_known(prop, &is_size, &is_bool)) {
+		be_errf(be, "unknown device property '%s'", prop);
+		return NULL;
+	}
+	if (is_bool)
+		return json_boolean(!strcmp(value, "on"));
+	return json_integer(strtoll(value, NULL, 10));
 }
 
 void be_json_text(json_t *r, char *buf, size_t len)

@@ -52,6 +52,11 @@ void be_on_agent(struct backend *be, char *line);
 /* Send one agent request line on @fd. */
 int be_agent_send(struct backend *be, int fd, const char *line);
 
+/* A device property's plan value (plan/plan.h: bytes, on/off, a count) as
+ * the JSON value qom-set takes; NULL with be->error set when @prop is no
+ * device property. */
+json_t *be_prop_json(struct backend *be, const char *prop, const char *value);
+
 /* A qom-get result as text: a string as is, anything else as JSON. */
 void be_json_text(json_t *r, char *buf, size_t len);
 

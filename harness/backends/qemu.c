@@ -523,17 +523,12 @@ static int qset_target(struct backend *be, uint64_t bytes)
 static int qset_prop(struct backend *be, const char *prop, const char *value)
 {
 	struct qemu_be *q = priv(be);
-	bool is_size, is_bool;
 	json_t *v;
 
 	if (q->virtio)
 		return 1;	/* virtio-balloon has none of our properties */
-	if (!device_prop_known(prop, &is_size, &is_bool))
-		return be_errf(be, "unknown device property '%s'", prop);
-	if (is_bool)
-		v = json_boolean(!strcmp(value, "on"));
-	else
-		v = json_integer(strtoll(value, NULL, 10));
+	if (!(v = be_prop_json(be, prop, value)))
+		return -1;
 	json_t *r = qmp_call(be, "qom-set", json_pack("{s:s,s:s,s:o}",
 			     "path", q->qom_path, "property", prop,
 			     "value", v));

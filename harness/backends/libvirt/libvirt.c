@@ -623,15 +623,10 @@ static int lset_target(struct backend *be, uint64_t bytes)
 
 static int lset_prop(struct backend *be, const char *prop, const char *value)
 {
-	bool is_size, is_bool;
-	json_t *v, *r;
+	json_t *v = be_prop_json(be, prop, value), *r;
 
-	if (!device_prop_known(prop, &is_size, &is_bool))
-		return be_errf(be, "unknown device property '%s'", prop);
-	if (is_bool)
-		v = json_boolean(!strcmp(value, "on"));
-	else
-		v = json_integer(strtoll(value, NULL, 10));
+	if (!v)
+		return -1;
 	r = qmp(be, json_pack("{s:s,s:{s:s,s:s,s:o}}", "execute", "qom-set",
 			      "arguments", "path", LV_QOM_PATH, "property",
 			      prop, "value", v));
