@@ -1,51 +1,165 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Each scenario's expectations can fail: break the behaviour one of them
-# guards (a module parameter or a device property, given as an override)
-# and the scenario must FAIL.  Runs the CI variants; about a minute each.
-#   sh harness/tests/breakage.sh HARNESS [harness args...]   (ONLY='a b')
+# Every expectation can fail: each scenario file names, beside each of its
+# expectations, the breakage that must make it fail, in a comment
+#
+#     expect-converged = 2s          # breaks: driver.rate_max=64
+#     # breaks: inflate.set.hostile-overgrant=off
+#     expect-stat = bad done counts >= 2
+#
+# (on the expectation's line, or alone on a comment line above it with
+# only comments between; `# breaks-BACKEND:` beside it replaces it on that
+# backend, e.g. `# breaks-sim: none (the model has no command timeout)`).  A breakage is overrides as on the harness
+# command line (driver.X=V, X=V, STEP.set.X=V), space separated, no space
+# inside one; `# breaks: none (why)` marks an expectation no switch breaks.
+# Each scenario's CI variant runs once per distinct breakage; each row's
+# expectation -- by step, key and line (summary.json's "where") -- must
+# fail.  Prints the table, writes RESULTS/breakage/<run-id>/breakage.tsv
+#
+#     scenario  step  expectation  line  breakage  verdict  result
+#
+# (verdict: the expectation's under the breakage, fail/pass/skipped/none/
+# missing; result: caught, MISSED, skipped or none) and exits 1 when a
+# row's breakage did not make its expectation fail.  Rows a backend cannot
+# run (the harness exits 3, or reports the expectation skipped) are
+# skipped.  Scenario files without `# breaks:` comments are listed.
+#   sh harness/tests/breakage.sh HARNESS [harness args...]
+#   ONLY='a b' limits the scenarios; RESULTS=dir (default: results)
 set -u
 harness=$1
 shift
+# The backend of the harness arguments (the last --backend), default emu.
+backend=$(printf '%s\n' "$@" | sed -n 's/^--backend=//p; /^--backend$/{n;p;}' | tail -1)
+backend=${backend:-emu}
+runid=$(date -u +%Y%m%d-%H%M%S)-$backend
+out=${RESULTS:-results}/breakage/$runid
+mkdir -p "$out" || exit 1
 res=$(mktemp -d /tmp/tb-breakage.XXXXXX) || exit 1
 trap 'rm -rf "$res"' EXIT
-n=0 bad=0 start=$(date +%s)
-# scenario | overrides that break it (space separated, no spaces inside
-# one) | the expectation that must catch it
-while IFS='|' read -r name set guard; do
-	case $name in ''|\#*) continue ;; esac
+tsv=$out/breakage.tsv
+start=$(date +%s)
+
+# The rows of one scenario file: line, step, expectation, breakage
+# ("none (why)" or overrides; "" when the file does not say).
+rows() {
+	awk -v be="$backend" '
+	function trim(s) { gsub(/^[ \t]+|[ \t]+$/, "", s); return s }
+	/^[ \t]*\[/ {
+		sec = $0; sub(/^[ \t]*\[/, "", sec); sub(/\].*/, "", sec)
+		pending = pbe = ""; next
+	}
+	/^[ \t]*[#;]/ {
+		if (match($0, /breaks:.*/))
+			pending = trim(substr($0, RSTART + 7))
+		if (match($0, "breaks-" be ":.*"))
+			pbe = trim(substr($0, RSTART + length(be) + 8))
+		next
+	}
+	/^[ \t]*$/ { pending = pbe = ""; next }
+	{
+		line = $0; brk = pending; bbe = pbe; pending = pbe = ""
+		# A trailing comment: "#" or ";" after white space.
+		if (match(line, /[ \t][#;].*/)) {
+			c = substr(line, RSTART); line = substr(line, 1, RSTART - 1)
+			if (match(c, /breaks:.*/)) {
+				brk = substr(c, RSTART + 7)
+				sub(/[ \t;]*breaks-.*/, "", brk)
+				brk = trim(brk)
+			}
+			if (match(c, "breaks-" be ":.*"))
+				bbe = trim(substr(c, RSTART + length(be) + 8))
+		}
+		if (bbe != "") brk = bbe
+		eq = index(line, "=")
+		if (!eq) next
+		key = trim(substr(line, 1, eq - 1)); val = trim(substr(line, eq + 1))
+		step = sec
+		if (sec == "ci") {
+			d = index(key, ".")
+			if (!d || key ~ /^(driver|tolerance)\./) next
+			step = substr(key, 1, d - 1); key = substr(key, d + 1)
+		}
+		if (key !~ /^expect-/) next
+		printf "%d\t%s\t%s = %s\t%s\n", FNR, step, key, val, brk
+	}' "$1"
+}
+
+# "LINE<TAB>STEP<TAB>KEY<TAB>VERDICT" of every expectation in a summary.json.
+verdicts() {
+	python3 -c '
+import json, sys
+try:
+    s = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    sys.exit(0)
+for e in s.get("expectations", []):
+    print("%s\t%s\t%s\t%s" % (e.get("where", "").rsplit(":", 1)[-1],
+                               e.get("step"), e.get("key"), e.get("verdict")))
+' "$1"
+}
+
+printf 'scenario\tstep\texpectation\tline\tbreakage\tverdict\tresult\n' >"$tsv"
+nrows=0 caught=0 missed=0 skipped=0 none=0 runs=0 unmarked=
+for f in scenarios/*.ini; do
+	name=$(basename "$f" .ini)
+	case $name in _*) continue ;; esac
 	if [ -n "${ONLY:-}" ] && ! echo " $ONLY " | grep -q " $name "; then continue; fi
-	n=$((n + 1))
-	# shellcheck disable=SC2086
-	out=$("$harness" "$@" --results "$res" --plot '' --ci --quiet \
-		"scenarios/$name.ini" $set 2>&1)
-	rc=$?
-	if [ "$rc" = 1 ] && echo "$out" | grep -q "^  fail .*$guard"; then
-		echo "ok $n $name: '$set' is caught by $guard"
-	else
-		bad=$((bad + 1))
-		echo "not ok $n $name: '$set' gave exit $rc, want a failing $guard"
-		echo "$out" | grep -E '^  (pass|fail)|^RESULT' | sed 's/^/#   /'
+	rows "$f" >"$res/rows" || exit 1
+	if ! cut -f4 "$res/rows" | grep -q .; then
+		unmarked="$unmarked $name"
+		continue
 	fi
-done <<'LIST'
-pinned-2g|driver.blocking_alloc=1|expect-oom
-pinned-2g-capped|max-balloon=1200M|expect-balloon
-pinned-2g-naive|driver.blocking_alloc=0|expect-oom
-fragmentation|driver.use_2m=0|expect-fallbacks
-low-reservation|max-balloon=30%|expect-reservation
-partial-grant|shrink-pool.set.pool=2G|expect-partial-grants
-hotplug-clip|max-reservation=768M|expect-reservation
-pressure|driver.deflate_on_pressure=0|expect-oom
-pressure-off|driver.deflate_on_pressure=1|expect-oom
-churn|churn.set.reply-delay-ms=30 driver.cmd_timeout_ms=10|expect-accounting
-polling|driver.use_irq=1|expect-change-interval
-hostile-overgrant|inflate.set.hostile-overgrant=off|expect-stat
-hostile-bad-status|inflate.set.hostile-bad-status=off|expect-stat
-hostile-flap|driver.irq_storm_limit=100|expect-stat
-hostile-irq-storm|driver.irq_empty_limit=0 driver.irq_storm_limit=0|expect-stat
-secure-discard|hostile-keep-data=on|expect-stat
-secure-zero|discard=on hostile-keep-data=on|expect-stat
-secure-keep-data|hostile-keep-data=off|expect-stat
-LIST
-echo "# breakage tests: $((n - bad))/$n caught in $(( $(date +%s) - start ))s"
-[ "$bad" = 0 ]
+	# One run per distinct breakage, in file order.
+	cut -f4 "$res/rows" | grep -v -e '^$' -e '^none' | awk '!seen[$0]++' >"$res/breaks"
+	i=0
+	while IFS= read -r set; do
+		i=$((i + 1)) runs=$((runs + 1))
+		# shellcheck disable=SC2086
+		"$harness" "$@" --results "$res/$name.$i" --plot '' --ci --quiet \
+			"$f" $set >"$out/$name.$i.log" 2>&1
+		echo "$?" >"$res/$name.$i.rc"
+		sum=$(find "$res/$name.$i" -name summary.json 2>/dev/null | head -1)
+		: >"$res/$name.$i.v"
+		[ -n "$sum" ] && verdicts "$sum" >"$res/$name.$i.v"
+		printf '%s\n' "$set" >"$res/$name.$i.set"
+	done <"$res/breaks"
+	while IFS="$(printf '\t')" read -r line step expect set; do
+		nrows=$((nrows + 1))
+		if [ -z "$set" ]; then
+			verdict=missing result=MISSED
+			set='(no breaks: comment)'
+		elif [ "${set%%[ (]*}" = none ]; then
+			verdict=none result=none
+		else
+			i=$(grep -n -x -F -e "$set" "$res/breaks" | head -1 | cut -d: -f1)
+			rc=$(cat "$res/$name.$i.rc")
+			verdict=$(awk -F'\t' -v l="$line" -v s="$step" -v k="${expect%% *}" \
+				'$1 == l && $2 == s && $3 == k { print $4; exit }' "$res/$name.$i.v")
+			[ "$rc" = 3 ] && verdict=skipped
+			case $verdict in
+			fail) result=caught ;;
+			skipped) result=skipped ;;
+			'') verdict=missing result=MISSED ;;
+			*) result=MISSED ;;
+			esac
+		fi
+		case $result in
+		caught) caught=$((caught + 1)) ;;
+		skipped) skipped=$((skipped + 1)) ;;
+		none) none=$((none + 1)) ;;
+		*) missed=$((missed + 1)) ;;
+		esac
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$step" "$expect" \
+			"$line" "$set" "$verdict" "$result" >>"$tsv"
+	done <"$res/rows"
+done
+awk -F'\t' 'NR > 1 {
+	e = $3; if (length(e) > 34) e = substr(e, 1, 31) "..."
+	printf "%-8s %-18s %-12s %-34s %s\n", $7, $1, $2, e, $5
+}' "$tsv"
+[ -n "$unmarked" ] && echo "# no '# breaks:' comments (not checked):$unmarked"
+echo "# breakage ($backend): $nrows rows, $caught caught, $missed missed," \
+	"$skipped skipped, $none none; $runs runs in $(( $(date +%s) - start ))s"
+echo "# $tsv"
+[ "$missed" = 0 ] || exit 1
+exit 0
