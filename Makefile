@@ -53,6 +53,8 @@ endif
 
 all: deps $(ALL_TARGETS)
 
+# Before the rule: make expands a rule's prerequisites where it reads it.
+TEST_TARGETS += check-help
 test: deps $(TEST_TARGETS)
 	@echo "make test: all passed"
 
@@ -84,12 +86,14 @@ help:
 	"  make guest                 guest kernel (downloaded), tb_balloon.ko, agent, initramfs" \
 	"  make boot                  boot the guest with our device and driver once" \
 	"  make test-driver           in-guest self-test of the driver" \
+	"  make test-driver-params    the module's parameters (modinfo) against core/tb_knobs.h" \
 	"harness/" \
 	"  make harness               the scenario runner (build/harness/harness)" \
 	"  make scenario NAME=x       run scenarios/x.ini (BACKEND=emu|virtio|libvirt|sim, SET='k=v step.k=v')" \
 	"  make plot NAME=x [RUNS=..] overlay the last two (or the named) runs of a scenario" \
 	"  make regress [ONLY=..]     every scenario at CI size, one line each" \
-	"  make regress-breakage      each scenario against a broken driver/device: must fail (~7 min)" \
+	"  make regress-breakage      every expectation under its '# breaks:' override: must fail (~30 min; BACKEND=sim: seconds)" \
+	"  make test-breakage-sim     the same on the simulator, as part of make test" \
 	"  make test-harness          the four below" \
 	"  make test-harness-parse    parser cases (harness/tests/parse)" \
 	"  make test-harness-bounded  bounded runs on a real guest" \
@@ -116,7 +120,6 @@ help:
 .PHONY: check-help
 check-help:
 	$(Q)sh scripts/check-help.sh $(MAKE)
-TEST_TARGETS += check-help
 
 # What was built goes; what was downloaded stays: QEMU's source (with our
 # files grafted in, refreshed by every build) and the guest kernel.  Named
