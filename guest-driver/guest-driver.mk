@@ -52,8 +52,10 @@ $(MODULE_KO): $(GUEST_MOD_SRCS) $(GUEST_KVER_FILE)
 		ln -s $(abspath $$f) $(GUEST_MODDIR)/; done
 	$(Q)kver=$$(cat $(GUEST_KVER_FILE)); \
 	test -f /usr/src/linux-headers-$$kver/Makefile || guest-driver/fetch-kernel.sh $(GUEST_DIR); \
+	id=$$(git rev-parse --short=12 HEAD 2>/dev/null) && \
+		{ git diff --quiet HEAD -- $(GUEST_MOD_SRCS) || id=$$id-dirty; } || id=unknown; \
 	$(MAKE) -s -C /usr/src/linux-headers-$$kver M=$(abspath $(GUEST_MODDIR)) \
-		modules > $(GUEST_MODDIR)/kbuild.log 2>&1 || \
+		TB_BUILD_ID=$$id modules > $(GUEST_MODDIR)/kbuild.log 2>&1 || \
 		{ cat $(GUEST_MODDIR)/kbuild.log >&2; \
 		  echo "guest-driver: module build failed (log: $(GUEST_MODDIR)/kbuild.log)" >&2; exit 1; }
 	$(Q)if grep -q 'warning:' $(GUEST_MODDIR)/kbuild.log; then \

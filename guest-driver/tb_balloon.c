@@ -1504,4 +1504,6 @@ static struct pci_driver tb_driver = {
 module_pci_driver(tb_driver);
 
 MODULE_DESCRIPTION("balloon-testbed tb-balloon guest driver");
+/* The tree it was built from, "-dirty" when its sources had changes. */
+MODULE_VERSION(TB_BUILD_ID);
 MODULE_LICENSE("GPL");

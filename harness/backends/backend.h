@@ -144,6 +144,8 @@ struct backend {
 
 	/* Filled by prepare(): recorded in summary.json. */
 	char host_version[128];		/* e.g. "QEMU emulator version ..." */
+	const char *program;		/* the emulator binary it runs, NULL
+					   for none (the simulator) */
 	char accel[16];			/* "kvm", "tcg", "virtual" */
 	char kernel_cmdline[2048];	/* the command line given to the guest */
 

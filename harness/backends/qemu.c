@@ -95,6 +95,7 @@ static int qprepare(struct backend *be, const struct plan *plan,
 		return be_errf(be, "initramfs '%s' not found (run `make guest`, "
 			       "or pass --initrd)", env->initrd ? env->initrd :
 			       "(none)");
+	be->program = qemu;
 	snprintf(cmd, sizeof(cmd), "'%s' --version", qemu);
 	be_run_capture(cmd, be->host_version, sizeof(be->host_version));
 	snprintf(be->accel, sizeof(be->accel), "%s",

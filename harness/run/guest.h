@@ -6,8 +6,10 @@
  * a run (a log line, a failure) is the caller's business.
  *
  * The lines are guest-driver/init's and the kernel's: "TB-READY ...
- * driver=..." when the driver is loaded, "TB-INFO kernel=...",
- * "TB-CMDLINE: <the guest's /proc/cmdline>", OOM-killer and panic lines.
+ * driver=..." when the driver is loaded, "TB-INFO kernel=... debian=...",
+ * "TB-CMDLINE: <the guest's /proc/cmdline>", "TB-DRIVER: module=...
+ * version=... srcversion=... sha256=..." (what was loaded), the driver's
+ * probe line (the device's version register), OOM-killer and panic lines.
  */
 #ifndef HARNESS_RUN_GUEST_H
 #define HARNESS_RUN_GUEST_H
@@ -22,6 +24,12 @@ struct guest_state {
 	double ready_t;			/* when, backend clock */
 	char kernel[128];		/* uname -r; "unknown" until told */
 	char cmdline[2048];		/* /proc/cmdline; "" until told */
+	char kernel_pkg[64];		/* Debian version of the kernel
+					   package (uname -v), or "" */
+	/* TB-DRIVER: the balloon module init loaded; "" until told */
+	char drv_module[32], drv_version[64], drv_srcversion[64];
+	char drv_sha256[72];
+	int device_version;		/* probe's version=, -1 unknown */
 	int64_t oom_kills;		/* OOM kills counted */
 	double oom_t[GUEST_OOM_TIMES];	/* when the first ones were seen */
 };

@@ -370,6 +370,7 @@ int finish(struct run *r)
 					"guest /proc/cmdline" :
 					"as passed by the harness"));
 	json_object_set_new(sum, "settings", settings_json(p));
+	json_object_set_new(sum, "identity", identity_json(r));
 	json_object_set_new(sum, "ready_s", r->guest.ready ?
 			    json_real(r->guest.ready_t) : json_null());
 	json_object_set_new(sum, "duration_s", json_real(now(r)));

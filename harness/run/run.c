@@ -72,6 +72,8 @@ static void main_loop(struct run *r)
 			info_sent = true;
 			agent_queue(r, "ping", OWN_PING);
 			agent_queue(r, "exec echo TB-INFO kernel=$(uname -r) "
+				    "debian=$(uname -v | sed -n "
+				    "'s/.*Debian \\([^ ]*\\).*/\\1/p') "
 				    ">/dev/ttyS0", OWN_INFO);
 			agent_kick(r);
 		}

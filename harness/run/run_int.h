@@ -215,6 +215,9 @@ void metric_cols(const struct step_metrics *m,
 void check(struct run *r, int si, const struct expect *e,
 		  struct verdict *v);
 
+/* identity.c: the parts the run used (a jansson object, new reference) */
+struct json_t *identity_json(struct run *r);
+
 /* results.c */
 void close_part(struct run *r, FILE **f, const char *name);
 int finish(struct run *r);

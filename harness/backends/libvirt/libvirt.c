@@ -230,6 +230,7 @@ static int lprepare(struct backend *be, const struct plan *plan,
 	snprintf(cmd, sizeof(cmd), "'%s' --version", l->qemu);
 	be_run_capture(cmd, qv, sizeof(qv));
 	virGetVersion(&libver, NULL, NULL);
+	be->program = l->qemu;
 	snprintf(be->host_version, sizeof(be->host_version),
 		 /* room for the libvirt version: QEMU's line is cut first */
 		 "%.90s (libvirt %lu.%lu.%lu)", qv[0] ? qv : "QEMU (unknown)",
