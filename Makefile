@@ -103,9 +103,12 @@ help:
 	"harness/sim/" \
 	"  make test-sim              Check tests of the model, and seed determinism" \
 	"  make bench-sim             virtual seconds per wall second" \
-	"  make sweep NAME=x PARAM=k VALUES=a,b   one key over values (sim unless BACKEND=)" \
 	"  make agree [SCENARIOS=..]  each scenario on sim and emu, compared" \
 	"  make calibrate-sim         fit the model's costs to emulation (prints only)" \
+	"harness/tune/" \
+	"  make compare NAME=x A='k=v' B='k=v' [RUNS=5]   A/B, interleaved, every metric (A_KO/B_KO, A_QEMU/B_QEMU)" \
+	"  make sweep NAME=x PARAM=k VALUES=a,b [RUNS=n] [PARAM2=k2 VALUES2=..]   kept in results/sweeps/" \
+	"  make test-tune             compare and sweep on the simulator, the identity check" \
 	"harness/backends/libvirt/" \
 	"  make lv-tool               the libvirt helper tool" \
 	"  make test-libvirt          one scenario through a private libvirtd" \

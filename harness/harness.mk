@@ -26,6 +26,7 @@ HARNESS_CFLAGS	:= -Iharness -Wno-format-truncation
 HARNESS_LIBS	= $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) -lm
 
 -include harness/sim/sim.mk
+-include harness/tune/tune.mk
 -include harness/backends/libvirt/libvirt.mk
 
 NAME		?= pinned-2g

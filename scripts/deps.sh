@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config git dpkg-dev ca-certificates
  check gnuplot-nox libjansson-dev busybox-static kmod cpio
- python3 python3-venv ninja-build meson flex bison
+ python3 python3-venv python3-scipy ninja-build meson flex bison
  libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev
  qemu-system-x86 seabios ipxe-qemu qemu-utils
  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev

@@ -6,7 +6,6 @@
 #   make regress BACKEND=sim            every scenario, simulated
 #   make test-sim                       Check unit tests of the model
 #   make bench-sim                      virtual seconds per wall second
-#   make sweep NAME=x PARAM=driver.batch VALUES=64,256,512 [BACKEND=sim]
 #   make agree [SCENARIOS='a b']        each scenario on sim and emu, compared
 
 SIM_MODEL_SRCS	:= harness/sim/sim.c harness/sim/sim_mem.c harness/sim/sim_timing.c
@@ -31,7 +30,7 @@ $(SIM_BENCH): harness/sim/sim_bench.c $(SIM_MODEL_OBJS) $(SIM_UNITS_OBJ) $(CORE_
 	$(msg) CCLD $@
 	$(Q)$(TB_CC) -Iharness/sim -o $@ $< $(SIM_MODEL_OBJS) $(SIM_UNITS_OBJ) $(CORE_LIB) -lm
 
-.PHONY: test-sim bench-sim sweep agree calibrate-sim
+.PHONY: test-sim bench-sim agree calibrate-sim
 TEST_TARGETS += test-sim
 
 # The Check tests, then the whole pipeline's determinism: the same scenario
@@ -55,18 +54,9 @@ bench-sim: $(SIM_BENCH) $(HARNESS)
 	$(Q)$(SIM_BENCH)
 	$(Q)sh harness/sim/bench.sh $(HARNESS) $(BUILD)/harness/sim/bench
 
-# Sweeps and agreement run the harness itself; what a backend needs built
-# is the same as for `make scenario`.
-PARAM	?=
-VALUES	?=
+# Agreement runs the harness itself; what a backend needs built is the same
+# as for `make scenario`.
 SCENARIOS ?=
-
-# A sweep is for tuning: on sim unless BACKEND is given.
-SWEEP_BACKEND = $(if $(filter command line environment,$(origin BACKEND)),$(BACKEND),sim)
-sweep: $(HARNESS) $(if $(filter sim,$(SWEEP_BACKEND)),,$(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN))
-	$(Q)sh harness/sim/sweep.sh --harness $(HARNESS) --results $(RESULTS) \
-		--name $(NAME) --param '$(PARAM)' --values '$(VALUES)' \
-		--backend $(SWEEP_BACKEND) -- $(HARNESS_ARGS) $(SET)
 
 # AGREE_FULL=1: full sizes instead of the [ci] variants.
 agree: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
