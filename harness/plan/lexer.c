@@ -111,6 +111,31 @@ static FILE *open_scenario(const char *path, const char **why)
 	return NULL;
 }
 
+/*
+ * Is @inc (the include @val, made relative to the including file) outside
+ * the top file's folder tree?  NULL when it is inside (or does not exist:
+ * opening it then says so), else why.  The path is resolved, so neither
+ * `..` nor a symbolic link leads out, and a line of a file elsewhere never
+ * reaches an error message.
+ */
+static const char *include_outside(const struct lexer *lx, const char *inc,
+				   const char *val)
+{
+	char real[PATH_MAX];
+	size_t n = strlen(lx->root);
+
+	if (val[0] == '/')
+		return "is an absolute path";
+	if (!realpath(inc, real))
+		return errno == ENOENT || errno == ENOTDIR ? NULL :
+		       "cannot be resolved";
+	if (!n || strncmp(real, lx->root, n) ||
+	    (real[n] && real[n] != '/' && strcmp(lx->root, "/")))
+		return strstr(val, "..") ? "leads out with '..'" :
+		       "leads out through a symbolic link";
+	return NULL;
+}
+
 int lex_file(struct lexer *lx, const char *path, int depth,
 		    const struct origin *incl_from)
 {
@@ -120,6 +145,16 @@ int lex_file(struct lexer *lx, const char *path, int depth,
 	struct origin o = { .line = 0 };
 	long bytes = 0;
 
+	if (!incl_from) {
+		/* The top file: its folder is the tree includes stay in. */
+		const char *slash = strrchr(path, '/');
+		char dir[PLAN_STR];
+		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path +
+			 (slash == path)) : 1, slash ? path : ".");
+		snprintf(lx->root_shown, sizeof(lx->root_shown), "%s", dir);
+		if (!realpath(dir, lx->root))
+			lx->root[0] = '\0';	/* then the open fails too */
+	}
 	if (++lx->nfiles > MAX_FILES)
 		return plan_error(lx->err, lx->errlen, incl_from, NULL, "include",
 			    "more than %d files included in all",
@@ -259,6 +294,16 @@ int lex_file(struct lexer *lx, const char *path, int depth,
 				return plan_error(lx->err, lx->errlen, &o, NULL,
 					    "include", "path longer than %d "
 					    "characters", PLAN_STR - 1);
+			}
+			const char *out = include_outside(lx, inc, val);
+			if (out) {
+				free(raw);
+				fclose(f);
+				return plan_error(lx->err, lx->errlen, &o, NULL,
+					    "include", "'%s' %s: an included file "
+					    "must be in the scenario's folder "
+					    "'%s' or below it", val, out,
+					    lx->root_shown);
 			}
 			if (lex_file(lx, inc, depth + 1, &o)) {
 				free(raw);

@@ -40,6 +40,10 @@ struct lexer {
 	int nents;
 	int nfiles;
 	bool confine;		/* includes: plain names beside the file */
+	/* Includes stay in the folder tree of the file named on the
+	 * command line: its folder, resolved (lexer.c), and as written. */
+	char root[4096];
+	char root_shown[PLAN_STR];
 	char *err;
 	size_t errlen;
 };
