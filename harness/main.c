@@ -145,6 +145,18 @@ int main(int argc, char **argv)
 	for (; optind < argc; optind++)
 		sets[po.nsets++] = argv[optind];
 
+	/* The run id names a directory: a plain name, never a path. */
+	if (ropts.run_id && (!*ropts.run_id || *ropts.run_id == '.' ||
+	    strlen(ropts.run_id) > 64 ||
+	    strspn(ropts.run_id, "abcdefghijklmnopqrstuvwxyz"
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+	    strlen(ropts.run_id))) {
+		fprintf(stderr, "harness: --run-id '%s': expected 1 to 64 "
+			"letters, digits, '_', '.' or '-', not starting with "
+			"'.'\n", ropts.run_id);
+		free(sets);
+		return 2;
+	}
 	const struct backend_ops *ops = backend_find(backend);
 	if (!ops) {
 		fprintf(stderr, "harness: unknown backend '%s' (expected one "
