@@ -91,7 +91,7 @@ help:
 	"  make harness               the scenario runner (build/harness/harness)" \
 	"  make scenario NAME=x       run scenarios/x.ini (BACKEND=emu|virtio|libvirt|sim, SET='k=v step.k=v')" \
 	"  make plot NAME=x [RUNS=..] overlay the last two (or the named) runs of a scenario" \
-	"  make regress [ONLY=..]     every scenario at CI size, one line each" \
+	"  make regress [ONLY=..]     every scenario at CI size, one line each; junit.xml, regress.json, index.html" \
 	"  make regress-breakage      every expectation under its '# breaks:' override: must fail (~30 min; BACKEND=sim: seconds)" \
 	"  make test-breakage-sim     the same on the simulator, as part of make test" \
 	"  make test-harness          the four below" \
@@ -100,6 +100,12 @@ help:
 	"  make test-harness-hostile  a misbehaving fake QEMU on QMP, agent and console" \
 	"  make test-harness-faults   panic, agent killed, disk full, SIGINT on real runs" \
 	"  make test-harness-san-emu  one CI scenario with the sanitized harness (SANITIZE=1)" \
+	"harness/report/" \
+	"  make regress JOBS=N        the same, N scenarios at a time (GNU parallel); reports in results/regress/<run-id>/" \
+	"  make regress HOSTS=file    across the hosts of a parallel --sshloginfile (RUN_ID=id RESUME=1 reruns lost jobs)" \
+	"  make dist                  build/dist/tb-dist.tar.gz: what a HOSTS machine needs (BACKEND=sim: the harness only)" \
+	"  make test-report           junit.xml, regress.json, HTML pages in headless Chromium, on sim runs" \
+	"  make test-fanout           a sim regress over two sshd on 127.0.0.1, one killed, resumed" \
 	"harness/sim/" \
 	"  make test-sim              Check tests of the model, and seed determinism" \
 	"  make bench-sim             virtual seconds per wall second" \

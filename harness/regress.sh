@@ -6,72 +6,105 @@
 # clipped to boot memory as the guest clips it; from the run's
 # metrics.tsv over the steps that set a target: cycles summed, t90 the
 # longest time_to_90_s, band the widest band_mib)
-# then a total; exit 1 if any scenario did not pass.  Files whose name
-# starts with "_" are only included by others.  ONLY='a b' limits the set;
-# SET='k=v step.k=v' overrides keys in every scenario run (to show that an
-# expectation fails when the behaviour it guards is broken).
+# then the totals, the last line "N passed, N failed, N skipped"; exit 1
+# if any scenario did not pass.  Files whose name starts with "_" are only
+# included by others.  ONLY='a b' limits the set; SET='k=v step.k=v'
+# overrides keys in every scenario run (to show that an expectation fails
+# when the behaviour it guards is broken).
 #   sh harness/regress.sh HARNESS [harness args...]
-# Logs go to $BUILD/regress/<backend>/ (REGRESS_LOG overrides), so runs on
-# different backends at the same time do not overwrite each other's logs.
+# Writes RESULTS/regress/<run-id>/ (RESULTS: the last --results, default
+# results): junit.xml, regress.json, index.html + scenarios/NAME/ (the
+# report, harness/report/report.py), jobs/NAME/ (each scenario's harness
+# log and exit status, harness/report/job.sh) and, fanned out, joblog.
+# The runs themselves go where the harness puts them (RESULTS/<scenario>/).
+# Fan-out, with GNU parallel (one job a scenario, output kept in order):
+#   JOBS=N        N scenarios at a time on this machine
+#   HOSTS=file    across the machines of a --sshloginfile (lines like
+#                 "2/user@host": 2 jobs at a time there); each needs the
+#                 tarball of `make dist` (DIST=path), which is sent once
+#                 (--basefile) with each scenario file (--transferfile); the
+#                 run comes back (--return) into jobs/NAME/runs/.
+#                 REMOTE_DIR (default tb-regress, under the login dir)
+#                 holds, there, each run's work dir and the unpacked tree.
+#   RUN_ID=id RESUME=1   rerun, in that run's directory, only the jobs its
+#                 joblog records as lost (--resume-failed): a host that
+#                 died loses only the scenarios it was running.
 set -u
 harness=$1
 shift
-backend=emu
+backend=emu results=results
 prev=
 for a in "$@"; do
 	[ "$prev" = --backend ] && backend=$a
+	[ "$prev" = --results ] && results=$a
 	case $a in --backend=*) backend=${a#--backend=} ;; esac
+	case $a in --results=*) results=${a#--results=} ;; esac
 	prev=$a
 done
-log=${REGRESS_LOG:-${BUILD:-build}/regress/$backend}
-mkdir -p "$log"
-n=0 bad=0 skipped=0 start=$(date +%s)
-# cycles, t90 and band of a run directory's metrics.tsv, by column name.
-metrics() {
-	[ -f "$1/metrics.tsv" ] || { echo '- - -'; return; }
-	awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-	{
-		c = $col["cycles"]; t = $col["time_to_90_s"]; b = $col["band_mib"]
-		if (c != "-") { nc++; cyc += c }
-		if (t != "-" && (t90 == "" || t + 0 > t90 + 0)) t90 = t
-		if (b != "-" && (band == "" || b + 0 > band + 0)) band = b
-	}
-	END {
-		printf "%s %s %s\n", nc ? cyc : "-",
-			t90 == "" ? "-" : sprintf("%.2fs", t90),
-			band == "" ? "-" : sprintf("%.0fM", band)
-	}' "$1/metrics.tsv"
-}
-printf '%-20s %-8s %-10s %-12s %-6s %-8s %-7s %s\n' scenario verdict converge \
-	final-error cycles t90 band time
+runid=${RUN_ID:-$(date -u +%Y%m%d-%H%M%S)-$backend}
+out=$results/regress/$runid
+if [ -n "${RESUME:-}" ]; then
+	[ -n "${RUN_ID:-}" ] && [ -f "$out/joblog" ] ||
+		{ echo "regress: RESUME=1 needs RUN_ID of a fanned-out run ($out/joblog)" >&2; exit 2; }
+elif [ -e "$out" ]; then
+	echo "regress: $out exists (RESUME=1 to rerun its lost jobs)" >&2
+	exit 2
+fi
+mkdir -p "$out/jobs" || exit 2
+start=$(date +%s)
+py=${REPORT_PY:-/usr/bin/python3}
+[ -x "$py" ] || py=python3
+
+names=
 for f in scenarios/*.ini; do
 	name=$(basename "$f" .ini)
 	case $name in _*) continue ;; esac
 	if [ -n "${ONLY:-}" ] && ! echo " $ONLY " | grep -q " $name "; then continue; fi
-	n=$((n + 1))
-	t0=$(date +%s)
-	# shellcheck disable=SC2086
-	"$harness" "$@" --ci --quiet "$f" ${SET:-} >"$log/$name.log" 2>&1
-	rc=$?
-	line=$(grep '^RESULT ' "$log/$name.log" | tail -1)
-	verdict=$(echo "$line" | awk '{print $4}')
-	conv=$(echo "$line" | sed -n 's/.*converge=\([^ ]*\).*/\1/p')
-	err=$(echo "$line" | sed -n 's/.*final-error=\([^ ]*\).*/\1/p')
-	dir=$(sed -n 's/^results: //p' "$log/$name.log" | tail -1)
-	read -r cyc t90 band <<-EOF
-	$(metrics "${dir:-/nonexistent}")
-	EOF
-	[ "$rc" = 3 ] && verdict=skip	# the backend lacks what it needs
-	[ -n "$verdict" ] || verdict="error(rc=$rc)"
-	printf '%-20s %-8s %-10s %-12s %-6s %-8s %-7s %ss\n' "$name" "$verdict" \
-		"${conv:--}" "${err:--}" "$cyc" "$t90" "$band" $(( $(date +%s) - t0 ))
-	if [ "$rc" = 3 ]; then
-		n=$((n - 1)) skipped=$((skipped + 1))
-		sed -n 's/^harness: /    /p' "$log/$name.log"
-	elif [ "$rc" != 0 ]; then
-		bad=$((bad + 1))
-		grep -E '^  (fail|skipped) |^RESULT|^harness:' "$log/$name.log" | sed 's/^/    /'
-	fi
+	names="$names $name"
 done
-echo "regress: $((n - bad))/$n scenarios passed$([ "$skipped" = 0 ] || echo " ($skipped skipped: not for backend $backend)") in $(( $(date +%s) - start ))s (logs in $log)"
-[ $((n + skipped)) -gt 0 ] && [ "$bad" = 0 ]
+for n in ${ONLY:-}; do
+	[ -f "scenarios/$n.ini" ] || { echo "regress: ONLY: no scenarios/$n.ini" >&2; exit 2; }
+done
+printf '%s\n' $names >"$out/scenarios.txt"
+
+printf '%-20s %-8s %-10s %-12s %-6s %-8s %-7s %s\n' scenario verdict converge \
+	final-error cycles t90 band time
+resume=
+[ -n "${RESUME:-}" ] && resume=--resume-failed
+if [ -n "${HOSTS:-}" ]; then
+	dist=${DIST:-${BUILD:-build}/dist/tb-dist.tar.gz}
+	[ -f "$HOSTS" ] || { echo "regress: HOSTS=$HOSTS: no such file" >&2; exit 2; }
+	[ -f "$dist" ] && [ -f "$dist.sha256" ] ||
+		{ echo "regress: $dist(.sha256) missing: make dist first" >&2; exit 2; }
+	sha=$(cut -c1-16 "$dist.sha256")
+	# The remote tree is this one's layout: paths inside it go relative.
+	i=0
+	for a in "$harness" "$@"; do
+		case $a in "$PWD"/*) a=${a#"$PWD"/} ;; esac
+		[ $i = 0 ] && set --
+		i=1
+		set -- "$@" "$a"
+	done
+	ddir=$(dirname "$dist")
+	# shellcheck disable=SC2016
+	parallel --will-cite -k -q --sshloginfile "$HOSTS" --joblog "$out/joblog" \
+		$resume --workdir "${REMOTE_DIR:-tb-regress}/$runid" \
+		--basefile "$ddir/./$(basename "$dist")" \
+		--basefile harness/report/./remote.sh \
+		--transferfile "scenarios/{}.ini" \
+		--return "$out/./jobs/{}" --cleanup \
+		sh remote.sh {} "$sha" "$(basename "$dist")" "${SET:-}" "$@" \
+		:::: "$out/scenarios.txt"
+elif [ "${JOBS:-1}" -gt 1 ] 2>/dev/null || [ -n "$resume" ]; then
+	parallel --will-cite -k -q -j "${JOBS:-1}" --joblog "$out/joblog" $resume \
+		sh harness/report/job.sh "$out/jobs/{}" "scenarios/{}.ini" \
+		"$harness" "$@" :::: "$out/scenarios.txt"
+else
+	for name in $names; do
+		sh harness/report/job.sh "$out/jobs/$name" "scenarios/$name.ini" \
+			"$harness" "$@"
+	done
+fi
+# shellcheck disable=SC2086
+"$py" harness/report/report.py regress "$out" $names --backend "$backend" \
+	--seconds $(( $(date +%s) - start )) --hosts "${HOSTS:-}"

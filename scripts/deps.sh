@@ -11,7 +11,9 @@ PKGS="build-essential pkg-config git dpkg-dev ca-certificates
  qemu-system-x86 seabios ipxe-qemu qemu-utils
  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
  linux-perf
- clang libclang-rt-14-dev"
+ clang libclang-rt-14-dev
+ parallel rsync openssh-server openssh-client libxml2-utils
+ chromium python3-websocket"
 
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,191 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# A regress fanned out with GNU parallel over two "hosts" reached by ssh on
+# the loopback address, against the same regress run locally:
+#   - two sshd on 127.0.0.1 (free ports, throwaway host and user keys in a
+#     temp dir, each bounded by timeout and stopped by the trap);
+#   - a local sim regress, then the same over a hosts file of both (the
+#     `make dist` tarball sent once per host, each scenario sent, its run
+#     returned); host B's sshd is killed once it has finished a job;
+#   - only B's jobs are lost (the joblog: every failed job ran on B, every
+#     job on A passed), the rerun with RESUME=1 (--resume-failed) over A
+#     reruns only those, and the merged junit.xml, regress.json and report
+#     pages have the local run's shape.
+#   sh harness/report/test-fanout.sh HARNESS
+set -u
+harness=$1
+py=${REPORT_PY:-/usr/bin/python3}
+tmp=$(mktemp -d /tmp/tb-fanout.XXXXXX) || exit 1
+pids=
+stop() {
+	for p in $pids; do
+		kill_tree "$p"
+	done
+	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
+}
+# A process and its descendants, by pid.
+kill_tree() {
+	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+		kill_tree "$c"
+	done
+	kill "$1" 2>/dev/null
+}
+trap stop EXIT
+trap 'exit 2' INT TERM HUP
+fail() { echo "test-fanout: FAIL: $*"; exit 1; }
+n=0
+check() { n=$((n + 1)); echo "test-fanout: ok $n - $*"; }
+
+command -v parallel >/dev/null || fail "no GNU parallel (make deps)"
+[ -x /usr/sbin/sshd ] || fail "no sshd (openssh-server: make deps)"
+mkdir -p /run/sshd "$tmp/keys"
+chmod 700 "$tmp" "$tmp/keys"
+ssh-keygen -q -t ed25519 -N '' -f "$tmp/keys/host" || exit 1
+ssh-keygen -q -t ed25519 -N '' -f "$tmp/keys/user" || exit 1
+cp "$tmp/keys/user.pub" "$tmp/keys/authorized_keys"
+user=$(id -un)
+
+free_port() {
+	"$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# sshd NAME: one sshd on a free loopback port, for at most 4 minutes;
+# sets port_NAME and pid_NAME and appends its sshlogin to $tmp/hosts.
+sshd() {
+	port=$(free_port)
+	cat >"$tmp/sshd-$1.conf" <<-EOF
+	ListenAddress 127.0.0.1
+	Port $port
+	HostKey $tmp/keys/host
+	PidFile $tmp/sshd-$1.pid
+	AuthorizedKeysFile $tmp/keys/authorized_keys
+	StrictModes no
+	PasswordAuthentication no
+	KbdInteractiveAuthentication no
+	PermitRootLogin prohibit-password
+	AllowUsers $user
+	UsePAM no
+	MaxStartups 64
+	MaxSessions 64
+	LogLevel ERROR
+	EOF
+	timeout 240 /usr/sbin/sshd -D -e -f "$tmp/sshd-$1.conf" 2>"$tmp/sshd-$1.log" &
+	eval "pid_$1=$!; port_$1=$port"
+	pids="$pids $!"
+	echo "1/ssh -p $port -i $tmp/keys/user -o BatchMode=yes -o UserKnownHostsFile=$tmp/known_hosts -o StrictHostKeyChecking=accept-new -o ConnectTimeout=5 $user@127.0.0.1" >"$tmp/host-$1"
+	cat "$tmp/host-$1" >>"$tmp/hosts"
+	i=0
+	while ! $(cat "$tmp/host-$1" | cut -d/ -f2-) true 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 50 ] || fail "sshd $1 on port $port did not answer: $(cat "$tmp/sshd-$1.log")"
+		sleep 0.1
+	done
+}
+sshd A
+sshd B
+check "two sshd on 127.0.0.1 ports $port_A and $port_B answer"
+
+res=$tmp/results
+# Passes, skips, an included file; each ssh job costs ~2 s of connections.
+export ONLY="${ONLY:-churn fragmentation hostile-flap hotplug-clip partial-grant pinned-2g pinned-2g-swap polling pressure secure-zero}"
+common="--results $res --plot harness/plot.sh --backend sim"
+# shellcheck disable=SC2086
+RUN_ID=local sh harness/regress.sh "$harness" $common >"$tmp/local.out" 2>&1
+lrc=$?
+tail -1 "$tmp/local.out" | grep -q '^[0-9]* passed, [0-9]* failed, [0-9]* skipped$' ||
+	fail "local regress: no closing line: $(tail -3 "$tmp/local.out")"
+check "local sim regress (exit $lrc): $(tail -1 "$tmp/local.out")"
+
+dist=$tmp/dist/tb-dist.tar.gz
+sh harness/report/dist.sh "$dist" "$harness" >"$tmp/dist.out" 2>&1 ||
+	fail "dist: $(cat "$tmp/dist.out")"
+check "$(cat "$tmp/dist.out")"
+
+# The fan-out; B dies once it has finished a job.
+export DIST="$dist" REMOTE_DIR="$tmp/remote"
+# shellcheck disable=SC2086
+RUN_ID=fan HOSTS=$tmp/hosts timeout 120 sh harness/regress.sh "$harness" $common \
+	>"$tmp/fan.out" 2>&1 &
+fan=$!
+pids="$pids $fan"
+joblog=$res/regress/fan/joblog
+i=0
+while :; do
+	[ -f "$joblog" ] && awk -F'\t' -v p=" $port_B " 'NR > 1 && index($2, p) && $7 == 0 { f = 1 } END { exit !f }' "$joblog" && break
+	kill -0 "$fan" 2>/dev/null || fail "the fan-out ended before B finished a job: $(tail -5 "$tmp/fan.out")"
+	i=$((i + 1))
+	[ $i -lt 600 ] || fail "B finished no job in 60 s"
+	sleep 0.1
+done
+kill_tree "$pid_B"
+check "host B (port $port_B) killed after its first job"
+wait "$fan"
+frc=$?
+[ "$frc" = 1 ] || fail "the fan-out with a lost host exited $frc, want 1: $(tail -5 "$tmp/fan.out")"
+lost=$(awk -F'\t' -v p=" $port_B " 'NR > 1 && $7 != 0 && !index($2, p)' "$joblog")
+[ -z "$lost" ] || fail "jobs failed on a host that did not die: $lost"
+nlost=$(awk -F'\t' 'NR > 1 && $7 != 0' "$joblog" | wc -l)
+nB=$(awk -F'\t' -v p=" $port_B " 'NR > 1 && index($2, p) && $7 == 0' "$joblog" | wc -l)
+nA=$(awk -F'\t' -v p=" $port_A " 'NR > 1 && index($2, p) && $7 == 0' "$joblog" | wc -l)
+[ "$nlost" -gt 0 ] || fail "no job was lost with B (B ran $nB)"
+check "only B's jobs were lost: $nlost lost, $nA done on A, $nB on B before it died"
+grep -q 'lost: the job did not finish' "$res/regress/fan/regress.json" ||
+	fail "regress.json does not name the lost jobs"
+check "the report names the lost jobs as errors"
+
+# The rerun over A alone: only the lost jobs.
+before=$(awk 'NR > 1' "$joblog" | wc -l)
+# shellcheck disable=SC2086
+RUN_ID=fan RESUME=1 HOSTS=$tmp/host-A timeout 120 sh harness/regress.sh "$harness" \
+	$common >"$tmp/resume.out" 2>&1
+rrc=$?
+after=$(awk 'NR > 1' "$joblog" | wc -l)
+[ $((after - before)) = "$nlost" ] ||
+	fail "the rerun ran $((after - before)) jobs, want the $nlost lost: $(tail -5 "$tmp/resume.out")"
+[ "$rrc" = "$lrc" ] || fail "the rerun exited $rrc, the local run $lrc: $(tail -5 "$tmp/resume.out")"
+[ "$(tail -1 "$tmp/resume.out")" = "$(tail -1 "$tmp/local.out")" ] ||
+	fail "rerun '$(tail -1 "$tmp/resume.out")', local '$(tail -1 "$tmp/local.out")'"
+check "RESUME=1 reran only the $nlost lost jobs: $(tail -1 "$tmp/resume.out")"
+
+# The merged report has the local one's shape.
+"$py" - "$res/regress/local" "$res/regress/fan" <<'EOF' || fail "the merged report differs from the local one"
+import json, os, sys
+import xml.etree.ElementTree as ET
+
+def shape(d):
+    t = ET.parse(os.path.join(d, "junit.xml")).getroot()
+    suites = []
+    for s in t.findall("testsuite"):
+        suites.append((s.get("name"), s.get("tests"), s.get("failures"),
+                       s.get("errors"), s.get("skipped"),
+                       tuple(p.get("name") for p in s.iter("property")),
+                       tuple((c.get("name"), c.get("classname"),
+                              tuple(x.tag for x in c)) for c in
+                             s.findall("testcase")),
+                       tuple(l.split(":")[0] for l in
+                             s.find("system-out").text.splitlines())))
+    j = json.load(open(os.path.join(d, "regress.json")))
+    sc = [(s["name"], s["verdict"], sorted(s["key_metrics"]),
+           [(e["step"], e["key"], e["where"], e["verdict"])
+            for e in s["expectations"]]) for s in j["scenarios"]]
+    pages = sorted(os.path.relpath(os.path.join(r, f), d)
+                   for r, _, fs in os.walk(os.path.join(d, "scenarios"))
+                   for f in fs)
+    return suites, sc, (j["passed"], j["failed"], j["skipped"]), pages
+
+a, b = shape(sys.argv[1]), shape(sys.argv[2])
+for what, x, y in zip(("junit.xml", "regress.json", "totals", "pages"), a, b):
+    if x != y:
+        for u, v in zip(x, y):
+            if u != v:
+                print("test-fanout: %s: local %r\n  fan-out %r" % (what, u, v))
+                break
+        else:
+            print("test-fanout: %s: %d against %d" % (what, len(x), len(y)))
+        sys.exit(1)
+print("test-fanout: %d suites, %d testcases alike" %
+      (len(a[0]), sum(len(s[6]) for s in a[0])))
+EOF
+xmllint --noout --schema harness/report/junit.xsd "$res/regress/fan/junit.xml" 2>/dev/null ||
+	fail "the merged junit.xml does not validate"
+check "the merged junit.xml, regress.json and pages have the local run's shape"
+echo "test-fanout: $n passed, 0 failed, 0 skipped"
