@@ -147,11 +147,11 @@ int main(int argc, char **argv)
 
 	/* The run id names a directory: a plain name, never a path. */
 	if (ropts.run_id && (!*ropts.run_id || *ropts.run_id == '.' ||
-	    strlen(ropts.run_id) > 64 ||
+	    strlen(ropts.run_id) > 80 ||
 	    strspn(ropts.run_id, "abcdefghijklmnopqrstuvwxyz"
 		   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
 	    strlen(ropts.run_id))) {
-		fprintf(stderr, "harness: --run-id '%s': expected 1 to 64 "
+		fprintf(stderr, "harness: --run-id '%s': expected 1 to 80 "
 			"letters, digits, '_', '.' or '-', not starting with "
 			"'.'\n", ropts.run_id);
 		free(sets);
