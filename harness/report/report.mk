@@ -17,9 +17,11 @@ RUN_ID		?=
 RESUME		?=
 DIST		?= $(BUILD)/dist/tb-dist.tar.gz
 # What a remote host runs: the harness, and for a guest backend our QEMU
-# (with its pc-bios), the guest kernel, initramfs and module.
+# (with pc-bios/ and qemu-bundle/, where a build-tree QEMU looks for its
+# option ROMs and firmware), the guest kernel, initramfs and module.
 DIST_FILES	= $(HARNESS) $(if $(filter sim,$(BACKEND)),,$(QEMU_BIN) \
-		  $(dir $(QEMU_BIN))pc-bios $(KERNEL_IMAGE) $(INITRAMFS) \
+		  $(dir $(QEMU_BIN))pc-bios $(dir $(QEMU_BIN))qemu-bundle \
+		  $(KERNEL_IMAGE) $(INITRAMFS) \
 		  $(GUEST_KVER_FILE) $(MODULE_KO))
 REGRESS_ENV	= REPORT_PY=$(REPORT_PY) JOBS='$(JOBS)' HOSTS='$(HOSTS)' \
 		  RUN_ID='$(RUN_ID)' RESUME='$(RESUME)' DIST='$(DIST)'

@@ -31,6 +31,18 @@ rc=$?
 [ "$(tail -1 "$out/good.out")" = "2 passed, 0 failed, 1 skipped" ] ||
 	fail "passing regress closes on '$(tail -1 "$out/good.out")'"
 check "passing regress: exit 0, '$(tail -1 "$out/good.out")'"
+# The same, two at a time (GNU parallel): the same table and report.
+# shellcheck disable=SC2086
+RUN_ID=jobs JOBS=2 ONLY='hostile-flap pinned-2g partial-grant' sh harness/regress.sh \
+	"$harness" $common >"$out/jobs.out" 2>&1 || fail "JOBS=2: $(tail -5 "$out/jobs.out")"
+[ "$(cut -c1-30 "$out/jobs.out" | sed '$d;s/ *$//')" = "$(cut -c1-30 "$out/good.out" | sed '$d;s/ *$//')" ] ||
+	fail "JOBS=2 table differs: $(cat "$out/jobs.out")"
+for r in good jobs; do
+	sed -n 's/.*<testcase name="\([^"]*\)".*/\1/p' "$out/regress/$r/junit.xml" >"$out/$r.cases"
+done
+cmp -s "$out/good.cases" "$out/jobs.cases" && [ -s "$out/good.cases" ] &&
+	[ -s "$out/regress/jobs/joblog" ] || fail "JOBS=2 junit.xml testcases differ"
+check "JOBS=2: the same table and testcases, a joblog"
 # partial-grant's own breakage: its inflate expectations fail.
 # shellcheck disable=SC2086
 RUN_ID=bad ONLY='hostile-flap partial-grant' SET='driver.batch=1 reply-delay-ms=50' \
@@ -121,8 +133,10 @@ check "a testsuite per scenario, a testcase per expectation, failures with measu
 # The breakage table as junit.xml.
 RESULTS=$out ONLY=partial-grant sh harness/tests/breakage.sh "$harness" --backend sim \
 	>"$out/breakage.out" 2>&1 || fail "breakage: $(tail -5 "$out/breakage.out")"
-bj=$(ls "$out"/breakage/*/junit.xml 2>/dev/null | head -1)
-[ -n "$bj" ] || fail "breakage.sh wrote no junit.xml: $(tail -3 "$out/breakage.out")"
+tsv=$(ls "$out"/breakage/*/breakage.tsv 2>/dev/null | head -1)
+[ -n "$tsv" ] || fail "breakage.sh wrote no breakage.tsv: $(tail -3 "$out/breakage.out")"
+"$py" harness/report/report.py breakage "$tsv" "$(dirname "$tsv")" || fail "report.py breakage"
+bj=$(dirname "$tsv")/junit.xml
 xmllint --noout --schema harness/report/junit.xsd "$bj" 2>"$out/b.xmllint" ||
 	fail "$bj: $(cat "$out/b.xmllint")"
 rows=$(($(wc -l <"$(dirname "$bj")/breakage.tsv") - 1))
