@@ -131,8 +131,9 @@ int main(int argc, char **argv)
 		case 'p': ropts.plot = optarg; break;
 		case 'D': po.driver_params = *optarg ? optarg : NULL; break;
 		case 'z': ropts.quiet = true; break;
-		case 'h': usage(stdout); usage_knobs(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'h': usage(stdout); usage_knobs(stdout); free(sets);
+			  return 0;
+		default: usage(stderr); free(sets); return 2;
 		}
 	}
 	if (optind >= argc) {
