@@ -9,6 +9,9 @@
                        scenario in OUT/scenarios/NAME/ with its plots and logs
       and prints the totals, the last line "N passed, N failed, N skipped".
       Exit 1 when a scenario did not pass (or none ran).
+  report.py runs OUT BACKEND RUN_DIR...
+      OUT/junit.xml of bare run directories (make compare, make sweep): a
+      testsuite per run, a testcase per expectation.
   report.py breakage TSV OUT
       harness/tests/breakage.sh's breakage.tsv -> OUT/junit.xml (a testsuite
       per scenario, a testcase per row: MISSED is a failure) and index.html.
@@ -124,6 +127,25 @@ def job(out, name):
     }
 
 
+def from_run(name, run):
+    """A record like job()'s of a bare run directory (compare, sweep)."""
+    try:
+        with open(os.path.join(run, "summary.json")) as f:
+            summ = json.load(f)
+    except (OSError, ValueError) as e:
+        summ = {"verdict": "error", "error": "no summary.json: %s" % e}
+    v = summ.get("verdict")
+    steps = [{"name": st.get("name"), "metrics": st.get("metrics") or {}}
+             for st in summ.get("steps", [])]
+    return {"name": name, "verdict": v if v in ("pass", "fail") else "error",
+            "reason": summ.get("error") or "", "rc": None, "host": None,
+            "seconds": float(summ.get("duration_s") or 0), "run_dir": run,
+            "file": summ.get("file", "?"),
+            "duration_s": summ.get("duration_s"), "key_metrics": {},
+            "steps": steps, "expectations": summ.get("expectations", []),
+            "log": os.path.join(run, "events.log")}
+
+
 def fail_text(e):
     return ("measured %s, wanted %s, tolerance %s at %s: %s"
             % (num(e.get("measured")), num(e.get("want")),
@@ -204,8 +226,9 @@ def junit_regress(out, jobs, backend, stamp):
             p = os.path.join(j["run_dir"] or "", f)
             if j["run_dir"] and os.path.exists(p):
                 lines.append("%s: %s" % (f, p))
-        lines.append("report page: %s" % os.path.join(
-            out, "scenarios", j["name"], "index.html"))
+        pg = os.path.join(out, "scenarios", j["name"], "index.html")
+        if os.path.exists(pg) or os.path.isdir(os.path.join(out, "jobs")):
+            lines.append("report page: %s" % pg)
         if j["reason"]:
             lines.append(j["reason"])
         so.text = "\n".join(lines) + "\n"
@@ -564,10 +587,24 @@ def breakage(argv):
     return 0
 
 
+def runs(argv):
+    """junit.xml in OUT of the run directories of a compare or sweep."""
+    if len(argv) < 3:
+        die("usage: report.py runs OUT BACKEND RUN_DIR...")
+    out, backend, dirs = argv[0], argv[1], argv[2:]
+    os.makedirs(out, exist_ok=True)
+    stamp = datetime.datetime.now().strftime("%Y-%m-%dT%H:%M:%S")
+    junit_regress(out, [from_run(os.path.basename(os.path.normpath(d)), d)
+                        for d in dirs], backend, stamp)
+    return 0
+
+
 def main(argv):
-    if len(argv) < 2 or argv[1] not in ("regress", "breakage"):
-        die("usage: report.py regress OUT NAME... | breakage TSV OUT")
-    return (regress if argv[1] == "regress" else breakage)(argv[2:])
+    cmds = {"regress": regress, "breakage": breakage, "runs": runs}
+    if len(argv) < 2 or argv[1] not in cmds:
+        die("usage: report.py regress OUT NAME... | breakage TSV OUT | "
+            "runs OUT BACKEND RUN_DIR...")
+    return cmds[argv[1]](argv[2:])
 
 
 if __name__ == "__main__":

@@ -144,6 +144,14 @@ cases=$(grep -c '<testcase ' "$bj")
 [ "$rows" = "$cases" ] || fail "breakage: $rows rows, $cases testcases"
 check "breakage.sh's $rows rows as a valid junit.xml"
 
+# Bare run directories (what make compare and make sweep write junit.xml of).
+"$py" harness/report/report.py runs "$out/runs" sim $(ls -d "$out"/partial-grant/20*) &&
+	xmllint --noout --schema harness/report/junit.xsd "$out/runs/junit.xml" 2>"$out/r.xmllint" ||
+	fail "report.py runs: $(cat "$out/r.xmllint")"
+[ "$(grep -c '<testsuite ' "$out/runs/junit.xml")" = "$(ls -d "$out"/partial-grant/20* | wc -l)" ] ||
+	fail "report.py runs: not a testsuite per run"
+check "run directories (compare, sweep) as a valid junit.xml, a testsuite per run"
+
 pages="$out/regress/bad/index.html $out/regress/good/index.html $(ls "$out"/regress/*/scenarios/*/index.html) $(dirname "$bj")/index.html"
 # shellcheck disable=SC2086
 "$py" harness/report/browse.py $pages >"$out/browse.out" 2>&1 ||

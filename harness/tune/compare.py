@@ -312,6 +312,11 @@ def main():
                      max(0.1, 2 * max(stops)) if stops else None)
     plot_ratios(out, rows)
     report_html(out, c)
+    # junit.xml: every run's expectations, for CI (harness/report/).
+    subprocess.call([sys.executable, os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "report",
+        "report.py"), "runs", out, a.backend] +
+        c["run_dirs"]["A"] + c["run_dirs"]["B"])
 
     print()
     print(f"{a.name} [{step}] on {a.backend}, {a.runs} runs each "

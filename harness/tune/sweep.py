@@ -27,6 +27,7 @@ import argparse
 import itertools
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -205,6 +206,11 @@ def main():
                                for p in pairs]}, f, indent=1)
 
     plot_metrics(out, a.name, a.param, values, a.param2, values2, table)
+    # junit.xml: every run's expectations, for CI (harness/report/).
+    subprocess.call([sys.executable, os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "report",
+        "report.py"), "runs", out, a.backend] +
+        [d for p in pairs for d in table[p]["runs"]])
     for v2 in values2:
         curves, stops = {}, []
         for v in values:
