@@ -94,6 +94,24 @@ START_TEST(test_limits_max_balloon_refuses)
 }
 END_TEST
 
+START_TEST(test_limits_max_balloon_advisory_accepts_past_it)
+{
+	uint64_t pfn, ok = 0;
+
+	cfg.max_balloon = 1000;
+	cfg.max_balloon_advisory = true;
+	for (pfn = 0; pfn < 1100; pfn++)
+		ok += inflate(pfn, TB_ORDER_4K) == TB_ST_OK;
+	ck_assert_uint_eq(ok, 1100);
+	ck_assert_uint_eq(st.count[TB_CMD_INFLATE][TB_ST_ERR_MAX_BALLOON], 0);
+	ck_assert_uint_eq(st.balloon_pages, 1100);
+	/* Enforced again: the next entry past it is refused, none is lost. */
+	cfg.max_balloon_advisory = false;
+	ck_assert_int_eq(inflate(2000, TB_ORDER_4K), TB_ST_ERR_MAX_BALLOON);
+	ck_assert_uint_eq(st.balloon_pages, 1100);
+}
+END_TEST
+
 START_TEST(test_limits_pool_gives_partial_grants)
 {
 	uint64_t pfn, granted = 0;
@@ -176,6 +194,7 @@ static Suite *host_suite(void)
 	tc = tcase_create("limits");
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_limits_max_balloon_refuses);
+	tcase_add_test(tc, test_limits_max_balloon_advisory_accepts_past_it);
 	tcase_add_test(tc, test_limits_pool_gives_partial_grants);
 	tcase_add_test(tc, test_limits_max_reservation_stops_deflate);
 	tcase_add_test(tc, test_fault_refuse_every_nth);

@@ -60,7 +60,8 @@ static enum tb_status inflate(const struct tb_host_config *cfg,
 {
 	if (map_count(st->map, pfn, n))
 		return TB_ST_ERR_STATE;
-	if (st->balloon_pages + n > cfg->max_balloon)
+	if (!cfg->max_balloon_advisory &&
+	    st->balloon_pages + n > cfg->max_balloon)
 		return TB_ST_ERR_MAX_BALLOON;
 	st->inflate_seen++;
 	if (cfg->refuse_all ||

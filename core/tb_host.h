@@ -17,6 +17,9 @@ struct tb_host_config {
 	uint64_t ram_pages;		/* boot reservation */
 	uint64_t max_reservation;	/* "mem-max": deflate stops here */
 	uint64_t max_balloon;		/* "sched.mem.maxmemctl" */
+	bool max_balloon_advisory;	/* "enforce-max-balloon=off": entries
+					 * past max_balloon are accepted, the
+					 * driver alone keeps to it */
 	uint32_t refuse_every;		/* refuse every Nth inflate entry, 0: off */
 	bool refuse_all;		/* refuse every inflate entry */
 	bool page_2m;			/* 2 MiB entries offered */

@@ -3,8 +3,9 @@
 # mkinitramfs.sh OUT KVER KERNEL_TREE MODULE_KO AGENT INIT SELFTEST
 # Build the guest's initramfs (cpio newc, gzip): busybox-static with its
 # applet links, our module, the Debian kernel's virtio_balloon and the
-# modules it needs (listed in load order in /lib/tb/virtio.order), the agent,
-# /init and the in-guest self-test.
+# modules it needs (listed in load order in /lib/tb/virtio.order), zram and
+# zsmalloc for guest swap (/lib/tb/zram.order), the agent, /init and the
+# in-guest self-test.
 set -eu
 [ $# -eq 7 ] || { echo "usage: mkinitramfs.sh OUT KVER KERNEL_TREE MODULE_KO AGENT INIT SELFTEST" >&2; exit 2; }
 out=$1 kver=$2 ktree=$3 ko=$4 agent=$5 init=$6 selftest=$7
@@ -66,6 +67,13 @@ for m in virtio_pci virtio_balloon; do
 	add_mod "$p"
 done
 for n in $order; do echo "$n"; done > "$stage/lib/tb/virtio.order"
+# zram and its zsmalloc, for guest swap (the agent's `swap` request loads
+# them in this order; lzo-rle, zram's default, is built in).
+order=""
+p=$(deps_of zram | head -1)
+[ -n "$p" ] || die "zram not found in $moddir/modules.dep"
+add_mod "$p"
+for n in $order; do echo "$n"; done > "$stage/lib/tb/zram.order"
 echo "$kver" > "$stage/lib/tb/kver"
 
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z |
