@@ -46,9 +46,17 @@ out=$results/regress/$runid
 if [ -n "${RESUME:-}" ]; then
 	[ -n "${RUN_ID:-}" ] && [ -f "$out/joblog" ] ||
 		{ echo "regress: RESUME=1 needs RUN_ID of a fanned-out run ($out/joblog)" >&2; exit 2; }
-elif [ -e "$out" ]; then
+elif [ -n "${RUN_ID:-}" ] && [ -e "$out" ]; then
 	echo "regress: $out exists (RESUME=1 to rerun its lost jobs)" >&2
 	exit 2
+else
+	# Two runs in one second: -2, -3 ... as the harness names its runs.
+	mkdir -p "$results/regress" || exit 2
+	i=1 id=$runid
+	until mkdir "$out" 2>/dev/null; do
+		[ -d "$results/regress" ] && [ $i -lt 100 ] || exit 2
+		i=$((i + 1)) runid=$id-$i out=$results/regress/$id-$i
+	done
 fi
 mkdir -p "$out/jobs" || exit 2
 start=$(date +%s)
