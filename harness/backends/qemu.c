@@ -33,8 +33,12 @@
 
 #define QMP_TIMEOUT	10.0	/* one QMP command, s */
 
+/* The PCIe root port the balloon is plugged into on q35. */
+#define TB_ROOT_PORT	"tbport"
+
 struct qemu_be {
 	bool virtio;
+	bool q35;		/* machine q35: the device behind TB_ROOT_PORT */
 	pid_t pid;
 	int con_fd, agent_fd, qmp_fd;
 	struct linebuf con, agent, qmp;
@@ -76,6 +80,7 @@ static int qprepare(struct backend *be, const struct plan *plan,
 	be->plan = plan;
 	be->env = env;
 	q->virtio = !strcmp(be->ops->name, "virtio");
+	q->q35 = !strcmp(plan->machine, "q35");
 	q->pid = -1;
 	q->con_fd = q->agent_fd = q->qmp_fd = q->stderr_fd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &q->t0);
@@ -142,6 +147,7 @@ static int qstart(struct backend *be)
 #define ARGF(...) (snprintf(buf[nb], PATH_MAX, __VA_ARGS__), \
 		   argv[argc++] = buf[nb++])
 	ARG(q->virtio ? env->stock_qemu : env->qemu);
+	ARG("-machine"); ARG(plan->machine);
 	ARG("-accel"); ARG(be->accel);
 	ARG("-nodefaults"); ARG("-display"); ARG("none"); ARG("-no-reboot");
 	ARG("-m"); ARGF("%llu", (unsigned long long)(plan->memory >> 20));
@@ -157,13 +163,20 @@ static int qstart(struct backend *be)
 	ARG("-chardev"); ARGF("socket,id=qmp,path=%s/qmp,server=on,wait=off",
 			      q->sockdir);
 	ARG("-mon"); ARG("chardev=qmp,mode=control");
+	/* q35: the balloon sits behind a PCIe root port, as a hot-pluggable
+	 * device does on current machines (pc: ACPI hotplug on bus 0). */
+	if (q->q35) {
+		ARG("-device"); ARG("pcie-root-port,id=" TB_ROOT_PORT ",chassis=1");
+	}
 	ARG("-device");
 	if (q->virtio) {
-		ARG("virtio-balloon-pci,id=balloon0");
+		ARG(q->q35 ? "virtio-balloon-pci,id=balloon0,bus=" TB_ROOT_PORT :
+		    "virtio-balloon-pci,id=balloon0");
 	} else {
 		size_t n = (size_t)snprintf(buf[nb], PATH_MAX,
-					    "tb-balloon,id=tb0");
-		for (int i = 0; i < plan->nprops; i++)
+					    "tb-balloon,id=tb0%s", q->q35 ?
+					    ",bus=" TB_ROOT_PORT : "");
+		for (int i = 0; i < plan->nprops && n < PATH_MAX; i++)
 			n += (size_t)snprintf(buf[nb] + n, PATH_MAX - n,
 					      ",%s=%s", plan->props[i].key,
 					      plan->props[i].value);
@@ -666,7 +679,8 @@ static bool qsupports(struct backend *be, const char *feature)
 
 #define UNPLUG_TIMEOUT	60.0	/* the guest releases the device (ACPI), s */
 
-/* QMP device_del / device_add of tb-balloon (pc machine: ACPI hotplug). */
+/* QMP device_del / device_add of tb-balloon (pc: ACPI hotplug on bus 0;
+ * q35: PCIe hotplug on its root port). */
 static int qhotplug(struct backend *be, bool plug)
 {
 	struct qemu_be *q = priv(be);
@@ -698,6 +712,8 @@ static int qhotplug(struct backend *be, bool plug)
 	}
 	/* The boot properties again, typed as QMP wants them. */
 	json_t *args = json_pack("{s:s,s:s}", "driver", "tb-balloon", "id", id);
+	if (q->q35)
+		json_object_set_new(args, "bus", json_string(TB_ROOT_PORT));
 	const struct plan *plan = be->plan;
 	for (int i = 0; i < plan->nprops; i++) {
 		bool is_size, is_bool;

@@ -110,7 +110,8 @@ void plan_dump(const struct plan *p, FILE *out)
 	if (p->description[0])
 		fprintf(out, "description = %s\n", p->description);
 	fmt_size(a, sizeof(a), p->memory);
-	fprintf(out, "memory = %s\nvcpus = %d\n", a, p->vcpus);
+	fprintf(out, "memory = %s\nvcpus = %d\nmachine = %s\n", a, p->vcpus,
+		p->machine);
 	fprintf(out, "cmdline = %s\n", p->cmdline);
 	fmt_time(a, sizeof(a), p->sample);
 	fprintf(out, "sample = %s\n", a);

@@ -121,6 +121,7 @@ struct plan {
 
 	uint64_t memory;	/* guest RAM, bytes */
 	int vcpus;
+	char machine[8];	/* QEMU machine type: "q35" or "pc" */
 	char cmdline[PLAN_STR];	/* kernel command line additions */
 	double sample;		/* sample interval, s */
 	double time_limit;	/* whole run, s (boot included) */

@@ -380,6 +380,13 @@ static int global_key(struct ctx *c, const char *sec, const char *key,
 				   "(0, 1] like 0.25, got '%s'", val);
 		return 0;
 	}
+	if (!strcmp(key, "machine")) {
+		if (strcmp(val, "q35") && strcmp(val, "pc"))
+			return BAD(c, o, sec, key, "expected q35 or pc, got "
+				   "'%s'", val);
+		snprintf(p->machine, sizeof(p->machine), "%s", val);
+		return 0;
+	}
 	if (!strcmp(key, "vcpus")) {
 		if (parse_int(val, 1, 64, &n))
 			return BAD(c, o, sec, key, "expected 1..64, got '%s'",
@@ -755,6 +762,7 @@ static void defaults(struct plan *p)
 	memset(p, 0, sizeof(*p));
 	p->memory = 1ull << 30;
 	p->vcpus = 1;
+	snprintf(p->machine, sizeof(p->machine), "pc");
 	p->sample = 0.5;
 	p->time_limit = 180;
 	p->boot_timeout = 90;

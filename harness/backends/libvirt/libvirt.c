@@ -352,6 +352,7 @@ static int lstart(struct backend *be)
 	spec.emulator = l->qemu;
 	spec.memory = plan->memory;
 	spec.vcpus = plan->vcpus;
+	spec.machine = plan->machine;
 	spec.kernel = l->kernel;
 	spec.initrd = l->initrd;
 	spec.cmdline = be->kernel_cmdline;

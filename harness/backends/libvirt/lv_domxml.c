@@ -64,7 +64,9 @@ char *lv_domain_xml(const struct lv_dom_spec *s)
 	fprintf(f, "  <memory unit='KiB'>%llu</memory>\n", kib);
 	fprintf(f, "  <currentMemory unit='KiB'>%llu</currentMemory>\n", kib);
 	fprintf(f, "  <vcpu placement='static'>%d</vcpu>\n", s->vcpus);
-	fputs("  <os>\n    <type arch='x86_64' machine='pc'>hvm</type>\n", f);
+	fputs("  <os>\n    <type arch='x86_64' machine='", f);
+	esc(f, s->machine ? s->machine : "pc");
+	fputs("'>hvm</type>\n", f);
 	fputs("    <kernel>", f);
 	esc(f, s->kernel);
 	fputs("</kernel>\n    <initrd>", f);

@@ -31,6 +31,8 @@ struct lv_dom_spec {
 	const char *emulator;
 	uint64_t memory;	/* bytes; rounded down to KiB */
 	int vcpus;
+	const char *machine;	/* "pc" or "q35" (libvirt adds the root
+				   ports PCIe devices need) */
 	const char *kernel, *initrd, *cmdline;
 	const char *console_log;	/* ttyS0: a pty (virsh console) whose
 					   output QEMU also writes here */
