@@ -2,7 +2,8 @@
 # harness/: the scenario runner.  Targets:
 #   make scenario NAME=x [BACKEND=emu|virtio|...] [SET='k=v step.k=v']
 #   make plot NAME=x [RUNS='run-id run-id ...']
-#   make regress            every scenario, CI sizes, one line each
+#   make regress            every scenario, CI sizes, one line each, and
+#                           the reports (harness/report/: JOBS=N, HOSTS=file)
 #   make test-harness       parser tests (data) + bounded-run tests
 # Layout (docs/design.md): plan/ reads scenario files into a plan, run/
 # plays it, backends/ are what it plays on (qemu.c: emu and virtio; sim.c
@@ -27,6 +28,7 @@ HARNESS_LIBS	= $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson) 
 
 -include harness/sim/sim.mk
 -include harness/tune/tune.mk
+-include harness/report/report.mk
 -include harness/backends/libvirt/libvirt.mk
 
 NAME		?= pinned-2g
@@ -73,8 +75,8 @@ scenario: $(HARNESS_RUN_DEPS)
 plot:
 	$(Q)sh harness/plot.sh --overlay $(RESULTS)/$(NAME) $(if $(RUNS),$(RUNS),$$(ls -1 $(RESULTS)/$(NAME) | grep -v -e latest -e '^overlay' | tail -n 2))
 
-regress: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
-	$(Q)BUILD=$(BUILD) ONLY='$(ONLY)' SET='$(SET)' sh harness/regress.sh $(HARNESS) $(HARNESS_ARGS) --backend $(BACKEND)
+regress: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN) $(if $(HOSTS),dist)
+	$(Q)BUILD=$(BUILD) ONLY='$(ONLY)' SET='$(SET)' $(REGRESS_ENV) sh harness/regress.sh $(HARNESS) $(HARNESS_ARGS) --backend $(BACKEND)
 
 test-harness: test-harness-parse test-harness-bounded test-harness-hostile test-harness-faults
 
