@@ -189,6 +189,57 @@ START_TEST(test_begin_clips_hotplug_and_says_so_once_per_value)
 }
 END_TEST
 
+START_TEST(test_begin_max_reservation_below_boot_has_its_own_message)
+{
+	struct tb_guest_regs r = regs(2, BOOT - 100);
+	struct tb_guest_step st;
+
+	/* Within boot memory, above the host's limit: not hot-plug. */
+	r.max_reservation = BOOT - 1000;
+	tb_guest_refresh(&g, &r);
+	st = tb_guest_begin(&g, BOOT, 0, 0);
+	ck_assert(st.maxres_msg && !st.clip_msg);
+	ck_assert_uint_eq(g.target, BOOT - 1000);
+	ck_assert(!tb_guest_begin(&g, BOOT, 0, 0).maxres_msg);
+	/* Boot memory itself is no hot-plug either. */
+	r = regs(3, BOOT);
+	r.max_reservation = BOOT - 1000;
+	tb_guest_refresh(&g, &r);
+	st = tb_guest_begin(&g, BOOT, 0, 0);
+	ck_assert(st.maxres_msg && !st.clip_msg);
+	/* Without a limit, boot memory is no clip at all. */
+	r = regs(4, BOOT);
+	tb_guest_refresh(&g, &r);
+	st = tb_guest_begin(&g, BOOT, 0, 0);
+	ck_assert(!st.maxres_msg && !st.clip_msg);
+	ck_assert_uint_eq(g.target, BOOT);
+}
+END_TEST
+
+START_TEST(test_next_pass_at_once_with_irq_at_next_poll_polling)
+{
+	ck_assert_uint_eq(tb_guest_next_ms(&g, false, 1000), 0);
+	ck_assert_uint_eq(tb_guest_next_ms(&g, true, 1000), 1000);
+	g.pol.backoff_ms = 300;
+	ck_assert_uint_eq(tb_guest_next_ms(&g, false, 1000), 300);
+	ck_assert_uint_eq(tb_guest_next_ms(&g, true, 1000), 1000);
+	g.pol.backoff_ms = 5000;
+	ck_assert_uint_eq(tb_guest_next_ms(&g, true, 1000), 5000);
+}
+END_TEST
+
+START_TEST(test_init_takes_rate_inc_as_given)
+{
+	struct tb_policy_params set = { .rate_min = 512, .rate_max = 2048,
+					.rate_inc = 16 };
+
+	tb_guest_init(&g, &set, BOOT, &FP);
+	ck_assert_uint_eq(g.pol.p.rate_inc, 16);
+	ck_assert_uint_eq(g.pol.rate, 512);
+	ck_assert_uint_eq(g.pol.deflate_rate, 512);
+}
+END_TEST
+
 START_TEST(test_begin_reached_once_per_episode)
 {
 	struct tb_guest_step st;
@@ -673,6 +724,9 @@ START_TEST(test_messages_keep_their_texts)
 	snprintf(buf, sizeof(buf), TB_MSG_CLIP, (size_t)300000, (size_t)262144);
 	ck_assert_str_eq(buf, "memory 'hot-plug' unsupported - clipping "
 			 "reservation 300000 => 262144 pages.");
+	snprintf(buf, sizeof(buf), TB_MSG_MAXRES, (size_t)262144, (size_t)196608);
+	ck_assert_str_eq(buf, "target above the host's maximum reservation - "
+			 "clipping reservation 262144 => 196608 pages.");
 	snprintf(buf, sizeof(buf), TB_MSG_UNREACHED, (size_t)4096, (size_t)8192);
 	ck_assert_str_eq(buf, "WARNING: balloon could not reach target 4096 "
 			 "(current 8192)");
@@ -704,6 +758,9 @@ static Suite *guest_suite(void)
 	tc = tcase_create("pass");
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_begin_clips_hotplug_and_says_so_once_per_value);
+	tcase_add_test(tc, test_begin_max_reservation_below_boot_has_its_own_message);
+	tcase_add_test(tc, test_next_pass_at_once_with_irq_at_next_poll_polling);
+	tcase_add_test(tc, test_init_takes_rate_inc_as_given);
 	tcase_add_test(tc, test_begin_reached_once_per_episode);
 	tcase_add_test(tc, test_begin_held_at_min_warns_once_when_enabled);
 	tcase_add_test(tc, test_begin_held_at_min_silent_when_disabled);

@@ -54,6 +54,7 @@ void tb_guest_init(struct tb_guest *g, const struct tb_policy_params *set,
 		pp.rate_min = set->rate_min;
 	if (set->rate_max)
 		pp.rate_max = set->rate_max;
+	pp.rate_inc = set->rate_inc;
 	if (set->backoff_min_ms)
 		pp.backoff_min_ms = set->backoff_min_ms;
 	if (set->backoff_max_ms)
@@ -61,6 +62,7 @@ void tb_guest_init(struct tb_guest *g, const struct tb_policy_params *set,
 	if (set->upgrade_after)
 		pp.upgrade_after = set->upgrade_after;
 	pp.use_2m = set->use_2m;
+	pp.no_fallback = set->no_fallback;
 
 	*g = (struct tb_guest){ .boot_pages = boot_pages };
 	tb_policy_init(&g->pol, &pp);
@@ -96,7 +98,8 @@ void tb_guest_probe(struct tb_guest *g, const struct tb_guest_regs *r)
 	g->asked = r->target;
 	g->clip_logged = TB_U64_MAX;
 	tb_guest_limits(g, r);
-	g->target = tb_policy_target(g->asked, g->min, g->max_res).pages;
+	g->target = tb_policy_target(g->asked, g->min, g->max_res,
+				     g->boot_pages).pages;
 }
 
 unsigned int tb_guest_refresh(struct tb_guest *g, const struct tb_guest_regs *r)
@@ -128,11 +131,14 @@ struct tb_guest_step tb_guest_begin(struct tb_guest *g, uint64_t cur,
 				    uint64_t now, uint64_t balloon_4k)
 {
 	struct tb_guest_step st = { .pass = { .dir = TB_DIR_NONE } };
-	struct tb_target t = tb_policy_target(g->asked, g->min, g->max_res);
+	struct tb_target t = tb_policy_target(g->asked, g->min, g->max_res,
+					      g->boot_pages);
 
-	if (t.hotplug_clipped && g->clip_logged != g->asked) {
+	if ((t.hotplug_clipped || t.max_clipped) &&
+	    g->clip_logged != g->asked) {
 		g->clip_logged = g->asked;
-		st.clip_msg = true;
+		st.clip_msg = t.hotplug_clipped;
+		st.maxres_msg = t.max_clipped;
 	}
 	g->target = t.pages;
 
@@ -158,6 +164,16 @@ struct tb_guest_step tb_guest_begin(struct tb_guest *g, uint64_t cur,
 	if (t.min_clipped && g->warn_at_min && tb_policy_warn_once(&g->pol))
 		st.min_msg = true;
 	return st;
+}
+
+uint32_t tb_guest_next_ms(const struct tb_guest *g, bool polling,
+			  uint32_t poll_ms)
+{
+	uint32_t backoff = g->pol.backoff_ms;
+
+	if (!polling)
+		return backoff;
+	return TB_MAX(backoff, poll_ms);
 }
 
 uint64_t tb_guest_inflate_floor(const struct tb_guest *g)

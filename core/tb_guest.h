@@ -33,10 +33,16 @@
 
 /* Console messages (without the "tb_balloon: " prefix and newline). */
 
-/* A target above the max reservation (balloon(4)): (size_t) asked pages,
- * (size_t) clipped pages.  Once per asked value. */
+/* A target above boot memory (balloon(4): hot-plug would be needed):
+ * (size_t) asked pages, (size_t) clipped pages.  Once per asked value. */
 #define TB_MSG_CLIP \
 	"memory 'hot-plug' unsupported - clipping reservation %zu => %zu pages."
+/* A target above the host's maximum reservation (MAX_RESERVATION) but
+ * within boot memory: (size_t) asked pages, (size_t) clipped pages.  Once
+ * per asked value. */
+#define TB_MSG_MAXRES \
+	"target above the host's maximum reservation - clipping reservation " \
+	"%zu => %zu pages."
 /* balloon(4)'s diagnostic: (size_t) target KiB, (size_t) current KiB. */
 #define TB_MSG_UNREACHED \
 	"WARNING: balloon could not reach target %zu (current %zu)"
@@ -126,7 +132,7 @@ struct tb_guest_regs {
  * @target:	@asked after clipping (sysfs "target")
  * @host_gen:	GENERATION seen last
  * @host_target: TARGET seen last
- * @clip_logged: @asked value TB_MSG_CLIP was given for
+ * @clip_logged: @asked value TB_MSG_CLIP or TB_MSG_MAXRES was given for
  * @pressure_until: before this time (caller's clock) no inflation happens
  * @settled:	the target is reached; the next move starts an episode
  * @warn_at_min: a target held at @min gives TB_MSG_UNREACHED once per
@@ -195,6 +201,7 @@ struct tb_guest_step {
 	struct tb_pass pass;	/* TB_DIR_NONE: nothing to move */
 	bool held_off;		/* inflation waits until pressure_until */
 	bool clip_msg;		/* TB_MSG_CLIP: g->asked => g->target */
+	bool maxres_msg;	/* TB_MSG_MAXRES: g->asked => g->target */
 	bool reached_msg;	/* TB_MSG_REACHED: g->target */
 	bool min_msg;		/* TB_MSG_UNREACHED for g->asked (held at min) */
 };
@@ -206,6 +213,16 @@ struct tb_guest_step {
  */
 struct tb_guest_step tb_guest_begin(struct tb_guest *g, uint64_t cur,
 				    uint64_t now, uint64_t balloon_4k);
+
+/*
+ * The delay before the next pass, ms, after one that moved pages: the
+ * back-off when there is one; else with the interrupt 0, at once, and
+ * polling (@polling: use_irq=0) the next poll, @poll_ms (as
+ * tb_guest_poll_ms() gives it) or the back-off if longer: one pass a poll,
+ * so the rate (tb_policy.h) is pages per poll.
+ */
+uint32_t tb_guest_next_ms(const struct tb_guest *g, bool polling,
+			  uint32_t poll_ms);
 
 /* The available memory the inflater leaves: @floor + @band. */
 uint64_t tb_guest_inflate_floor(const struct tb_guest *g);

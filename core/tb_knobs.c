@@ -101,6 +101,8 @@ const char *tb_knob_type_name(const struct tb_knob *k)
 		return "bool";
 	case TB_KNOB_STATS:
 		return "TbBalloonStats";
+	case TB_KNOB_LOG:
+		return "TbBatchLog";
 	}
 	return "?";
 }

@@ -46,8 +46,8 @@
  *		properties (a flag's accessors are tb_get_<field> and
  *		tb_set_<field>)
  * name		the QOM property name (-device tb-balloon,name=...)
- * type		size (uint64 bytes), u32, flag, or stats (the read-only
- *		TbBalloonStats dict)
+ * type		size (uint64 bytes), u32, flag, stats (the read-only
+ *		TbBalloonStats dict) or log (the read-only TbBatchLog)
  * unit		"bytes", "ms", or "" (a flag or a plain count)
  * def		the default (bools 0 or 1); with TB_KNOB_DEF_RAM_PCT a percent
  *		of guest RAM
@@ -72,6 +72,10 @@
 	X(max_balloon, "max-balloon", size, "bytes", TB_MAX_BALLOON_PCT, \
 	  "65% of guest RAM", TB_KNOB_DEF_RAM_PCT, TB_SIM_AND_OURS,	\
 	  "maximum balloon size")					\
+	X(enforce_max_balloon, "enforce-max-balloon", flag, "", 1, NULL, 0, \
+	  TB_SIM_AND_OURS,						\
+	  "refuse inflate entries past max-balloon (off: the driver "	\
+	  "alone keeps to MAX_BALLOON)")				\
 	X(pool, "pool", size, "bytes", UINT64_MAX, "unlimited", 0,	\
 	  TB_SIM_AND_OURS,						\
 	  "host memory to give back on deflate")			\
@@ -99,6 +103,13 @@
 	  "accept 2 MiB entries")					\
 	X(stats, "stats", stats, "", 0, NULL, TB_KNOB_RO, TB_BE_OURS,	\
 	  "counters by command, result and entry status")		\
+	X(batch_log, "batch-log", log, "", 0, NULL, TB_KNOB_RO,		\
+	  TB_BE_OURS,							\
+	  "commands served and target changes, virtual time, from "	\
+	  "batch-log-from on")						\
+	X(batch_log_from, "batch-log-from", u32, "", 0, NULL, 0,	\
+	  TB_BE_OURS,							\
+	  "first sequence number batch-log returns, 0: the oldest kept") \
 	X(hostile_overgrant, "hostile-overgrant", flag, "", 0, NULL, 0,	\
 	  TB_BE_OURS,							\
 	  "hostile: CMD_DONE = BATCH_COUNT + 7, OK statuses past the "	\
@@ -137,10 +148,14 @@
 	X(batch, u32, 0444, "entries", 0, TB_SIM_AND_OURS,		\
 	  "Entries per command, 1..1024; 0: policy default, 512")	\
 	X(rate_min, u32, 0444, "4 KiB pages", 0, TB_SIM_AND_OURS,	\
-	  "Inflate pages per pass at start and after failures; "	\
-	  "0: policy default")						\
+	  "Pages per pass (inflate, deflate) at start and the lowest "	\
+	  "the rate falls to; polling, per poll; 0: policy default, 2048") \
 	X(rate_max, u32, 0444, "4 KiB pages", 0, TB_SIM_AND_OURS,	\
-	  "Inflate pages per pass at most; 0: policy default")		\
+	  "Pages per pass (inflate, deflate) at most; 0: policy "	\
+	  "default, 262144")						\
+	X(rate_inc, u32, 0444, "4 KiB pages", 0, TB_SIM_AND_OURS,	\
+	  "Rate growth after a pass that moved its whole rate (failed, "	\
+	  "sleeping or short-granted passes halve it); 0: doubles")	\
 	X(backoff_min_ms, u32, 0444, "ms", 0, TB_SIM_AND_OURS,		\
 	  "First back-off after a failed pass; 0: policy default")	\
 	X(backoff_max_ms, u32, 0444, "ms", 0, TB_SIM_AND_OURS,		\
@@ -150,6 +165,9 @@
 	  "0: policy default")						\
 	X(use_2m, flag, 0444, "", 1, TB_SIM_AND_OURS,			\
 	  "Inflate with 2 MiB pages first when the device offers them")	\
+	X(fallback_4k, flag, 0444, "", 1, TB_SIM_AND_OURS,		\
+	  "Fall back to 4 KiB pages when a 2 MiB allocation fails "	\
+	  "(0: 2 MiB pages only; a failed one backs off as a stall)")	\
 	X(blocking_alloc, flag, 0644, "", 0, TB_SIM_AND_OURS,		\
 	  "1: behave like old drivers: GFP_HIGHUSER allocations that "	\
 	  "may retry and wake the OOM killer, no deflate on pressure")	\
@@ -182,6 +200,9 @@
 	  "Rate of target interrupts that bring no new target "		\
 	  "(GENERATION unchanged) above which the interrupt is given up " \
 	  "for polling; 0: no limit")					\
+	X(zero_on_inflate, flag, 0644, "", 0, TB_BE_OURS,		\
+	  "Clear every page before it is given to the host, even when "	\
+	  "the device discards (NetBSD's balloon(4))")			\
 	X(poison_check, flag, 0444, "", 0, TB_BE_OURS,			\
 	  "Test only: fill every page taken for the balloon with a "	\
 	  "pattern (standing in for old data) and, on deflate, count "	\
@@ -209,6 +230,7 @@
 #define TB_KNOB_TYPE_u32	TB_KNOB_U32
 #define TB_KNOB_TYPE_flag	TB_KNOB_BOOL
 #define TB_KNOB_TYPE_stats	TB_KNOB_STATS
+#define TB_KNOB_TYPE_log	TB_KNOB_LOG
 
 enum tb_knob_kind {
 	TB_KNOB_DEVICE,		/* a tb-balloon QOM property */
@@ -220,6 +242,7 @@ enum tb_knob_type {
 	TB_KNOB_U32,		/* device "uint32", driver "uint" */
 	TB_KNOB_BOOL,		/* "bool": on/off, Y/N, 1/0 */
 	TB_KNOB_STATS,		/* device: the read-only "stats" dict */
+	TB_KNOB_LOG,		/* device: the read-only "batch-log" */
 };
 
 /**
@@ -288,8 +311,8 @@ uint64_t tb_knob_default(const struct tb_knob *k, uint64_t ram_bytes);
 
 /*
  * The type's name as QEMU or the kernel spells it: "size", "uint32",
- * "bool", "TbBalloonStats" for device properties; "uint", "bool" for
- * driver parameters.
+ * "bool", "TbBalloonStats", "TbBatchLog" for device properties; "uint",
+ * "bool" for driver parameters.
  */
 const char *tb_knob_type_name(const struct tb_knob *k);
 

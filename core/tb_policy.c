@@ -2,10 +2,12 @@
 /*
  * tb_policy.c - the guest driver's convergence policy (see tb_policy.h).
  *
- * Inflation is rate limited and adaptive, as VMware's drivers do: the rate
- * doubles after a pass that placed everything and halves after a failure,
- * between rate_min and rate_max.  Deflation is never rate limited: the guest
- * wants its memory back.  2 MiB pages are tried first; a failed 2 MiB
+ * Every pass is rate limited and the rate adapts, as VMware's drivers do
+ * (tb_policy.h: one rule for both directions): it grows after a pass that
+ * moved its whole rate and halves after a failure, a sleeping allocation or
+ * a short grant, between rate_min and rate_max.  Memory pressure does not
+ * wait for a pass: its deflates (the shrinker, the OOM notifier) are not
+ * rate limited.  2 MiB pages are tried first; a failed 2 MiB
  * allocation falls back to 4 KiB, and upgrade_after good 4 KiB passes move
  * back up.
  */
@@ -15,6 +17,7 @@ const struct tb_policy_params tb_policy_defaults = {
 	.batch = 512,
 	.rate_min = 2048,		/* 8 MiB */
 	.rate_max = 262144,		/* 1 GiB */
+	.rate_inc = 0,			/* doubles */
 	.backoff_min_ms = 100,
 	.backoff_max_ms = 5000,
 	.upgrade_after = 8,
@@ -33,6 +36,7 @@ void tb_policy_init(struct tb_policy *pol, const struct tb_policy_params *p)
 	if (pol->p.backoff_max_ms < pol->p.backoff_min_ms)
 		pol->p.backoff_max_ms = pol->p.backoff_min_ms;
 	pol->rate = pol->p.rate_min;
+	pol->deflate_rate = pol->p.rate_min;
 	pol->order = pol->p.use_2m ? TB_ORDER_2M : TB_ORDER_4K;
 }
 
@@ -41,13 +45,17 @@ uint64_t tb_policy_safeguard(uint64_t min_free_pages, uint64_t margin_pages)
 	return min_free_pages + margin_pages;
 }
 
-struct tb_target tb_policy_target(uint64_t asked, uint64_t min, uint64_t max)
+struct tb_target tb_policy_target(uint64_t asked, uint64_t min, uint64_t max,
+				  uint64_t boot)
 {
 	struct tb_target t = { .pages = asked };
 
 	if (asked > max) {
 		t.pages = max;
-		t.hotplug_clipped = true;
+		/* Above boot memory it would take hot-plug; below, it is the
+		 * host's own limit. */
+		t.hotplug_clipped = asked > boot;
+		t.max_clipped = !t.hotplug_clipped;
 	}
 	if (t.pages < min) {
 		t.pages = min;
@@ -70,13 +78,33 @@ struct tb_pass tb_policy_plan(struct tb_policy *pol, uint64_t cur,
 			pass.order = TB_ORDER_4K;
 	} else if (cur < target) {
 		pass.dir = TB_DIR_DEFLATE;
-		pass.pages = target - cur;
+		pass.pages = TB_MIN(target - cur, (uint64_t)pol->deflate_rate);
 		/* Small steps come from 4 KiB pages when there are enough, so a
 		 * 2 MiB page is not split over the target. */
 		pass.order = pass.pages < TB_PAGES_PER_2M &&
 			     balloon_4k >= pass.pages ? TB_ORDER_4K : TB_ORDER_2M;
 	}
 	return pass;
+}
+
+/* The rule (tb_policy.h): grow after a pass that used its whole rate,
+ * halve after one that went wrong. */
+static uint32_t rate_grow(const struct tb_policy *pol, uint32_t rate)
+{
+	uint64_t r = pol->p.rate_inc ? (uint64_t)rate + pol->p.rate_inc :
+		     (uint64_t)rate * 2;
+
+	return (uint32_t)TB_MIN(r, (uint64_t)pol->p.rate_max);
+}
+
+static uint32_t rate_fall(const struct tb_policy *pol, uint32_t rate)
+{
+	return TB_MAX(rate / 2, pol->p.rate_min);
+}
+
+void tb_policy_slept(struct tb_policy *pol)
+{
+	pol->slept = true;
 }
 
 static void back_off(struct tb_policy *pol)
@@ -91,24 +119,31 @@ enum tb_inflate_outcome tb_policy_inflated(struct tb_policy *pol,
 					   uint64_t asked, uint64_t placed,
 					   bool alloc_failed, bool max_balloon)
 {
+	bool slept = pol->slept;
+
+	pol->slept = false;
+	if (slept)
+		pol->slow_passes++;
 	if (max_balloon) {
 		pol->backoff_ms = pol->p.backoff_max_ms;
 		return TB_OUT_CAPPED;
 	}
-	if (alloc_failed && pol->order == TB_ORDER_2M) {
+	if (alloc_failed && pol->order == TB_ORDER_2M && !pol->p.no_fallback) {
 		pol->order = TB_ORDER_4K;
 		pol->good_4k = 0;
 		pol->fallbacks++;
 		return TB_OUT_FALLBACK;
 	}
 	if (alloc_failed || placed < asked) {
-		pol->rate = TB_MAX(pol->rate / 2, pol->p.rate_min);
+		pol->rate = rate_fall(pol, pol->rate);
 		back_off(pol);
 		return TB_OUT_STALLED;
 	}
 
-	pol->rate = (uint32_t)TB_MIN((uint64_t)pol->rate * 2,
-				     (uint64_t)pol->p.rate_max);
+	if (slept)
+		pol->rate = rate_fall(pol, pol->rate);
+	else if (asked >= pol->rate)
+		pol->rate = rate_grow(pol, pol->rate);
 	pol->backoff_ms = 0;
 	if (pol->order == TB_ORDER_4K && pol->p.use_2m &&
 	    ++pol->good_4k >= pol->p.upgrade_after)
@@ -120,9 +155,12 @@ bool tb_policy_deflated(struct tb_policy *pol, uint64_t asked,
 			uint64_t granted)
 {
 	if (granted >= asked) {
+		if (asked >= pol->deflate_rate)
+			pol->deflate_rate = rate_grow(pol, pol->deflate_rate);
 		pol->backoff_ms = 0;
 		return false;
 	}
+	pol->deflate_rate = rate_fall(pol, pol->deflate_rate);
 	back_off(pol);
 	return true;
 }

@@ -25,6 +25,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/swap.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -622,12 +624,65 @@ static void grab_keys(char *out, size_t len, const char *file, const char *const
 	fclose(f);
 }
 
+/*
+ * Append " buddy_o0=N ... buddy_oK=N": /proc/buddyinfo's free blocks of
+ * each order (4 KiB << order), summed over nodes and zones ("Node 0, zone
+ * DMA32  12  4 ..."), up to the highest order the kernel lists (10 on
+ * 6.1).  Nothing when the file cannot be read.
+ */
+#define BUDDY_ORDERS	16
+
+static void grab_buddyinfo(char *out, size_t len)
+{
+	unsigned long long sum[BUDDY_ORDERS] = { 0 };
+	int orders = 0, o;
+	char line[512];
+	FILE *f = fopen("/proc/buddyinfo", "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "zone"), *end;
+
+		if (!p)
+			continue;
+		p += 4;
+		while (*p == ' ')
+			p++;
+		p += strcspn(p, " ");	/* the zone's name */
+		for (o = 0; o < BUDDY_ORDERS; o++, p = end) {
+			unsigned long long v = strtoull(p, &end, 10);
+
+			if (end == p)
+				break;
+			sum[o] += v;
+		}
+		if (o > orders)
+			orders = o;
+	}
+	fclose(f);
+	for (o = 0; o < orders; o++)
+		snprintf(out + strlen(out), len - strlen(out), " buddy_o%d=%llu", o, sum[o]);
+}
+
+/* " swapused_kb=N" (SwapTotal - SwapFree) after the meminfo keys. */
+static void swap_used(char *out, size_t len)
+{
+	const char *t = strstr(out, " swaptotal_kb="), *f = strstr(out, " swapfree_kb=");
+
+	if (t && f)
+		snprintf(out + strlen(out), len - strlen(out), " swapused_kb=%llu",
+			 strtoull(t + 14, NULL, 10) - strtoull(f + 13, NULL, 10));
+}
+
 static void cmd_stats(void)
 {
-	static const char *const mi_keys[] = { "MemTotal", "MemFree", "MemAvailable", NULL };
-	static const char *const mi_names[] = { "memtotal_kb", "memfree_kb", "memavail_kb" };
-	static const char *const vm_keys[] = { "oom_kill", NULL };
-	static const char *const vm_names[] = { "oom_kill" };
+	static const char *const mi_keys[] = { "MemTotal", "MemFree", "MemAvailable",
+					       "SwapTotal", "SwapFree", NULL };
+	static const char *const mi_names[] = { "memtotal_kb", "memfree_kb", "memavail_kb",
+						"swaptotal_kb", "swapfree_kb" };
+	static const char *const vm_keys[] = { "oom_kill", "pswpout", NULL };
+	static const char *const vm_names[] = { "oom_kill", "pswpout" };
 	static const char *const sys_keys[] = { "current", "target", "min", "max", NULL };
 	char out[LINE_MAX_LEN * 2] = "ok";
 	char path[PATH_MAX], buf[256], line[256];
@@ -635,7 +690,9 @@ static void cmd_stats(void)
 	int i;
 
 	grab_keys(out, sizeof(out), "/proc/meminfo", mi_keys, mi_names, ':');
+	swap_used(out, sizeof(out));
 	grab_keys(out, sizeof(out), "/proc/vmstat", vm_keys, vm_names, ' ');
+	grab_buddyinfo(out, sizeof(out));
 	for (i = 0; sys_keys[i]; i++) {
 		snprintf(path, sizeof(path), SYSFS_DIR "/%s", sys_keys[i]);
 		if (read_line(path, buf, sizeof(buf)))
@@ -752,6 +809,83 @@ static void cmd_panic(void)
 	say("err still-alive");
 }
 
+/*
+ * Guest swap on zram: zsmalloc and zram loaded from the initramfs (in the
+ * order /lib/tb/zram.order lists), /dev/zram0 of @bytes, a swap header
+ * written here (what mkswap writes: version 1, last page, the
+ * SWAPSPACE2 magic at the end of the first page), then swapon(2).
+ * Compressed in guest RAM: what the workloads touch (one byte a page)
+ * costs the guest little, so the balloon's pages come from RAM.
+ */
+#define ZRAM_DEV	"/dev/zram0"
+static void cmd_swap(const char *arg)
+{
+	static const char magic[] = "SWAPSPACE2";
+	unsigned char page[PAGE_4K];
+	uint32_t hdr[3];
+	uint64_t bytes;
+	char name[64], path[PATH_MAX], buf[32];
+	FILE *order;
+	int fd, i;
+
+	if (parse_size(arg, &bytes) || bytes < 16 * PAGE_4K ||
+	    bytes / PAGE_4K > UINT32_MAX) {
+		say("err bad-size");
+		return;
+	}
+	order = fopen("/lib/tb/zram.order", "re");
+	if (!order) {
+		say("err ENOENT zram.order");
+		return;
+	}
+	while (fscanf(order, "%63s", name) == 1) {
+		snprintf(path, sizeof(path), "/lib/modules/%s.ko", name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) &&
+			       errno != EEXIST)) {
+			say("err %s %s", errname(errno), name);
+			fclose(order);
+			if (fd >= 0)
+				close(fd);
+			return;
+		}
+		close(fd);
+	}
+	fclose(order);
+	/* devtmpfs makes the node once the module registered the disk. */
+	for (i = 0; i < 100 && access(ZRAM_DEV, F_OK); i++)
+		usleep(10000);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)bytes);
+	fd = open("/sys/block/zram0/disksize", O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, buf, strlen(buf)) < 0) {
+		say("err %s disksize", errname(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	memset(page, 0, sizeof(page));
+	hdr[0] = 1;				/* version */
+	hdr[1] = (uint32_t)(bytes / PAGE_4K - 1);	/* last page */
+	hdr[2] = 0;				/* bad pages */
+	memcpy(page + 1024, hdr, sizeof(hdr));
+	memcpy(page + PAGE_4K - 10, magic, 10);
+	fd = open(ZRAM_DEV, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || pwrite(fd, page, sizeof(page), 0) != sizeof(page) ||
+	    fsync(fd)) {
+		say("err %s header", errname(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	if (swapon(ZRAM_DEV, 0)) {
+		say("err %s swapon", errname(errno));
+		return;
+	}
+	say("ok %s %llu", ZRAM_DEV, (unsigned long long)bytes);
+}
+
 static void handle(char *line)
 {
 	char *cmd, *arg, *rest;
@@ -800,6 +934,8 @@ static void handle(char *line)
 		cmd_stats();
 	} else if (!strcmp(cmd, "panic")) {
 		cmd_panic();
+	} else if (!strcmp(cmd, "swap")) {
+		cmd_swap(arg);
 	} else {
 		say("err unknown-request");
 	}

@@ -35,6 +35,7 @@
 #include <linux/jiffies.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
+#include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/module.h>
@@ -102,6 +103,7 @@ enum tb_stat {
 	TB_STAT_FLOOR_PAGES,
 	TB_STAT_STALL_WARNINGS,
 	TB_STAT_CLIP_WARNINGS,
+	TB_STAT_MAXRES_WARNINGS,
 	TB_STAT_BAD_REPLIES,
 	TB_STAT_BAD_DONE,
 	TB_STAT_BAD_STATUS,
@@ -135,6 +137,7 @@ static const char *const tb_stat_names[TB_STAT_NR] = {
 	[TB_STAT_FLOOR_PAGES] = "floor deflates",
 	[TB_STAT_STALL_WARNINGS] = "stall warnings",
 	[TB_STAT_CLIP_WARNINGS] = "clip warnings",
+	[TB_STAT_MAXRES_WARNINGS] = "max reservation clips",
 	[TB_STAT_BAD_REPLIES] = "bad replies",
 	[TB_STAT_BAD_DONE] = "bad done counts",
 	[TB_STAT_BAD_STATUS] = "bad statuses",
@@ -506,6 +509,19 @@ static void tb_check_done(struct tb_balloon *b, enum tb_cmd cmd, u32 done, u32 s
 			    tb_cmd_names[cmd], done, oks, sent, unknown);
 }
 
+/*
+ * The balloon's allocation flags.  Outside blocking_alloc, pages come from
+ * the movable free lists (__GFP_MOVABLE), where the guest's own freed
+ * memory lies, most recently freed first: the pages the guest touched
+ * last, which the host backs, so each one inflated is memory the host gets
+ * back.  Unmovable ones (GFP_HIGHUSER, the old way) come from the
+ * unmovable pageblocks the balloon claimed on its first inflation, and a
+ * deflate puts its pages back there: every later inflation retook those
+ * same pages, already discarded, and what the guest had dirtied in between
+ * stayed resident on the host (scenarios/reinflate.ini).  The pages are
+ * not migratable, so no __GFP_HIGHMEM: never from ZONE_MOVABLE (nor CMA,
+ * which the guest kernel does not have).
+ */
 static gfp_t tb_gfp(struct tb_balloon *b, unsigned int order)
 {
 	gfp_t gfp;
@@ -514,7 +530,8 @@ static gfp_t tb_gfp(struct tb_balloon *b, unsigned int order)
 		/* The old way: may retry, reclaim hard and call the OOM killer. */
 		gfp = GFP_HIGHUSER | (order ? __GFP_NOWARN : 0);
 	} else {
-		gfp = GFP_HIGHUSER | __GFP_NORETRY | __GFP_NOWARN | __GFP_NOMEMALLOC;
+		gfp = GFP_USER | __GFP_MOVABLE | __GFP_NORETRY | __GFP_NOWARN |
+		      __GFP_NOMEMALLOC;
 		/* No compaction storms for 2 MiB: fall back to 4 KiB instead. */
 		if (order)
 			gfp &= ~__GFP_DIRECT_RECLAIM;
@@ -524,15 +541,40 @@ static gfp_t tb_gfp(struct tb_balloon *b, unsigned int order)
 }
 
 /*
+ * A page for the balloon, asked first without direct reclaim; one that
+ * only reclaim finds means the allocation had to sleep, the guest is short
+ * of memory, and the pass slows the rate down (tb_policy_slept()), as
+ * vmw_balloon's NOSLEEP then CANSLEEP allocations.
+ */
+static struct page *tb_alloc_page(struct tb_balloon *b, unsigned int order)
+{
+	gfp_t gfp = tb_gfp(b, order);
+	struct page *page;
+
+	if (gfp & __GFP_DIRECT_RECLAIM) {
+		page = alloc_pages(gfp & ~__GFP_DIRECT_RECLAIM, order);
+		if (page)
+			return page;
+	}
+	page = alloc_pages(gfp, order);
+	if (page && (gfp & __GFP_DIRECT_RECLAIM))
+		tb_policy_slept(&b->g.pol);
+	return page;
+}
+
+/*
  * A page just allocated for the balloon.  poison_check writes the pattern
  * that stands in for the old data a page may hold; then, without discard,
  * the host keeps whatever the page holds when it comes back, so the page
  * is cleared here: it must not carry old data back to the guest (nor give
- * it to the host).  With discard the host frees it and it comes back zero.
+ * it to the host).  With discard the host frees it and it comes back zero;
+ * zero_on_inflate clears it anyway, as NetBSD's balloon(4) does before
+ * relinquishing a page: a host that only claims to discard then sees, and
+ * gives back, zeroes.
  */
 static void tb_prepare_page(struct tb_balloon *b, struct page *page, unsigned int order)
 {
-	bool clear = !(b->features & TB_F_DISCARD);
+	bool clear = !(b->features & TB_F_DISCARD) || zero_on_inflate;
 	unsigned int i;
 
 	if (!poison_check && !clear)
@@ -615,7 +657,7 @@ static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 			}
 
 			order = tb_guest_inflate_order(pass, rem, b->features & TB_F_PAGE_2M);
-			page = alloc_pages(tb_gfp(b, order), order);
+			page = tb_alloc_page(b, order);
 			if (!page) {
 				b->stats[order ? TB_STAT_ALLOC_FAIL_2M : TB_STAT_ALLOC_FAIL_4K]++;
 				alloc_failed = true;
@@ -701,6 +743,27 @@ static bool tb_take(struct tb_balloon *b, int s, unsigned int i)
 }
 
 /*
+ * A page the host granted back after discarding it: the host holds no
+ * memory for it until the guest writes it.  It goes to the tail of the
+ * free lists, past the per-CPU lists, as memory just onlined does
+ * (__free_pages_core(): "place fresh pages right to the tail"): the
+ * guest's allocations, and the balloon's next inflation, take the pages
+ * the guest used last first, which the host backs.  From the per-CPU list
+ * of the CPU that deflated, the next inflation took these pages first
+ * (scenarios/reinflate.ini).  generic_online_page() counts the pages
+ * into managed and total RAM, which they never left: taken off first.
+ */
+static void tb_free_unbacked(struct page *page, unsigned int order)
+{
+#ifdef CONFIG_MEMORY_HOTPLUG
+	adjust_managed_page_count(page, -(1L << order));
+	generic_online_page(page, order);
+#else
+	__free_pages(page, order);
+#endif
+}
+
+/*
  * Ask up to @want pages back, @order sized ones first.  A 2 MiB page may
  * overshoot @want when no 4 KiB page is left.  Returns the pages granted;
  * *@short_grant tells whether the host granted fewer than asked.
@@ -761,7 +824,10 @@ static u64 tb_deflate_pages(struct tb_balloon *b, u64 want, unsigned int order,
 				} else {
 					tb_check_returned(b, page, o);
 				}
-				__free_pages(page, o);
+				if (st == TB_ST_OK && (b->features & TB_F_DISCARD))
+					tb_free_unbacked(page, o);
+				else
+					__free_pages(page, o);
 				granted += tb_entry_pages(o);
 				continue;
 			}
@@ -851,6 +917,10 @@ static unsigned long tb_pass(struct tb_balloon *b)
 		b->stats[TB_STAT_CLIP_WARNINGS]++;
 		pr_warn(TB_MSG_CLIP "\n", (size_t)b->g.asked, (size_t)b->g.target);
 	}
+	if (st.maxres_msg) {
+		b->stats[TB_STAT_MAXRES_WARNINGS]++;
+		pr_warn(TB_MSG_MAXRES "\n", (size_t)b->g.asked, (size_t)b->g.target);
+	}
 	/* Held off, the pass still comes each poll: below the floor it
 	 * gives back (above). */
 	if (st.held_off)
@@ -871,10 +941,9 @@ static unsigned long tb_pass(struct tb_balloon *b)
 		tb_deflate(b, &st.pass);
 		break;
 	}
-	if (b->g.pol.backoff_ms)
-		return msecs_to_jiffies(b->g.pol.backoff_ms);
-	/* More to do: requeue at once, the workqueue lets others run between. */
-	return 0;
+	/* More to do: with the interrupt, requeue at once (the workqueue lets
+	 * others run between); polling, at the next poll. */
+	return msecs_to_jiffies(tb_guest_next_ms(&b->g, !use_irq, tb_guest_poll_ms(poll)));
 }
 
 static void tb_work_fn(struct work_struct *work)
@@ -1216,6 +1285,8 @@ static int tb_stats_show(struct seq_file *f, void *offset)
 	tb_stat_line(f, "balloon 4k entries", b->nr[TB_4K]);
 	tb_stat_line(f, "device balloon pages", b->gone ? 0 : tb_rd(b, TB_REG_BALLOON_PAGES));
 	tb_stat_line(f, "rate pages", b->g.pol.rate);
+	tb_stat_line(f, "deflate rate pages", b->g.pol.deflate_rate);
+	tb_stat_line(f, "slow passes", b->g.pol.slow_passes);
 	tb_stat_line(f, "backoff ms", b->g.pol.backoff_ms);
 	tb_stat_line(f, "order", b->g.pol.order);
 	tb_stat_line(f, "fallbacks 4k", b->g.pol.fallbacks);
@@ -1355,9 +1426,11 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	/* Module parameters of 0 mean the policy's defaults. */
 	pp = (struct tb_policy_params){
 		.batch = batch, .rate_min = rate_min, .rate_max = rate_max,
+		.rate_inc = rate_inc,
 		.backoff_min_ms = backoff_min_ms, .backoff_max_ms = backoff_max_ms,
 		.upgrade_after = upgrade_after,
 		.use_2m = use_2m && (b->features & TB_F_PAGE_2M),
+		.no_fallback = !fallback_4k,
 	};
 	fp = (struct tb_floor_params){
 		.min_free = tb_min_wmark_pages(), .min_margin = min_margin,

@@ -86,7 +86,9 @@ test-harness-parse: $(HARNESS)
 test-harness-bounded: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN)
 	$(Q)sh harness/tests/bounded.sh $(HARNESS) $(HARNESS_ARGS)
 
-# A fake QEMU that misbehaves on QMP, agent and console (~20 s, no guest).
+# A fake QEMU that misbehaves on QMP, agent and console, and the harness
+# killed, hung up on, given a hung QEMU or names meant for a shell (~60 s,
+# no guest).
 test-harness-hostile: $(HARNESS)
 	$(Q)sh harness/tests/hostile.sh $(HARNESS)
 
@@ -117,10 +119,12 @@ FUZZ_NAMES	+= scenario
 FUZZ_CORPUS_scenario := harness/tests/fuzz-scenario
 FUZZ_ARGS_scenario := -max_len=8192
 $(BUILD)/fuzz/scenario: harness/plan/fuzz_plan.c $(PLAN_SRCS) harness/plan/*.h \
+		harness/backends/io.c harness/backends/io.h \
 		core/tb_knobs.c core/tb_knobs.h | $(DEPS_STAMP)
 	$(msg) FUZZ $@
 	$(Q)mkdir -p $(dir $@) && $(FUZZ_CC) $(FUZZ_CFLAGS) -Iharness \
-		-o $@ harness/plan/fuzz_plan.c $(PLAN_SRCS) core/tb_knobs.c
+		-o $@ harness/plan/fuzz_plan.c $(PLAN_SRCS) \
+		harness/backends/io.c core/tb_knobs.c $(HARNESS_LIBS)
 
 # `make test SANITIZE=1`: core/, the harness and the simulator built with
 # ASan + UBSan (core/core.mk, into $(BUILD)/san) and their tests: Check

@@ -4,6 +4,10 @@
 # script over the fixed-format curve.tsv, separate from the harness).
 #
 #   plot.sh RUNDIR                        RUNDIR/convergence.png, rate.png
+#                                         (and batch-rate.png when the run
+#                                         has batches.tsv)
+#                                         (and buddyinfo.png when the run
+#                                         has buddyinfo.tsv)
 #   plot.sh --overlay SCENDIR [RUN ...]   SCENDIR/overlay-{convergence,rate}.png
 #                                         (RUN: run ids under SCENDIR or paths)
 set -eu
@@ -16,8 +20,9 @@ else
 	term='png size 1100,600'
 fi
 
-# gnuplot string quoting: a plain path in double quotes.
-q() { printf '"%s"' "$1"; }
+# gnuplot string quoting: single quotes, a ' doubled.  Never double
+# quotes: gnuplot expands `...` (a shell command) and \ escapes in those.
+q() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/''/g")"; }
 
 # The device's columns (3-7) from a copy where rows that do not know them
 # ("-": device unplugged, not yet ready) are blank lines: gnuplot draws
@@ -37,9 +42,168 @@ marks() {
 			printf "set label \"OOM kill\" at %s, graph 0.5 rotate by 90 center offset -0.8,0 tc rgb \"#d62728\"\n", $1
 		} else if ($3 == "ready")
 			printf "set label \"ready\" at %s, graph 0.02 rotate by 90 left offset -0.8,0 tc rgb \"#555555\"\n", $1
-		else
-			printf "set label \"%s\" at %s, graph 0.98 rotate by 90 right offset 0.8,0 tc rgb \"#555555\"\n", $3, $1
+		else {
+			# A gnuplot single-quoted string (no `...` or \ in it).
+			name = $3; gsub(/\047/, "\047\047", name)
+			printf "set label \047%s\047 at %s, graph 0.98 rotate by 90 right offset 0.8,0 tc rgb \"#555555\"\n", name, $1
+		}
 	}' "$1/steps.tsv"
+}
+
+# RUNDIR/buddyinfo.png from RUNDIR/buddyinfo.tsv (the guest's free blocks
+# of each order, when the agent reported them): above, the blocks of each
+# order, log scale; below, the free memory they hold, stacked by order, so
+# fragmentation shows as memory moving from the large orders to order 0.
+plot_buddy() {
+	run=$1 title=$2
+	bt=$(mktemp /tmp/tb-plot-buddy.XXXXXX)
+	# Cumulative MiB by order (column 2 + o: orders 0..o), as steps: each
+	# row is repeated at the next row's time before that row.
+	awk -F'\t' '/^#/ { next } $1 == "time_s" {
+		n = 0; for (i = 3; i <= NF; i++) if ($i ~ /^o[0-9]+$/) n++
+		print n > "/dev/stderr"; next }
+	{ s = 0; row = ""
+	  for (o = 0; o < n; o++) { if ($(3 + o) != "-") s += $(3 + o) * (2 ^ o) / 256
+				    row = row sprintf("\t%.3f", s) }
+	  if (prev != "") print $1 prev
+	  print $1 row; prev = row }' "$run/buddyinfo.tsv" >"$bt" 2>"$bt.n"
+	n=$(cat "$bt.n")
+	rm -f "$bt.n"
+	if [ "${n:-0}" -lt 1 ] || [ ! -s "$bt" ]; then
+		rm -f "$bt"
+		return 0
+	fi
+	from=$(awk 'NR == 1 { print $1 - 0.5 }' "$bt")
+	blocks="" stack=""
+	o=0
+	while [ "$o" -lt "$n" ]; do
+		c="palette frac $(awk -v o="$o" -v n="$n" 'BEGIN { print (n > 1 ? o / (n - 1) : 0) }')"
+		sep=${blocks:+, }
+		blocks="$blocks$sep$(q "$run/buddyinfo.tsv") skip 2 using 1:(\$$((o + 3)) > 0 ? \$$((o + 3)) : 1/0) with steps lw 1.5 lc $c title \"order $o ($(awk -v o="$o" 'BEGIN { k = 4 * 2 ^ o; print (k >= 1024 ? k / 1024 " MiB" : k " KiB") }'))\""
+		lo=$([ "$o" -eq 0 ] && echo 0 || echo "\$$((o + 1))")
+		stack="$stack$sep$(q "$bt") using 1:($lo):$((o + 2)) with filledcurves lc $c fs solid 0.8 notitle"
+		o=$((o + 1))
+	done
+	gnuplot <<GP
+set terminal $term
+set output $(q "$run/buddyinfo.png.part")
+set datafile separator "\t"
+set datafile missing "-"
+set palette defined (0 "#440154", 0.25 "#3b528b", 0.5 "#21918c", 0.75 "#5ec962", 1 "#fde725")
+unset colorbox
+set grid
+set xrange [$from:*]
+$(marks "$run" "$from")
+set multiplot layout 2,1 title $(q "$title: free memory by order (/proc/buddyinfo)")
+set lmargin at screen 0.08
+set rmargin at screen 0.80
+set key outside right top vertical
+set ylabel "free blocks (log)"
+set logscale y
+set format x ""
+plot $blocks
+unset logscale y
+set format x "%g"
+set xlabel "time since QEMU start (s)"
+set ylabel "free MiB, stacked by order"
+set yrange [0:*]
+plot $stack, $(q "$bt") using 1:$((n + 1)) with steps lw 1 lc rgb "#000000" title "free (all orders)"
+unset multiplot
+GP
+	rm -f "$bt"
+	mv "$run/buddyinfo.png.part" "$run/buddyinfo.png"
+	echo "plot: $run/buddyinfo.png"
+}
+
+# RUNDIR/batch-rate.png from RUNDIR/batches.tsv (every batch the device
+# served, on its clock): above, the reclamation rate against the time
+# since the target was set: in 10 ms bins, and over the 100 ms before each
+# moment (a trailing window every 10 ms, the metrics' rate_peak_mibs
+# window); below, the MiB reclaimed since then.  One curve per target
+# change (the first 8), from the moment the device saw the target until
+# the next target.
+BATCH_SEGS=8
+plot_batches() {
+	run=$1 title=$2
+	bd=$(mktemp -d /tmp/tb-plot-batches.XXXXXX)
+	# Per segment (a target record and what follows it): r10 (bin start s,
+	# MiB/s), r100 (s, MiB/s over the 100 ms before), cum (s, MiB as
+	# steps); + = balloon growth (inflating).  Segments are datasets two
+	# blank lines apart; segs: index, target MiB; xmax: the x range.
+	awk -F'\t' -v dir="$bd" -v max="$BATCH_SEGS" '
+	function mib(pages) { return pages * 4096 / 1048576 }
+	function flush(   nb, b, j, g, t, lo, hi, d) {
+		if (seg < 0 || seg >= max) return
+		end = n ? ts[n] : 0
+		if (end > xmax) xmax = end
+		sep = seg ? "\n\n" : ""
+		delete bin; nb = int(end / 0.01)
+		for (j = 1; j <= n; j++) bin[int(ts[j] / 0.01)] += dp[j]
+		printf "%s", sep > (dir "/r10")
+		for (b = 0; b <= nb + 1; b++)
+			printf "%.4f\t%.3f\n", b * 0.01, mib(bin[b]) / 0.01 > (dir "/r10")
+		# Trailing 100 ms: records in (t - 0.1, t], two pointers.
+		printf "%s", sep > (dir "/r100")
+		lo = hi = 0; cum[0] = 0
+		for (j = 1; j <= n; j++) cum[j] = cum[j - 1] + dp[j]
+		for (g = 0; g * 0.01 <= end + 0.1 + 1e-9; g++) {
+			t = g * 0.01
+			while (hi < n && ts[hi + 1] <= t + 1e-9) hi++
+			while (lo < hi && ts[lo + 1] <= t - 0.1 + 1e-9) lo++
+			printf "%.4f\t%.3f\n", t, mib(cum[hi] - cum[lo]) / 0.1 > (dir "/r100")
+		}
+		printf "%s0\t0\n", sep > (dir "/cum")
+		for (j = 1; j <= n; j++) {
+			printf "%.6f\t%.3f\n", ts[j], mib(cum[j - 1]) > (dir "/cum")
+			printf "%.6f\t%.3f\n", ts[j], mib(cum[j]) > (dir "/cum")
+		}
+	}
+	BEGIN { seg = -1; xmax = 0 }
+	/^#/ || $1 == "t_ns" { next }
+	$3 == "target" {
+		flush(); seg++; n = 0; t0 = $1; last = $10
+		if (seg < max) printf "%d\t%.0f\n", seg, mib($11) > (dir "/segs")
+		next
+	}
+	seg >= 0 && $1 >= t0 && $10 != last {
+		n++; ts[n] = ($1 - t0) / 1e9; dp[n] = $10 - last; last = $10
+	}
+	END { flush(); printf "%.6f\n", xmax > (dir "/xmax") }' "$run/batches.tsv"
+	if [ ! -s "$bd/segs" ]; then
+		rm -rf "$bd"
+		return 0
+	fi
+	# Room for the last 100 ms window; at least 50 ms.
+	xmax=$(awk '{ x = $1 * 1.05 + 0.01; print x < 0.05 ? 0.05 : x }' "$bd/xmax")
+	r10="" r100="" cum=""
+	# One colour per target change: its 10 ms bins thin, its 100 ms
+	# window thick, its MiB reclaimed.
+	while read -r i mib; do
+		sep=${r10:+, } c="lc $((i + 1))" k="#$((i + 1)), $mib MiB"
+		r10="$r10$sep$(q "$bd/r10") index $i using 1:2 with steps lw 1 $c title \"target $k: 10 ms bins\""
+		r100="$r100, $(q "$bd/r100") index $i using 1:2 with lines lw 3 $c title \"target $k: last 100 ms\""
+		cum="$cum$sep$(q "$bd/cum") index $i using 1:2 with lines lw 2 $c title \"target $k\""
+	done <"$bd/segs"
+	gnuplot <<GP
+set terminal $term
+set output $(q "$run/batch-rate.png.part")
+set datafile separator "\t"
+set grid
+set key outside right top vertical
+set lmargin at screen 0.08
+set rmargin at screen 0.70
+set xrange [0:$xmax]
+set multiplot layout 2,1 title $(q "$title: every batch (batches.tsv), from the target")
+set ylabel "MiB/s (+ inflating, - deflating)"
+plot $r10$r100
+set xlabel "time since the target was set (s, the device's clock)"
+set ylabel "MiB reclaimed (balloon growth)"
+plot $cum
+unset multiplot
+GP
+	rm -rf "$bd"
+	mv "$run/batch-rate.png.part" "$run/batch-rate.png"
+	echo "plot: $run/batch-rate.png"
 }
 
 title_of() {
@@ -87,6 +251,8 @@ GP
 	mv "$run/convergence.png.part" "$run/convergence.png"
 	mv "$run/rate.png.part" "$run/rate.png"
 	echo "plot: $run/convergence.png $run/rate.png"
+	[ -f "$run/buddyinfo.tsv" ] && plot_buddy "$run" "$title"
+	[ -f "$run/batches.tsv" ] && plot_batches "$run" "$title"
 	exit 0
 fi
 
@@ -113,11 +279,11 @@ set key outside bottom center vertical maxrows 4
 set grid
 set xlabel "time since QEMU start (s)"
 set output $(q "$dir/overlay-convergence.png.part")
-set title "$(basename "$dir"): reservation and target, $n runs"
+set title $(q "$(basename "$dir"): reservation and target, $n runs")
 set ylabel "MiB"
 plot $conv
 set output $(q "$dir/overlay-rate.png.part")
-set title "$(basename "$dir"): reclamation rate, $n runs"
+set title $(q "$(basename "$dir"): reclamation rate, $n runs")
 set ylabel "MiB/s"
 plot $rate
 GP

@@ -37,6 +37,7 @@
 
 #define TB_IN_QEMU 1
 #include "tb_batch.h"
+#include "tb_batchlog.h"
 #include "tb_knobs.h"
 
 #define TYPE_TB_BALLOON "tb-balloon"
@@ -87,6 +88,7 @@ struct TBBalloonState {
     uint32_t reply_delay_ms;
     bool discard;
     bool page_2m;
+    bool enforce_max_balloon;                /* off: MAX_BALLOON is advice */
 
     /*
      * Hostile settings: a device that lies to the driver, so the driver's
@@ -125,6 +127,10 @@ struct TBBalloonState {
 
     TBBalloonStats stats;
     struct tb_entry batch[TB_BATCH_MAX];     /* scratch copy of a batch */
+
+    /* "batch-log": commands and target changes; not migrated. */
+    struct tb_batchlog *blog;                /* from realize on */
+    uint32_t batch_log_from;                 /* what batch-log returns */
 };
 
 /* Helpers */
@@ -179,6 +185,7 @@ static void tb_sync_cfg(TBBalloonState *s)
     s->cfg.refuse_every = s->refuse_every;
     s->cfg.refuse_all = s->refuse_all;
     s->cfg.page_2m = s->page_2m;
+    s->cfg.max_balloon_advisory = !s->enforce_max_balloon;
 }
 
 static uint64_t tb_actual_bytes(TBBalloonState *s)
@@ -214,6 +221,25 @@ static void G_GNUC_PRINTF(2, 3) tb_guest_error(TBBalloonState *s,
     s->stats.guest_errors++;
 }
 
+/* batch-log: every record on QEMU_CLOCK_VIRTUAL, the balloon after it. */
+static void tb_log_target(TBBalloonState *s)
+{
+    if (s->blog) {
+        tb_batchlog_target(s->blog, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL),
+                           s->target >> TB_PAGE_SHIFT, s->host.balloon_pages);
+    }
+}
+
+static void tb_log_cmd(TBBalloonState *s, enum tb_cmd cmd,
+                       enum tb_cmd_result r, uint32_t count)
+{
+    if (s->blog) {
+        tb_batchlog_cmd(s->blog, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL), cmd,
+                        r, r == TB_CMD_OK ? s->batch : NULL, count,
+                        s->host.balloon_pages, s->target >> TB_PAGE_SHIFT);
+    }
+}
+
 /* The host sets a new target reservation (bytes). */
 static void tb_set_target(TBBalloonState *s, uint64_t bytes)
 {
@@ -223,6 +249,7 @@ static void tb_set_target(TBBalloonState *s, uint64_t bytes)
     if (!tb_realized(s)) {
         return;
     }
+    tb_log_target(s);
     s->generation++;
     trace_tb_balloon_target(bytes, tb_pages32(bytes), s->generation);
     tb_raise(s, TB_IRQ_TARGET);
@@ -244,6 +271,7 @@ static void tb_flap_timer(void *opaque)
     }
     s->flap_high = !s->flap_high;
     s->target = s->flap_high ? s->ram_size : s->flap_base;
+    tb_log_target(s);
     s->generation++;
     s->stats.target_flaps++;
     trace_tb_balloon_hostile_flap(s->target, s->generation);
@@ -258,14 +286,22 @@ static void tb_balloon_changed(TBBalloonState *s, uint64_t old_pages)
     }
 }
 
-/* Empty the balloon: driver reset or unload, system reset. */
-static void tb_empty(TBBalloonState *s)
+/*
+ * Empty the balloon: driver reset or unload, system reset.  batch-log
+ * records it when it emptied something or when it was a RESET command
+ * (@cmd): a reset at boot is not news.
+ */
+static void tb_empty(TBBalloonState *s, bool cmd)
 {
     uint64_t old = s->host.balloon_pages;
 
     tb_host_reset(&s->host);
     s->stats.reset_pages += old;
     trace_tb_balloon_reset(old);
+    if (s->blog && (old || cmd)) {
+        tb_batchlog_reset(s->blog, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL),
+                          s->host.balloon_pages, s->target >> TB_PAGE_SHIFT);
+    }
     tb_balloon_changed(s, old);
 }
 
@@ -456,6 +492,7 @@ static enum tb_cmd_result tb_do_batch(TBBalloonState *s, enum tb_cmd cmd,
         s->stats.partial_grants++;
     }
     s->cmd_done = res.ok;
+    tb_log_cmd(s, cmd, TB_CMD_OK, count);   /* before any hostile garbling */
     if (s->hostile_bad_status) {
         tb_hostile_garble(s, count);
     }
@@ -484,10 +521,16 @@ static enum tb_cmd_result tb_run(TBBalloonState *s, uint32_t cmd,
     case TB_CMD_NOP:
         return TB_CMD_OK;
     case TB_CMD_INFLATE:
-    case TB_CMD_DEFLATE:
-        return tb_do_batch(s, cmd, addr, count);
+    case TB_CMD_DEFLATE: {
+        enum tb_cmd_result r = tb_do_batch(s, cmd, addr, count);
+
+        if (r != TB_CMD_OK) {
+            tb_log_cmd(s, cmd, r, count);   /* refused as a whole */
+        }
+        return r;
+    }
     case TB_CMD_RESET:
-        tb_empty(s);
+        tb_empty(s, true);
         return TB_CMD_OK;
     default:
         g_assert_not_reached();     /* tb_command filtered unknown ones */
@@ -647,7 +690,7 @@ static void tb_mmio_write(void *opaque, hwaddr addr, uint64_t val,
         if ((s->driver_status & TB_DRIVER_READY) && !(val & TB_DRIVER_READY)) {
             /* Driver gone: its pages are the guest's again. */
             tb_cancel_pending(s);
-            tb_empty(s);
+            tb_empty(s, false);
         }
         s->driver_status = val & TB_DRIVER_READY;
         break;
@@ -734,6 +777,10 @@ static void tb_realize(PCIDevice *pdev, Error **errp)
     s->host.map_pfns = s->ram_size >> TB_PAGE_SHIFT;
     s->map_words = tb_map_words(s->host.map_pfns);
     s->host.map = g_new0(uint64_t, s->map_words);
+    s->blog = g_new0(struct tb_batchlog, 1);
+    /* Its id tells it from an unplugged device's or a migration
+     * source's: the host's wall clock (us) now. */
+    tb_batchlog_init(s->blog, g_get_real_time());
     tb_sync_cfg(s);
     if (s->target == TB_UNSET) {
         s->target = s->ram_size;        /* no balloon asked for */
@@ -761,6 +808,8 @@ static void tb_unrealize(PCIDevice *pdev)
     timer_del(&s->flap_timer);
     g_free(s->host.map);
     s->host.map = NULL;
+    g_free(s->blog);
+    s->blog = NULL;
     qemu_remove_balloon_handler(s);
 }
 
@@ -770,7 +819,7 @@ static void tb_reset(DeviceState *dev)
     TBBalloonState *s = TB_BALLOON(dev);
 
     tb_cancel_pending(s);
-    tb_empty(s);
+    tb_empty(s, false);
     s->driver_status = 0;
     s->batch_addr_lo = s->batch_addr_hi = s->batch_count = 0;
     s->cmd_status = 0;
@@ -889,6 +938,7 @@ static void tb_set_##field(Object *obj, bool val, Error **errp)         \
 TB_BOOL_PROP(refuse_all)
 TB_BOOL_PROP(discard)
 TB_BOOL_PROP(page_2m)
+TB_BOOL_PROP(enforce_max_balloon)
 TB_BOOL_PROP(hostile_overgrant)
 TB_BOOL_PROP(hostile_bad_status)
 TB_BOOL_PROP(hostile_keep_data)
@@ -994,6 +1044,77 @@ static void tb_get_stats(Object *obj, Visitor *v, const char *name,
     visit_end_struct(v, NULL);
 }
 
+/* One record of "batch-log". */
+static bool tb_visit_batch_rec(Visitor *v, const struct tb_batchlog_rec *r,
+                               Error **errp)
+{
+    char *kind = (char *)tb_batchlog_kind_names[r->kind];
+    char *result = (char *)tb_cmd_result_names[r->result];
+    bool ok;
+
+    if (!visit_start_struct(v, NULL, NULL, 0, errp)) {
+        return false;
+    }
+    ok = tb_visit_u64(v, "seq", r->seq, errp) &&
+         tb_visit_u64(v, "t-ns", r->t_ns, errp) &&
+         visit_type_str(v, "kind", &kind, errp) &&
+         tb_visit_u64(v, "entries", r->entries, errp) &&
+         tb_visit_u64(v, "pages-4k", r->pages_4k, errp) &&
+         tb_visit_u64(v, "pages-2m", r->pages_2m, errp) &&
+         tb_visit_u64(v, "granted", r->granted, errp) &&
+         tb_visit_u64(v, "refused", r->refused, errp) &&
+         tb_visit_u64(v, "partial", r->partial, errp) &&
+         tb_visit_u64(v, "balloon-pages", r->balloon_pages, errp) &&
+         tb_visit_u64(v, "target-pages", r->target_pages, errp);
+    if (ok && r->result != TB_CMD_OK) {
+        ok = visit_type_str(v, "result", &result, errp);
+    }
+    ok = ok && visit_check_struct(v, errp);
+    visit_end_struct(v, NULL);
+    return ok;
+}
+
+/*
+ * "batch-log": where the log stands, and up to TB_BATCHLOG_READ_MAX
+ * records from batch-log-from on.  Reading changes nothing.
+ */
+static void tb_get_batch_log(Object *obj, Visitor *v, const char *name,
+                             void *opaque, Error **errp)
+{
+    TBBalloonState *s = TB_BALLOON(obj);
+    struct tb_batchlog_rec rec[TB_BATCHLOG_READ_MAX];
+    uint64_t id = 0, first = 1, next = 1;
+    unsigned int n = 0, i;
+    bool ok;
+
+    if (s->blog) {
+        id = s->blog->id;
+        first = tb_batchlog_first(s->blog);
+        next = s->blog->next_seq;
+        n = tb_batchlog_read(s->blog, s->batch_log_from, rec,
+                             TB_BATCHLOG_READ_MAX);
+    }
+    if (!visit_start_struct(v, name, NULL, 0, errp)) {
+        return;
+    }
+    ok = tb_visit_u64(v, "log-id", id, errp) &&
+         tb_visit_u64(v, "clock-ns", qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL),
+                      errp) &&
+         tb_visit_u64(v, "first-seq", first, errp) &&
+         tb_visit_u64(v, "next-seq", next, errp) &&
+         tb_visit_u64(v, "from", s->batch_log_from, errp);
+    ok = ok && visit_start_list(v, "records", NULL, 0, errp);
+    if (ok) {
+        for (i = 0; ok && i < n; i++) {
+            ok = tb_visit_batch_rec(v, &rec[i], errp);
+        }
+        ok = ok && visit_check_list(v, errp);
+        visit_end_list(v, NULL);
+    }
+    ok = ok && visit_check_struct(v, errp);
+    visit_end_struct(v, NULL);
+}
+
 /*
  * How each type of TB_DEVICE_PROPS entry is initialised and added.  The
  * sizes keep their defaults in their own encoding (TB_UNSET: computed from
@@ -1003,6 +1124,7 @@ static void tb_get_stats(Object *obj, Visitor *v, const char *name,
 #define TB_PROP_INIT_u32(s, field, def)     ((s)->field = (def))
 #define TB_PROP_INIT_flag(s, field, def)    ((s)->field = (def))
 #define TB_PROP_INIT_stats(s, field, def)   ((void)0)
+#define TB_PROP_INIT_log(s, field, def)     ((void)0)
 
 #define TB_PROP_ADD_size(s, field, name, flags)                             \
     object_property_add(OBJECT(s), name, "size", tb_get_size,               \
@@ -1014,6 +1136,9 @@ static void tb_get_stats(Object *obj, Visitor *v, const char *name,
     object_property_add_bool(OBJECT(s), name, tb_get_##field, tb_set_##field)
 #define TB_PROP_ADD_stats(s, field, name, flags)                            \
     object_property_add(OBJECT(s), name, "TbBalloonStats", tb_get_stats,    \
+                        NULL, NULL, NULL)
+#define TB_PROP_ADD_log(s, field, name, flags)                              \
+    object_property_add(OBJECT(s), name, "TbBatchLog", tb_get_batch_log,    \
                         NULL, NULL, NULL)
 
 /*

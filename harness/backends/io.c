@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* io.c - plumbing shared by the real-guest backends (see io.h). */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,16 +29,243 @@ int be_errf(struct backend *be, const char *fmt, ...)
 	return -1;
 }
 
-void be_run_capture(const char *cmd, char *out, size_t len)
+#define CAPTURE_TIMEOUT_MS	10000
+
+void be_run_capture(char *const argv[], char *out, size_t len)
 {
-	FILE *p = popen(cmd, "r");
+	posix_spawn_file_actions_t fa;
+	char buf[512];
+	size_t got = 0;
+	int fds[2], waited = 0;
+	pid_t pid;
 
 	out[0] = '\0';
-	if (!p)
+	if (pipe2(fds, O_CLOEXEC))
 		return;
-	if (fgets(out, (int)len, p))
-		out[strcspn(out, "\n")] = '\0';
-	pclose(p);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	int err = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	if (err) {
+		close(fds[0]);
+		return;
+	}
+	/* Up to the first newline, within the time bound. */
+	while (got < sizeof(buf) - 1 && !memchr(buf, '\n', got)) {
+		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+		int r = poll(&p, 1, 100);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0 && (waited += 100) < CAPTURE_TIMEOUT_MS)
+			continue;
+		if (r <= 0)
+			break;
+		ssize_t n = read(fds[0], buf + got, sizeof(buf) - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(fds[0]);
+	/* It has said what we read: it need not finish. */
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	buf[got] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	snprintf(out, len, "%s", buf);
+}
+
+void be_last_line(const char *path, char *out, size_t len)
+{
+	char buf[4096 + 1];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	off_t end;
+	ssize_t n = 0;
+
+	out[0] = '\0';
+	if (fd < 0)
+		return;
+	end = lseek(fd, 0, SEEK_END);
+	if (end > 0)
+		n = pread(fd, buf, sizeof(buf) - 1, end > 4096 ? end - 4096 : 0);
+	close(fd);
+	if (n <= 0)
+		return;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	buf[n] = '\0';
+	char *last = strrchr(buf, '\n');
+	snprintf(out, len, "%s", last ? last + 1 : buf);
+}
+
+/* fsync a directory, so a rename in it survives a crash. */
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int be_write_file(struct backend *be, const char *name, const char *text)
+{
+	char path[PATH_MAX], part[PATH_MAX + 8];
+	size_t len = strlen(text), off = 0;
+	int fd;
+
+	if (!be->run_dir)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", be->run_dir, name);
+	snprintf(part, sizeof(part), "%s.part", path);
+	fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return be_errf(be, "cannot create %s: %s", part,
+			       strerror(errno));
+	errno = 0;
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+	}
+	int err = off < len ? (errno ? errno : ENOSPC) : 0;
+	if (!err && fsync(fd))
+		err = errno;
+	if (close(fd) && !err)
+		err = errno;
+	if (!err && rename(part, path))
+		err = errno;
+	if (err) {
+		unlink(part);
+		return be_errf(be, "writing %s: %s", path, strerror(err));
+	}
+	if (sync_dir(be->run_dir))
+		return be_errf(be, "fsync %s: %s", be->run_dir,
+			       strerror(errno));
+	return 0;
+}
+
+size_t be_shell_quote(char *buf, size_t len, size_t n, const char *s)
+{
+	size_t need = 2;
+
+	for (const char *p = s; *p; p++)
+		need += *p == '\'' ? 4 : 1;
+	if (n >= len || need >= len - n)
+		return n + need;
+	buf[n++] = '\'';
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'') {
+			memcpy(buf + n, "'\\''", 4);
+			n += 4;
+		} else {
+			buf[n++] = *p;
+		}
+	}
+	buf[n++] = '\'';
+	buf[n] = '\0';
+	return n;
+}
+
+/* One part of the kernel command line, for the message when it is long. */
+struct cmdline_part {
+	const struct origin *from;	/* NULL: not from the scenario */
+	char what[80];
+	size_t len;
+};
+
+static int part_cmp(const void *a, const void *b)
+{
+	const struct cmdline_part *x = a, *y = b;
+
+	return x->len < y->len ? 1 : x->len > y->len ? -1 : 0;
+}
+
+int be_kernel_cmdline(struct backend *be, const struct plan *plan,
+		      const char *extra, bool dparams)
+{
+	static const char base[] = "console=ttyS0 panic=-1 oops=panic quiet "
+				   "loglevel=5";
+	struct cmdline_part parts[PLAN_MAX_KV + 2];
+	int np = 0;
+	size_t total = sizeof(base) - 1;
+
+	/* Measure first: nothing is written unless all of it fits. */
+	if (extra) {
+		parts[np] = (struct cmdline_part){ .len = 1 + strlen(extra) };
+		snprintf(parts[np].what, sizeof(parts[np].what), "%s", extra);
+		total += parts[np++].len;
+	}
+	for (int i = 0; dparams && i < plan->ndparams; i++) {
+		const struct kv *kv = &plan->dparams[i];
+		parts[np] = (struct cmdline_part){ .from = &kv->from,
+			.len = strlen(" tb_balloon.=") + strlen(kv->key) +
+			       strlen(kv->value) };
+		snprintf(parts[np].what, sizeof(parts[np].what), "driver.%s",
+			 kv->key);
+		total += parts[np++].len;
+	}
+	if (plan->cmdline[0]) {
+		parts[np] = (struct cmdline_part){ .len = 1 +
+						   strlen(plan->cmdline) };
+		snprintf(parts[np].what, sizeof(parts[np].what), "cmdline");
+		total += parts[np++].len;
+	}
+	if (total > BE_CMDLINE_MAX) {
+		size_t n;
+
+		qsort(parts, (size_t)np, sizeof(parts[0]), part_cmp);
+		n = (size_t)snprintf(be->error, sizeof(be->error),
+			"%s: the guest's kernel command line would be %zu bytes, "
+			"more than the %d an x86 kernel takes (the rest would be "
+			"cut off); its longest parts:", plan->file, total,
+			BE_CMDLINE_MAX);
+		for (int i = 0; i < np && n < sizeof(be->error); i++) {
+			const struct origin *o = parts[i].from;
+			char at[PLAN_STR + 16] = "";
+
+			if (o && o->line)
+				snprintf(at, sizeof(at), "%s:%d: ", o->file,
+					 o->line);
+			else if (o)
+				snprintf(at, sizeof(at), "command line: ");
+			n += (size_t)snprintf(be->error + n,
+					      sizeof(be->error) - n,
+					      "%s %s%s (%zu bytes)", i ? "," : "",
+					      at, parts[i].what, parts[i].len);
+		}
+		/* Cut mid-list: say so. */
+		if (n >= sizeof(be->error))
+			memcpy(be->error + sizeof(be->error) - 5, " ...", 5);
+		be->kernel_cmdline[0] = '\0';
+		return -1;
+	}
+	size_t n = (size_t)snprintf(be->kernel_cmdline,
+				    sizeof(be->kernel_cmdline), "%s", base);
+	if (extra)
+		n += (size_t)snprintf(be->kernel_cmdline + n,
+				      sizeof(be->kernel_cmdline) - n, " %s",
+				      extra);
+	for (int i = 0; dparams && i < plan->ndparams; i++)
+		n += (size_t)snprintf(be->kernel_cmdline + n,
+				      sizeof(be->kernel_cmdline) - n,
+				      " tb_balloon.%s=%s", plan->dparams[i].key,
+				      plan->dparams[i].value);
+	if (plan->cmdline[0])
+		n += (size_t)snprintf(be->kernel_cmdline + n,
+				      sizeof(be->kernel_cmdline) - n, " %s",
+				      plan->cmdline);
+	return n == total ? 0 : be_errf(be, "kernel command line: %zu bytes "
+					"built, %zu measured", n, total);
 }
 
 int be_connect_unix(const char *path, double timeout, pid_t pid,

@@ -27,8 +27,36 @@ struct linebuf {
 int be_errf(struct backend *be, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* First line of a shell command's output ("" when it fails). */
-void be_run_capture(const char *cmd, char *out, size_t len);
+/* The first line @argv[0] (a path: no shell, no PATH search) prints on
+ * stdout, "" when it prints none or fails; stdin is /dev/null, stderr is
+ * dropped, and a program that has not ended within 10 s is killed. */
+void be_run_capture(char *const argv[], char *out, size_t len);
+
+/* The last line of the text file @path (at most its last 4 KiB are read),
+ * "" when it has none. */
+void be_last_line(const char *path, char *out, size_t len);
+
+/* @text as be->run_dir/@name, whole or not at all: written to NAME.part,
+ * fsynced, renamed, the directory fsynced.  0, or -1 with be->error set.
+ * No run directory: nothing is written, 0. */
+int be_write_file(struct backend *be, const char *name, const char *text);
+
+/* @s shell-quoted ('...', a ' as '\'') appended to @buf of @len bytes
+ * holding @n: returns the new length (>= @len: it did not fit). */
+size_t be_shell_quote(char *buf, size_t len, size_t n, const char *s);
+
+/*
+ * The guest's kernel command line for @plan into be->kernel_cmdline: the
+ * console and panic settings, @extra (NULL: none, else e.g.
+ * "tb.driver=virtio"), each driver parameter as tb_balloon.KEY=VALUE when
+ * @dparams, and the scenario's `cmdline`.  The x86 kernel takes at most
+ * BE_CMDLINE_MAX bytes (COMMAND_LINE_SIZE 2048 with its NUL) and cuts the
+ * rest silently: a longer line is an error naming its longest parts (file,
+ * line, key, size).  0, or -1 with be->error set; nothing is started.
+ */
+#define BE_CMDLINE_MAX	2047
+int be_kernel_cmdline(struct backend *be, const struct plan *plan,
+		      const char *extra, bool dparams);
 
 /* Connect to a Unix socket, retrying for @timeout seconds.  If @pid is
  * not 0 and that child exits meanwhile, returns -2; -1 on timeout or

@@ -5,9 +5,11 @@
  *   virtio: stock QEMU, -device virtio-balloon-pci, Linux's virtio_balloon
  *
  * QEMU runs in its own process group with PR_SET_PDEATHSIG, so it cannot
- * outlive the harness.  Console (ttyS0) is QEMU's stdout through a pipe, so
- * no line is lost before we connect; the agent (ttyS1) and QMP are Unix
- * sockets in a private temporary directory (socket paths are short).
+ * outlive the harness, even one killed by SIGKILL.  Console (ttyS0) is
+ * QEMU's stdout through a pipe, so no line is lost before we connect; the
+ * agent (ttyS1) and QMP are Unix sockets in a private temporary directory
+ * (/tmp/tbh.XXXXXX, 0700; socket paths are short), removed as soon as both
+ * are connected.  docs/robustness.md says what a killed harness leaves.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -72,7 +74,6 @@ static int qprepare(struct backend *be, const struct plan *plan,
 		    const struct be_env *env)
 {
 	struct qemu_be *q = calloc(1, sizeof(*q));
-	char cmd[PATH_MAX + 64];
 
 	if (!q)
 		return be_errf(be, "out of memory");
@@ -101,34 +102,36 @@ static int qprepare(struct backend *be, const struct plan *plan,
 			       "or pass --initrd)", env->initrd ? env->initrd :
 			       "(none)");
 	be->program = qemu;
-	snprintf(cmd, sizeof(cmd), "'%s' --version", qemu);
-	be_run_capture(cmd, be->host_version, sizeof(be->host_version));
+	char *const version[] = { (char *)qemu, "--version", NULL };
+	be_run_capture(version, be->host_version, sizeof(be->host_version));
 	snprintf(be->accel, sizeof(be->accel), "%s",
 		 env->accel ? env->accel : "tcg");
 
-	/* Kernel command line: console, our additions, driver parameters. */
-	size_t n = (size_t)snprintf(be->kernel_cmdline,
-		sizeof(be->kernel_cmdline),
-		"console=ttyS0 panic=-1 oops=panic quiet loglevel=5");
-	if (q->virtio)
-		n += (size_t)snprintf(be->kernel_cmdline + n,
-				      sizeof(be->kernel_cmdline) - n,
-				      " tb.driver=virtio");
-	for (int i = 0; !q->virtio && i < plan->ndparams; i++)
-		n += (size_t)snprintf(be->kernel_cmdline + n,
-				      sizeof(be->kernel_cmdline) - n,
-				      " tb_balloon.%s=%s",
-				      plan->dparams[i].key,
-				      plan->dparams[i].value);
-	if (plan->cmdline[0])
-		snprintf(be->kernel_cmdline + n,
-			 sizeof(be->kernel_cmdline) - n, " %s",
-			 plan->cmdline);
-	return 0;
+	/* Kernel command line: console, our additions, driver parameters;
+	 * too long for the guest is an error here, before anything starts. */
+	return be_kernel_cmdline(be, plan, q->virtio ? "tb.driver=virtio" :
+				 NULL, !q->virtio);
 }
 
 static int qmp_send(struct backend *be, json_t *cmd);
 static json_t *qmp_call(struct backend *be, const char *name, json_t *args);
+
+/* The private directory of the QMP and agent sockets (and of qemu.log
+ * when there is no run directory), and what is in it. */
+static void remove_sockdir(struct qemu_be *q)
+{
+	static const char *const names[] = { "qmp", "agent", "qemu.log" };
+	char p[128];
+
+	if (!q->sockdir[0])
+		return;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", q->sockdir, names[i]);
+		unlink(p);
+	}
+	rmdir(q->sockdir);
+	q->sockdir[0] = 0;
+}
 
 static int qstart(struct backend *be)
 {
@@ -180,37 +183,48 @@ static int qstart(struct backend *be)
 			n += (size_t)snprintf(buf[nb] + n, PATH_MAX - n,
 					      ",%s=%s", plan->props[i].key,
 					      plan->props[i].value);
+		if (n >= PATH_MAX)
+			return be_errf(be, "the -device option would be longer "
+				       "than %d bytes", PATH_MAX - 1);
 		argv[argc++] = buf[nb++];
 	}
 	argv[argc] = NULL;
 #undef ARG
 #undef ARGF
 
-	/* Record the command line for whoever reads the results. */
-	if (be->run_dir) {
-		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "%s/qemu.cmdline", be->run_dir);
-		FILE *f = fopen(path, "w");
-		if (f) {
-			for (int i = 0; i < argc; i++)
-				fprintf(f, "%s'%s'", i ? " " : "", argv[i]);
-			fputc('\n', f);
-			fclose(f);
-		}
+	/* Record the command line for whoever reads the results, quoted
+	 * so that it can be pasted into a shell. */
+	static char cmdline[64 * PATH_MAX];
+	size_t cl = 0;
+	for (int i = 0; i < argc && cl < sizeof(cmdline); i++) {
+		if (i)
+			cmdline[cl++] = ' ';
+		cl = be_shell_quote(cmdline, sizeof(cmdline) - 1, cl, argv[i]);
 	}
+	if (cl >= sizeof(cmdline) - 1)
+		return be_errf(be, "QEMU's command line is too long to record");
+	cmdline[cl++] = '\n';
+	cmdline[cl] = '\0';
+	if (be_write_file(be, "qemu.cmdline", cmdline))
+		return -1;
 	snprintf(errlog, sizeof(errlog), "%s/qemu.log",
 		 be->run_dir ? be->run_dir : q->sockdir);
 	if (pipe2(con, O_CLOEXEC))
 		return be_errf(be, "pipe: %s", strerror(errno));
 	int errfd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			 0644);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0)
 		return be_errf(be, "fork: %s", strerror(errno));
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
 		setpgid(0, 0);
+		/* QEMU goes when the harness does, even by SIGKILL; a harness
+		 * gone before prctl() took effect is seen by getppid(). */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(126);
 		dup2(devnull, 0);
 		dup2(con[1], 1);
 		if (errfd >= 0)
@@ -231,23 +245,17 @@ static int qstart(struct backend *be)
 	close(con[1]);
 	q->con_fd = con[0];
 	clock_gettime(CLOCK_MONOTONIC, &q->t0);
-	if (be->run_dir) {
-		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "%s/qemu.pid", be->run_dir);
-		FILE *f = fopen(path, "w");
-		if (f) {
-			fprintf(f, "%d\n", (int)pid);
-			fclose(f);
-		}
-	}
+	char pidline[24];
+	snprintf(pidline, sizeof(pidline), "%d\n", (int)pid);
+	if (be_write_file(be, "qemu.pid", pidline))
+		return -1;
 
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/qmp", q->sockdir);
 	q->qmp_fd = be_connect_unix(path, 15, pid, be->env->stop);
 	if (q->qmp_fd < 0) {
-		char tail[256] = "";
-		snprintf(path, sizeof(path), "tail -n 1 '%s'", errlog);
-		be_run_capture(path, tail, sizeof(tail));
+		char tail[256];
+		be_last_line(errlog, tail, sizeof(tail));
 		return be_errf(be, "QEMU %s: %s", q->qmp_fd == -2 ?
 			       "exited at start" : "QMP socket never appeared",
 			       tail[0] ? tail : "(no message)");
@@ -256,6 +264,9 @@ static int qstart(struct backend *be)
 	q->agent_fd = be_connect_unix(path, 5, pid, be->env->stop);
 	if (q->agent_fd < 0)
 		return be_errf(be, "cannot connect to the agent's serial port");
+	/* Both connected: the names are no longer needed.  Nobody else can
+	 * connect, and a harness killed outright leaves nothing in /tmp. */
+	remove_sockdir(q);
 
 	/* Greeting, capabilities, then events flow. */
 	json_t *r = qmp_call(be, "qmp_capabilities", NULL);
@@ -638,17 +649,7 @@ static void qstop(struct backend *be)
 			close(*fd);
 			*fd = -1;
 		}
-	if (q->sockdir[0]) {
-		char p[128];
-		snprintf(p, sizeof(p), "%s/qmp", q->sockdir);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s/agent", q->sockdir);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s/qemu.log", q->sockdir);
-		unlink(p);
-		rmdir(q->sockdir);
-		q->sockdir[0] = 0;
-	}
+	remove_sockdir(q);
 }
 
 static void qkill_now(struct backend *be)

@@ -122,6 +122,13 @@ static int sim_prepare(struct backend *be, const struct plan *plan,
 			 (unsigned long long)plan->memory);
 		return -1;
 	}
+	if (plan->swap) {
+		snprintf(be->error, sizeof(be->error), "the simulator has no "
+			 "guest swap (swap = %llu)",
+			 (unsigned long long)plan->swap);
+		be->error_kind = "unsupported";
+		return -1;
+	}
 	sim_config_defaults(&sb->cfg, plan->memory);
 	sb->cfg.seed = plan->seed;
 	sb->cfg.init_on_alloc = cmdline_flag(plan->cmdline, "init_on_alloc",

@@ -35,6 +35,9 @@ static void dump_expect(FILE *out, const struct expect *e)
 	case EX_RSS_DROP:
 		fmt_size(v, sizeof(v), e->value);
 		break;
+	case EX_RSS_NEAR:
+		snprintf(v, sizeof(v), "%.56s", e->text);
+		break;
 	case EX_MESSAGE:
 	case EX_NO_MESSAGE:
 	case EX_REPLY:
@@ -75,7 +78,7 @@ static void dump_expect(FILE *out, const struct expect *e)
 		fprintf(out, " ~ %s", t);
 	} else if (e->kind == EX_CONVERGED || e->kind == EX_RESERVATION ||
 		   e->kind == EX_BALLOON || e->kind == EX_NEVER_BELOW ||
-		   e->kind == EX_ACCOUNTING) {
+		   e->kind == EX_ACCOUNTING || e->kind == EX_RSS_NEAR) {
 		fmt_size(t, sizeof(t), e->tol);
 		fprintf(out, " ~ %s", t);
 	}
@@ -125,8 +128,19 @@ void plan_dump(const struct plan *p, FILE *out)
 		p->scale);
 	fmt_size(a, sizeof(a), p->tolerance);
 	fprintf(out, "tolerance = %s\n", a);
+	if (p->cycle_threshold) {
+		fmt_size(a, sizeof(a), p->cycle_threshold);
+		fprintf(out, "cycle-threshold = %s\n", a);
+	}
 	for (int i = 0; i < p->ntolerances; i++)
 		dump_kv(out, "tolerance.", &p->tolerances[i]);
+	if (p->swap) {
+		fmt_size(a, sizeof(a), p->swap);
+		fprintf(out, "swap = %s\n", a);
+	}
+	if (p->max_balloon_swappable > 0)
+		fprintf(out, "# max-balloon below: %g%% of swappable\n",
+			p->max_balloon_swappable);
 	for (int i = 0; i < p->nprops; i++)
 		dump_kv(out, "", &p->props[i]);
 	for (int i = 0; i < p->ndparams; i++)

@@ -10,9 +10,11 @@
  * so the override path is fuzzed with the same input.  Each input is
  * parsed without and with --ci.
  *
- * Invariant besides "no crash, no hang, no leak": a rejected input gets a
+ * Invariants besides "no crash, no hang, no leak": a rejected input gets a
  * message that says where ("FILE:LINE: ...", "command line: ..." or
- * "FILE: cannot open ...").
+ * "FILE: cannot open ..."); an accepted one goes through the backends'
+ * kernel command line (backends/io.c, what prepare() of emu, virtio and
+ * libvirt builds) and fits the guest's 2047 bytes whole, or is refused.
  *
  *   make fuzz FUZZ_SECONDS=60   (scripts/fuzz.sh; the private directory
  *   goes under $TMPDIR, which fuzz.sh points into its work directory, so
@@ -26,6 +28,7 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include "backends/io.h"
 #include "plan/plan.h"
 
 #define MAX_SETS	8
@@ -93,6 +96,49 @@ static void check_message(const char *err)
 	abort();
 }
 
+/*
+ * The accepted plan through the backends' kernel command line (emu and
+ * libvirt with the driver parameters, virtio with its marker): it fits
+ * the guest's limit and holds every part, or it is refused with the
+ * message that says so.
+ */
+static void check_cmdline(const struct plan *p)
+{
+	static struct backend be;
+
+	for (int virtio = 0; virtio < 2; virtio++) {
+		memset(&be, 0, sizeof(be));
+		if (be_kernel_cmdline(&be, p, virtio ? "tb.driver=virtio" :
+				      NULL, !virtio)) {
+			if (!strstr(be.error, "kernel command line would be") ||
+			    be.kernel_cmdline[0]) {
+				fprintf(stderr, "bad refusal: '%s'\n", be.error);
+				abort();
+			}
+			continue;
+		}
+		size_t n = strlen(be.kernel_cmdline);
+		if (n > BE_CMDLINE_MAX || (p->cmdline[0] &&
+		    strcmp(be.kernel_cmdline + n - strlen(p->cmdline),
+			   p->cmdline))) {
+			fprintf(stderr, "kernel command line cut or wrong: "
+				"%zu bytes '%.80s...'\n", n, be.kernel_cmdline);
+			abort();
+		}
+		for (int i = 0; !virtio && i < p->ndparams; i++) {
+			char want[PLAN_STR + 80];
+			snprintf(want, sizeof(want), " tb_balloon.%s=%s",
+				 p->dparams[i].key, p->dparams[i].value);
+			if (!strstr(be.kernel_cmdline, want)) {
+				fprintf(stderr, "driver.%s missing from the "
+					"kernel command line\n",
+					p->dparams[i].key);
+				abort();
+			}
+		}
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct plan plan;
@@ -122,10 +168,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			.nsets = nsets, .confine_includes = true,
 		};
 		memset(err, 0, sizeof(err));
-		if (plan_load(&plan, file, &po, err, sizeof(err)))
+		if (plan_load(&plan, file, &po, err, sizeof(err))) {
 			check_message(err);
-		else
-			plan_dump(&plan, devnull);
+			continue;
+		}
+		plan_dump(&plan, devnull);
+		check_cmdline(&plan);
 	}
 	free(text);
 	return 0;

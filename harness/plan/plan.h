@@ -59,6 +59,8 @@ enum expect_kind {
 	EX_BAND,		/* max - min from the first stop, bytes (<=) */
 	EX_OVERSHOOT,		/* past the target, bytes (<=) */
 	EX_RSS_RETURNED,	/* host RSS drop / balloon growth (>=) */
+	EX_RSS_NEAR,		/* host RSS at the step's end within tol of
+				   its RSS at the end of step `text` */
 	EX_NR
 };
 
@@ -132,6 +134,12 @@ struct plan {
 	double scale;		/* sizes multiplied by this (CI variants) */
 	bool ci;		/* [ci] overrides applied */
 	uint64_t tolerance;	/* default tolerance, bytes */
+	uint64_t cycle_threshold; /* bytes a drain/refill cycle must move
+				     (metric "cycles"); 0: 64 MiB */
+	uint64_t swap;		/* guest swap (zram), set up before the
+				   first step, bytes; 0: none */
+	double max_balloon_swappable;	/* `max-balloon = N% of swappable`:
+					   N, 0: not used */
 
 	struct kv tolerances[PLAN_MAX_KV];	/* tolerance.<name> */
 	int ntolerances;

@@ -19,6 +19,7 @@ struct ctx {
 	const struct parse_opts *opts;
 	char *err;
 	size_t errlen;
+	struct origin max_balloon_from;	/* `max-balloon = N% of swappable` */
 };
 
 #define BAD(c, o, sec, key, ...) plan_error((c)->err, (c)->errlen, o, sec, key, \
@@ -105,6 +106,99 @@ static int device_value(struct ctx *c, const struct origin *o,
 	return 0;
 }
 
+/*
+ * `max-balloon = N% of swappable`: 0 with *pct = N when @val is that
+ * rule, 1 (and *pct = 0) when it is a plain value, -1 on an error.
+ */
+static int swappable_rule(struct ctx *c, const struct origin *o,
+			  const char *sec, const char *key, const char *val,
+			  double *pct)
+{
+	char *end;
+	double n;
+
+	*pct = 0;
+	if (!strstr(val, " of") && !strstr(val, "swappable"))
+		return 1;
+	n = strtod(val, &end);
+	if (end != val)
+		end += strspn(end, " ");
+	if (end == val || *end++ != '%')
+		goto bad;
+	end += strspn(end, " ");
+	if (strncmp(end, "of ", 3))
+		goto bad;
+	end += 3 + strspn(end + 3, " ");
+	if (strcmp(end, "swappable") || !(n > 0 && n <= 100))
+		goto bad;
+	*pct = n;
+	c->max_balloon_from = *o;
+	return 0;
+bad:
+	return BAD(c, o, sec, key, "expected a size like 1330M, 65%%, or "
+		   "'N%% of swappable' (N in (0, 100]), got '%s'", val);
+}
+
+/*
+ * KB 340369: maxmemctl is about 65 % of what the guest can safely swap --
+ * its memory less what is pinned -- and no more than the guest's swap.
+ * Pinned: every `pin` of the plan (mlock'd, the balloon cannot take it).
+ * The guest's swap bounds it when the plan gives the guest swap (`swap`);
+ * without swap the guest gives the balloon free memory instead.
+ */
+static int derive_max_balloon(struct ctx *c)
+{
+	struct plan *p = c->plan;
+	uint64_t pinned = 0, swappable, cap;
+	const struct origin *o = &c->max_balloon_from;
+	char out[32];
+
+	for (int i = 0; i < p->nsteps; i++)
+		if (p->steps[i].action == ACT_PIN)
+			pinned += strtoull(p->steps[i].arg, NULL, 10);
+	swappable = p->memory > pinned ? p->memory - pinned : 0;
+	cap = (uint64_t)((double)swappable * p->max_balloon_swappable / 100);
+	if (p->swap && cap > p->swap)
+		cap = p->swap;
+	cap &= ~4095ull;
+	if (!cap)
+		return BAD(c, o, "global", "max-balloon", "%g%% of swappable "
+			   "is nothing: memory %llu bytes, pinned %llu",
+			   p->max_balloon_swappable,
+			   (unsigned long long)p->memory,
+			   (unsigned long long)pinned);
+	snprintf(out, sizeof(out), "%llu", (unsigned long long)cap);
+	return set_kv(c, p->props, &p->nprops, "max-balloon", out, true, o,
+		      "global");
+}
+
+/* `expect-balloon = max-balloon`: the balloon at the device's maximum;
+ * `expect-never-below = max-balloon`: the reservation with it, memory -
+ * max-balloon.  The property as resolved, else its default. */
+static void resolve_max_balloon_refs(struct plan *p)
+{
+	const struct tb_knob *k = tb_knob_find(TB_KNOB_DEVICE, "max-balloon");
+	/* In whole 4 KiB pages, as the device reads it (MAX_BALLOON). */
+	double mb = k ? (double)(tb_knob_default(k, p->memory) & ~4095ull) :
+			0;
+
+	for (int i = 0; i < p->nprops; i++)
+		if (!strcmp(p->props[i].key, "max-balloon"))
+			mb = strtod(p->props[i].value, NULL);
+	for (int s = -1; s < p->nsteps; s++) {
+		struct expect *e = s < 0 ? p->expects : p->steps[s].expects;
+		int n = s < 0 ? p->nexpects : p->steps[s].nexpects;
+		for (int i = 0; i < n; i++) {
+			if ((e[i].kind != EX_BALLOON &&
+			     e[i].kind != EX_NEVER_BELOW) ||
+			    strcmp(e[i].text, "max-balloon"))
+				continue;
+			e[i].value = e[i].kind == EX_BALLOON ? mb :
+				     (double)p->memory - mb;
+		}
+	}
+}
+
 static const struct kv *find_tol(const struct plan *p, const char *name)
 {
 	for (int i = 0; i < p->ntolerances; i++)
@@ -187,6 +281,8 @@ static int metric_expect(struct ctx *c, const struct origin *o,
 }
 
 /* "VALUE [~ TOLERANCE]" where TOLERANCE is a named tolerance or literal. */
+static struct step *find_step(struct plan *p, const char *name);
+
 static int parse_expect(struct ctx *c, const struct origin *o,
 			const char *sec, const char *key, const char *val,
 			struct expect *ex)
@@ -214,7 +310,8 @@ static int parse_expect(struct ctx *c, const struct origin *o,
 
 	bool sized = k == EX_CONVERGED || k == EX_RESERVATION ||
 		     k == EX_BALLOON || k == EX_NEVER_BELOW ||
-		     k == EX_ACCOUNTING || k == EX_CHANGE_INTERVAL;
+		     k == EX_ACCOUNTING || k == EX_CHANGE_INTERVAL ||
+		     k == EX_RSS_NEAR;
 	if (sized && (tol = strchr(buf, '~'))) {
 		*tol++ = 0;
 		tol = trim(tol);
@@ -263,11 +360,26 @@ static int parse_expect(struct ctx *c, const struct origin *o,
 	case EX_NEVER_BELOW:
 	case EX_RSS_DROP: {
 		uint64_t b;
+		/* The device's maximum balloon size, however it was given:
+		 * resolved once the plan is (resolve_max_balloon_refs). */
+		if ((k == EX_BALLOON || k == EX_NEVER_BELOW) &&
+		    !strcmp(v, "max-balloon")) {
+			snprintf(ex->text, sizeof(ex->text), "max-balloon");
+			ex->value = -1;
+			return 0;
+		}
 		if (want_size(c, o, sec, key, v, true, &b))
 			return -1;
 		ex->value = (double)b;
 		return 0;
 	}
+	case EX_RSS_NEAR:
+		/* An earlier step: this one's own is not parsed yet. */
+		if (!find_step(c->plan, v))
+			return BAD(c, o, sec, key, "expected an earlier "
+				   "step's name, got '%s'", v);
+		snprintf(ex->text, sizeof(ex->text), "%s", v);
+		return 0;
 	case EX_MESSAGE:
 	case EX_NO_MESSAGE:
 	case EX_REPLY:
@@ -423,6 +535,11 @@ static int global_key(struct ctx *c, const char *sec, const char *key,
 		return want_time(c, o, sec, key, val, &p->settle);
 	if (!strcmp(key, "tolerance"))
 		return want_size(c, o, sec, key, val, true, &p->tolerance);
+	if (!strcmp(key, "cycle-threshold"))
+		return want_size(c, o, sec, key, val, true,
+				 &p->cycle_threshold) ? -1 :
+		       !p->cycle_threshold ? BAD(c, o, sec, key, "expected "
+				"more than 0, got '%s'", val) : 0;
 	if (!strncmp(key, "tolerance.", 10)) {
 		const char *name = key + 10;
 		uint64_t b;
@@ -480,6 +597,16 @@ static int global_key(struct ctx *c, const char *sec, const char *key,
 	if (!strncmp(key, "expect-", 7))
 		return add_expect(c, p->expects, &p->nexpects, o, sec, key,
 				  val);
+	if (!strcmp(key, "swap"))
+		return want_size(c, o, sec, key, val, true, &p->swap);
+	if (!strcmp(key, "max-balloon")) {
+		/* VMware KB 340369's rule: derived once the steps' pins are
+		 * known (derive_max_balloon); a plain size cancels it. */
+		int r = swappable_rule(c, o, sec, key, val,
+				       &p->max_balloon_swappable);
+		if (r <= 0)
+			return r;
+	}
 	if (device_prop_known(key, NULL, NULL)) {
 		char out[PLAN_STR];
 		bool is_size;
@@ -490,9 +617,9 @@ static int global_key(struct ctx *c, const char *sec, const char *key,
 			      sec);
 	}
 	return BAD(c, o, sec, key, "unknown key in [%s] (expected memory, "
-		   "vcpus, cmdline, sample, time-limit, boot-timeout, "
+		   "vcpus, machine, cmdline, sample, time-limit, boot-timeout, "
 		   "agent-timeout, settle, seed, scale, tolerance, "
-		   "tolerance.<name>, description, a device property, "
+		   "tolerance.<name>, cycle-threshold, description, swap, a device property, "
 		   "driver.<param> or expect-*)", sec);
 }
 
@@ -792,6 +919,14 @@ int plan_load(struct plan *plan, const char *file,
 	snprintf(plan->name, sizeof(plan->name), "%.*s",
 		 (int)(strcspn(base, ".")), base);
 	plan->ci = opts && opts->ci;
+	/* The name becomes a directory, a domain name and plot titles. */
+	if (!name_ok(plan->name) || strcspn(base, ".") >= sizeof(plan->name)) {
+		snprintf(err, errlen, "%s: the scenario's name '%s' (the file "
+			 "name up to its first '.') may hold only letters, "
+			 "digits, '_' and '-', 1 to %zu of them", file,
+			 plan->name, sizeof(plan->name) - 1);
+		return -1;
+	}
 
 	lx.ents = calloc(MAX_ENTRIES, sizeof(*lx.ents));
 	sets = calloc(nsets + 1, sizeof(*sets));
@@ -954,6 +1089,9 @@ int plan_load(struct plan *plan, const char *file,
 				 (unsigned long long)secs);
 		}
 	}
+	if (plan->max_balloon_swappable > 0 && derive_max_balloon(&c))
+		goto out;
+	resolve_max_balloon_refs(plan);
 	if (plan->nsteps == 0) {
 		plan_error(err, errlen, &lx.secs[0].from, NULL, NULL,
 		     "no steps: add a section after [global], e.g. "

@@ -96,6 +96,7 @@ const char *const expect_names[EX_NR] = {
 	[EX_BAND] = "expect-band",
 	[EX_OVERSHOOT] = "expect-overshoot",
 	[EX_RSS_RETURNED] = "expect-rss-returned",
+	[EX_RSS_NEAR] = "expect-rss-near",
 };
 
 bool expect_is_metric(enum expect_kind k)

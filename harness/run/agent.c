@@ -68,6 +68,58 @@ static bool unsolicited_ok(struct run *r)
 	return false;
 }
 
+/*
+ * The agent's numbers that the runner turns into bytes (sample.c,
+ * expect.c: KiB * 1024, 4 KiB pages << 12, 2 MiB entries << 21, buddy
+ * blocks << order): each must be 0 to AGENT_MAX_BYTES bytes, so that no
+ * product overflows.  Returns false (and the run ends, agent-protocol)
+ * at the first that is not.
+ */
+#define AGENT_MAX_BYTES	(1ll << 50)	/* 1 PiB: no guest comes near */
+
+static bool stats_in_range(struct run *r, const char *text)
+{
+	static const struct { const char *key; int64_t unit; } sized[] = {
+		{ "balloon_2m_entries", 2 << 20 },
+		{ "balloon_4k_entries", 4096 },
+		{ "balloon_pages", 4096 },
+		{ "current_pages", 4096 },
+		{ "device_balloon_pages", 4096 },
+	};
+
+	for (const char *p = text; (p = strchr(p, ' ')); ) {
+		char key[64];
+		int klen;
+
+		p++;
+		klen = (int)strcspn(p, "= ");
+		if (p[klen] != '=' || klen >= (int)sizeof(key))
+			continue;
+		snprintf(key, sizeof(key), "%.*s", klen, p);
+		int64_t unit = 0;
+		int order;
+		char end;
+		if (klen > 3 && !strcmp(key + klen - 3, "_kb"))
+			unit = 1024;
+		else if (sscanf(key, "buddy_o%d%c", &order, &end) == 1 &&
+			 order >= 0 && order < 16)
+			unit = 4096ll << order;
+		for (size_t i = 0; i < sizeof(sized) / sizeof(sized[0]); i++)
+			if (!strcmp(key, sized[i].key))
+				unit = sized[i].unit;
+		if (!unit)
+			continue;
+		int64_t v = be_kv(p - 1, key);
+		if (v < 0 || v > AGENT_MAX_BYTES / unit) {
+			run_fail(r, "agent-protocol", "agent stats: %s=%.24s is "
+				 "out of range (%lld bytes a unit, at most 1 PiB "
+				 "in all)", key, p + klen + 1, (long long)unit);
+			return false;
+		}
+	}
+	return true;
+}
+
 void on_reply(struct run *r, const char *text)
 {
 	if (!r->busy) {
@@ -78,7 +130,7 @@ void on_reply(struct run *r, const char *text)
 	r->busy = false;
 	int own = r->cur.owner;
 	if (own == OWN_STATS || own == OWN_FINAL) {
-		if (!strncmp(text, "ok", 2)) {
+		if (!strncmp(text, "ok", 2) && stats_in_range(r, text)) {
 			snprintf(r->stats, sizeof(r->stats), "%s", text);
 			r->stats_t = now(r);
 			/* The guest's books before the host moved anything. */
@@ -100,6 +152,13 @@ void on_reply(struct run *r, const char *text)
 		logev(r, "AGENT-REPLY", "%s", text);
 	} else if (own == OWN_INFO) {
 		logev(r, "AGENT-REPLY", "%s", text);
+	} else if (own == OWN_SWAP) {
+		logev(r, "SWAP", "%s", text);
+		r->swap_pending = false;
+		if (strncmp(text, "ok", 2))
+			run_fail(r, "swap-setup", "the guest's swap (swap = "
+				 "%s): agent replied '%s'", r->cur.line + 5,
+				 text);
 	} else {
 		struct step_rt *rt = &r->rt[own];
 		snprintf(rt->reply, sizeof(rt->reply), "%s", text);

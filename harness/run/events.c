@@ -15,6 +15,13 @@ void note_actual(struct run *r, int64_t actual, double t)
 	if (actual < 0)
 		return;
 	if (actual != r->last_actual) {
+		/* Bounded: BALLOON_CHANGEs count as host events, samples by
+		 * the time limit; this is the backstop. */
+		if (r->nchanges >= MAX_CHANGES) {
+			run_fail(r, "qmp-flood", "more than %d values of the "
+				 "reservation", MAX_CHANGES);
+			return;
+		}
 		r->changes = grow(r->changes, &r->cap_changes, r->nchanges,
 				  sizeof(*r->changes));
 		r->changes[r->nchanges++] = (struct change_rec){
@@ -67,6 +74,12 @@ void on_event(void *arg, const struct be_event *ev)
 			logev(r, "READY", "%s", ev->text);
 		break;
 	case BE_EV_BALLOON_CHANGE:
+		if (++r->host_events > MAX_HOST_EVENTS) {
+			run_fail(r, "qmp-flood", "more than %d QMP events, "
+				 "BALLOON_CHANGE included (QEMU floods)",
+				 MAX_HOST_EVENTS);
+			break;
+		}
 		logev(r, "BALLOON_CHANGE", "actual=%lld (%.1f MiB)",
 		      (long long)ev->value, ev->value / MIB);
 		note_actual(r, ev->value, ev->t);

@@ -273,6 +273,30 @@ void check(struct run *r, int si, const struct expect *e,
 			 s_end->s.host_rss / MIB, d / MIB);
 		break;
 	}
+	case EX_RSS_NEAR: {
+		/* QEMU's RSS at this step's end against its RSS at the end
+		 * of the named earlier step: the same host memory held. */
+		const struct sample_rec *ref = NULL;
+		for (int k = 0; k < r->p->nsteps; k++)
+			if (k != si && r->rt[k].started &&
+			    !strcmp(r->p->steps[k].name, e->text))
+				ref = sample_at(r, step_end(r, k));
+		if (!ref || !s_end || ref->s.host_rss < 0 ||
+		    s_end->s.host_rss < 0) {
+			snprintf(v->text, sizeof(v->text), "RSS unknown (here "
+				 "or at the end of [%s])", e->text);
+			break;
+		}
+		double d = (double)(s_end->s.host_rss - ref->s.host_rss);
+		v->measured = d;
+		v->has_measured = true;
+		ok = fabs(d) <= e->tol;
+		snprintf(v->text, sizeof(v->text), "host RSS %.1f MiB, %+.1f "
+			 "MiB from %.1f MiB at the end of [%s] (want ± %.1f "
+			 "MiB)", s_end->s.host_rss / MIB, d / MIB,
+			 ref->s.host_rss / MIB, e->text, e->tol / MIB);
+		break;
+	}
 	case EX_REFUSALS:
 	case EX_PARTIAL:
 	case EX_FALLBACKS: {

@@ -3,8 +3,11 @@
  * metrics.c - per-step metrics: convergence, rate, overshoot and final
  * error from the samples; times to 50/90/100 %, mean and peak rate,
  * overshoot, drain/refill cycles, first stop, band, settle time and host
- * memory returned from every value the reservation took (BALLOON_CHANGE
- * events and samples), from the moment the step's target was set.
+ * memory returned from every value the reservation took, from the moment
+ * the step's target was set.  "Every value": the device's batch log
+ * (batches.c: each batch, and the target's own record, on the device's
+ * clock) when the backend has one, else the BALLOON_CHANGE events (QEMU
+ * sends at most one a second) and the samples.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -110,12 +113,13 @@ static double crossing(const double *t, const double *p, size_t n,
 
 /*
  * Drain/refill cycles along @x (the reservation, sign-flipped for a
- * deflating step): each time it climbs back by more than CYCLE_BYTES
- * from its lowest point since the last cycle, once it had fallen by more
- * than CYCLE_BYTES from its highest since (the step's start counts as
+ * deflating step): each time it climbs back by more than @thr bytes
+ * (the scenario's cycle-threshold, CYCLE_BYTES by default) from its
+ * lowest point since the last cycle, once it had fallen by more than
+ * @thr from its highest since (the step's start counts as
  * having fallen).
  */
-static int count_cycles(const double *x, size_t n)
+static int count_cycles(const double *x, size_t n, double thr)
 {
 	double lo = x[0], hi = x[0];
 	bool falling = true;
@@ -124,14 +128,14 @@ static int count_cycles(const double *x, size_t n)
 	for (size_t j = 1; j < n; j++) {
 		if (falling) {
 			lo = x[j] < lo ? x[j] : lo;
-			if (x[j] - lo > CYCLE_BYTES) {
+			if (x[j] - lo > thr) {
 				cycles++;
 				falling = false;
 				hi = x[j];
 			}
 		} else {
 			hi = x[j] > hi ? x[j] : hi;
-			if (hi - x[j] > CYCLE_BYTES) {
+			if (hi - x[j] > thr) {
 				falling = true;
 				lo = x[j];
 			}
@@ -149,8 +153,14 @@ static void curve_metrics(struct run *r, int i, struct step_metrics *m,
 	double t0 = rt->target_t > 0 ? rt->target_t : rt->start;
 	double end = step_end(r, i), *t, *a;
 	double tol = (double)r->p->tolerance;
-	size_t n = curve_between(r, t0, end < t0 ? t0 : end,
-				 (double)rt->at_start.s.actual, &t, &a);
+	/* Every batch from the device's record of the target, when there
+	 * is one: the same curve, exact to the batch and to the target. */
+	size_t n = batches_curve(r, i, end, &t, &a, &t0);
+
+	m->times_from = n ? "batch-log" : "events+samples";
+	if (!n)
+		n = curve_between(r, t0, end < t0 ? t0 : end,
+				  (double)rt->at_start.s.actual, &t, &a);
 	double a0 = a[0], *p = malloc(n * sizeof(double));
 
 	m->asked = target - a0;
@@ -231,7 +241,8 @@ static void curve_metrics(struct run *r, int i, struct step_metrics *m,
 
 	for (size_t j = 0; j < n; j++)
 		p[j] = -dir * a[j];
-	m->cycles = count_cycles(p, n);
+	m->cycles = count_cycles(p, n, r->p->cycle_threshold ?
+				 (double)r->p->cycle_threshold : CYCLE_BYTES);
 
 	/* Host memory returned: QEMU's RSS drop over the step per byte the
 	 * balloon grew, from the samples at its start and end. */
@@ -320,6 +331,7 @@ void metrics(struct run *r, int i, struct step_metrics *m)
 	m->rate_mean = m->rate_peak = m->over = m->stop_s = m->stall = NAN;
 	m->band = m->settle_s = m->rss_returned = NAN;
 	m->cycles = -1;
+	m->times_from = "none";
 	if (!rt->started || !st->has_target)
 		return;
 	m->has = true;

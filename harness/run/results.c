@@ -7,10 +7,12 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,8 +87,11 @@ void close_part(struct run *r, FILE **f, const char *name)
 	snprintf(b, sizeof(b), "%s/%s", r->dir, name);
 	/* A file the disk refused keeps its .part name: never a short file
 	 * under the finished name. */
+	if (ok && !rename(a, b))
+		return;
 	if (ok)
-		rename(a, b);
+		run_fail(r, "results-write", "renaming %s.part to %s: %s",
+			 name, name, strerror(errno));
 	else
 		run_fail(r, "results-write", "writing %s: %s (left as "
 			 "%s.part)", name, strerror(errno), name);
@@ -120,8 +125,26 @@ void point_latest(struct run *r)
 		 r->dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp%d", link, (int)getpid());
 	unlink(tmp);
-	if (!symlink(leaf, tmp))
-		rename(tmp, link);
+	if (symlink(leaf, tmp) || rename(tmp, link)) {
+		say(r, "harness: cannot point %s at %s: %s", link, leaf,
+		    strerror(errno));
+		unlink(tmp);
+	}
+}
+
+/* The run directory's entries (the renames) on disk, and the scenario
+ * directory's (latest): 0, or -1 with errno set. */
+static int sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	int err = errno;
+	close(fd);
+	errno = err;
+	return rc;
 }
 
 static json_t *jnum_or_null(bool has, double v)
@@ -223,12 +246,28 @@ static json_t *settings_json(const struct plan *p)
 static void run_plot(struct run *r)
 {
 	const struct run_opts *o = r->opts;
-	char cmd[PATH_MAX * 2];
+	char log[PATH_MAX];
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st = -1;
+
 	if (!o->plot || access(o->plot, R_OK))
 		return;
-	snprintf(cmd, sizeof(cmd), "sh '%s' '%s' >'%s/plot.log' 2>&1",
-		 o->plot, r->dir, r->dir);
-	if (system(cmd))
+	/* `sh SCRIPT RUNDIR`, an argument vector: no name reaches a shell's
+	 * command line. */
+	char *const argv[] = { "sh", (char *)o->plot, r->dir, NULL };
+	snprintf(log, sizeof(log), "%s/plot.log", r->dir);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT |
+					 O_TRUNC, 0644);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	int err = posix_spawnp(&pid, "sh", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (!err)
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	if (err || !WIFEXITED(st) || WEXITSTATUS(st))
 		say(r, "harness: plotting failed, see %s/plot.log", r->dir);
 }
 
@@ -314,6 +353,8 @@ int finish(struct run *r)
 					p->steps[i].name);
 			json_object_set_new(sj, "metrics",
 					    metrics_json(&m, mf));
+			json_object_set_new(json_object_get(sj, "metrics"),
+					    "times_from", json_string(m.times_from));
 			if (rt->reply[0])
 				json_object_set_new(sj, "agent_reply",
 						    json_string(rt->reply));
@@ -377,6 +418,7 @@ int finish(struct run *r)
 	json_object_set_new(sum, "oom_kills",
 			    json_integer(r->guest.oom_kills));
 	json_object_set_new(sum, "steps", steps);
+	json_object_set_new(sum, "batches", batches_json(r));
 	json_object_set_new(sum, "expectations", exps);
 	json_object_set_new(sum, "passed", json_integer(npass));
 	json_object_set_new(sum, "failed", json_integer(nfail));
@@ -394,6 +436,8 @@ int finish(struct run *r)
 	json_object_set_new(sum, "error", json_string(r->error));
 
 	close_part(r, &r->curve, "curve.tsv");
+	batches_close(r);
+	close_part(r, &r->buddy, "buddyinfo.tsv");
 	close_part(r, &r->console, "console.log");
 	logev(r, "END", "%d passed, %d failed, %d skipped", npass, nfail,
 	      nskip);
@@ -431,7 +475,7 @@ int finish(struct run *r)
 	if (r->summary_fd >= 0 && close(r->summary_fd))
 		written = false;
 	r->summary_fd = -1;
-	if (!written || rename(tmp, path)) {
+	if (!written || rename(tmp, path) || sync_dir(r->dir)) {
 		fprintf(stderr, "harness: cannot write %s: %s\n", path,
 			strerror(errno));
 		status = 2;
@@ -439,6 +483,15 @@ int finish(struct run *r)
 	free(text);
 	json_decref(sum);
 	point_latest(r);
+	/* latest, in the scenario's directory */
+	char *leaf = strrchr(r->dir, '/');
+	if (leaf) {
+		*leaf = '\0';
+		if (sync_dir(r->dir))
+			say(r, "harness: fsync %s: %s", r->dir,
+			    strerror(errno));
+		*leaf = '/';
+	}
 	run_plot(r);
 
 	char conv[32] = "-", err[32] = "-";

@@ -75,6 +75,14 @@ static void main_loop(struct run *r)
 				    "debian=$(uname -v | sed -n "
 				    "'s/.*Debian \\([^ ]*\\).*/\\1/p') "
 				    ">/dev/ttyS0", OWN_INFO);
+			if (p->swap) {
+				/* Guest swap first: the steps assume it. */
+				char line[64];
+				snprintf(line, sizeof(line), "swap %llu",
+					 (unsigned long long)p->swap);
+				agent_queue(r, line, OWN_SWAP);
+				r->swap_pending = true;
+			}
 			agent_kick(r);
 		}
 		if (r->busy && t - r->sent_t > p->agent_timeout) {
@@ -99,7 +107,7 @@ static void main_loop(struct run *r)
 		if (r->cur_step >= 0)
 			step_tick(r, r->cur_step);
 		int nx = r->cur_step + 1;
-		if (nx < p->nsteps && step_due(r, nx))
+		if (nx < p->nsteps && !r->swap_pending && step_due(r, nx))
 			start_step(r, nx);
 		if (nx >= p->nsteps && r->rt[p->nsteps - 1].done) {
 			const struct step *last = &p->steps[p->nsteps - 1];
@@ -130,10 +138,18 @@ static void main_loop(struct run *r)
 		r->ping_ok = false;
 		agent_kick(r);
 		while (!*r->env->stop && now(r) < stop &&
-		       (r->busy || r->nqueue) && !r->error_kind) {
+		       (r->busy || r->nqueue) && !r->error_kind &&
+		       !(r->busy && now(r) - r->sent_t > p->agent_timeout)) {
 			if (r->be.ops->wait(&r->be, now(r) + 0.2, true) < 0)
 				break;
 		}
+		/* An agent that never answers again is dead, at the end of a
+		 * run as during it (agent-timeout, or the wait above). */
+		if (r->busy && !*r->env->stop && !r->error_kind &&
+		    (now(r) >= stop || now(r) - r->sent_t > p->agent_timeout))
+			run_fail(r, "agent-dead", "no reply to '%s' within %.0f "
+				 "s at the end of the run", r->cur.line,
+				 now(r) - r->sent_t);
 		if (!r->ping_ok)
 			logev(r, "HEALTH", "agent did not answer the final "
 			      "ping");
@@ -211,6 +227,7 @@ int run_plan(const struct plan *plan, const struct backend_ops *ops,
 		run_fail(r, "qemu-start", "%s", r->be.error);
 	} else {
 		main_loop(r);
+		batches_drain(r);	/* the last batches, QEMU still up */
 	}
 	ops->stop(&r->be);
 	if (r->tty)

@@ -22,9 +22,11 @@
  * disk or memory: a real run is far below these. */
 #define CONSOLE_MAX_BYTES	(32u << 20)	/* console.log kept */
 #define MAX_UNSOLICITED		1000	/* stray agent replies, odd events */
-#define MAX_HOST_EVENTS		10000	/* QMP events other than balloon */
+#define MAX_HOST_EVENTS		10000	/* QMP events, BALLOON_CHANGE too */
+#define MAX_CHANGES		(1 << 20)	/* values of the reservation */
 
-enum { OWN_STATS = -1, OWN_INFO = -2, OWN_PING = -3, OWN_FINAL = -4 };
+enum { OWN_STATS = -1, OWN_INFO = -2, OWN_PING = -3, OWN_FINAL = -4,
+       OWN_SWAP = -5 };
 
 struct sample_rec {
 	double t;
@@ -76,6 +78,10 @@ struct run {
 	char dir[PATH_MAX];
 	FILE *curve, *events, *console;
 	off_t curve_good, events_good, console_good;	/* whole lines */
+	FILE *buddy;		/* buddyinfo.tsv, once stats carry it */
+	off_t buddy_good;
+	int buddy_orders;	/* its columns: orders 0..buddy_orders-1 */
+	double buddy_t;		/* the stats its last row came from */
 	int summary_fd;		/* summary.json.part, space reserved */
 	bool tty;
 
@@ -87,6 +93,8 @@ struct run {
 	bool busy;
 	struct agent_req cur;
 	bool agent_up;		/* "event ready" seen */
+	bool swap_pending;	/* plan's swap asked, not yet answered:
+				   no step starts before it is on */
 	double sent_t;
 	char stats[4096];
 	double stats_t;
@@ -113,6 +121,8 @@ struct run {
 	struct step_rt rt[PLAN_MAX_STEPS];
 	int cur_step;		/* last started step, -1 none */
 	uint64_t rng;
+
+	struct batches *batches;	/* batches.c: the device's batch log */
 
 	char error[600];	/* why the run itself failed */
 	const char *error_kind;	/* "qemu-died", "time-limit", ... */
@@ -150,6 +160,8 @@ struct step_metrics {
 	double settle_s;	/* s from the target until it stays within the
 				   tolerance of its value at the end */
 	double rss_returned;	/* host RSS drop / balloon growth */
+	const char *times_from;	/* the curve above: "batch-log" (every
+				   batch, batches.c) or "events+samples" */
 };
 
 /* Drain/refill cycles are counted past this much. */
@@ -210,6 +222,16 @@ struct metric_col {
 #define METRIC_COLS	14
 void metric_cols(const struct step_metrics *m,
 		 struct metric_col out[METRIC_COLS]);
+
+/* batches.c: drained with each sample and at the end (batches.tsv);
+ * batches_curve() is step @i's reservation from the device's target
+ * record to @end, one vertex pair per change (0: no records for it). */
+struct json_t;
+void batches_drain(struct run *r);
+void batches_close(struct run *r);
+struct json_t *batches_json(struct run *r);
+size_t batches_curve(struct run *r, int i, double end, double **tv,
+		     double **av, double *t0);
 
 /* expect.c */
 void check(struct run *r, int si, const struct expect *e,

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * sample.c - sampling the balloon into curve.tsv, and the live progress line.
+ * sample.c - sampling the balloon into curve.tsv, the guest's free blocks by
+ * order into buddyinfo.tsv, and the live progress line.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,70 @@ static void col_n(FILE *f, int64_t n)
 		fputs("\t-", f);
 	else
 		fprintf(f, "\t%lld", (long long)n);
+}
+
+/*
+ * buddyinfo.tsv: the guest's free blocks of each order (/proc/buddyinfo
+ * summed over zones, the agent's buddy_o0.. keys), one row per stats reply
+ * that is new at a sample, at the time the reply came.  Opened at the first
+ * reply that has them (a backend whose agent does not report them writes
+ * no file); the columns are the orders that reply listed.
+ */
+#define BUDDY_ORDERS	16
+#define BUDDY_2M_ORDER	9	/* 4 KiB << 9: what a 2 MiB page needs */
+
+static void record_buddyinfo(struct run *r)
+{
+	int64_t n[BUDDY_ORDERS];
+	int orders = 0;
+	double free_mib = 0, free_2m = 0;
+
+	if (r->stats_t <= r->buddy_t || !r->stats[0])
+		return;
+	for (int o = 0; o < BUDDY_ORDERS; o++) {
+		char key[16];
+		snprintf(key, sizeof(key), "buddy_o%d", o);
+		if ((n[o] = be_kv(r->stats, key)) < 0)
+			break;
+		orders = o + 1;
+	}
+	if (!orders)
+		return;
+	r->buddy_t = r->stats_t;
+	if (!r->buddy) {
+		if (r->buddy_orders)	/* opening it failed once */
+			return;
+		r->buddy_orders = orders;
+		if (!(r->buddy = open_part(r, "buddyinfo.tsv"))) {
+			run_fail(r, "results-write", "cannot create "
+				 "buddyinfo.tsv: %s", strerror(errno));
+			return;
+		}
+		fprintf(r->buddy, "# scenario %s, backend %s; the guest's free "
+			"blocks of each order (4 KiB << order, /proc/buddyinfo "
+			"summed over zones) when the agent's stats came; "
+			"free_mib: all of them, free_2m_mib: in blocks of "
+			"order >= %d (what 2 MiB allocations can take)\n",
+			r->p->name, r->be.ops->name, BUDDY_2M_ORDER);
+		fputs("time_s\tstep", r->buddy);
+		for (int o = 0; o < r->buddy_orders; o++)
+			fprintf(r->buddy, "\to%d", o);
+		fputs("\tfree_mib\tfree_2m_mib\n", r->buddy);
+	}
+	fprintf(r->buddy, "%.3f\t%d", r->stats_t, r->cur_step + 1);
+	for (int o = 0; o < r->buddy_orders; o++) {
+		if (o >= orders) {
+			fputs("\t-", r->buddy);
+			continue;
+		}
+		double mib = (double)n[o] * (4096 << o) / MIB;
+		free_mib += mib;
+		if (o >= BUDDY_2M_ORDER)
+			free_2m += mib;
+		fprintf(r->buddy, "\t%lld", (long long)n[o]);
+	}
+	fprintf(r->buddy, "\t%.2f\t%.2f\n", free_mib, free_2m);
+	flush_whole(r, r->buddy, &r->buddy_good, "buddyinfo.tsv");
 }
 
 static void progress(struct run *r, const struct sample_rec *s)
@@ -118,6 +184,8 @@ void take_sample(struct run *r)
 	col_n(r->curve, s.s.fallbacks);
 	fputc('\n', r->curve);
 	flush_whole(r, r->curve, &r->curve_good, "curve.tsv");
+	record_buddyinfo(r);
+	batches_drain(r);	/* batches.c: the device's batch log */
 	progress(r, &s);
 }
 

@@ -26,6 +26,7 @@
 
 #include "plan/units.h"
 #include "sim.h"
+#include "tb_batchlog.h"
 #include "tb_guest.h"
 #include "tb_knobs.h"
 
@@ -54,7 +55,7 @@ struct request {
 	uint64_t *pfns;		/* fragment: pages in allocation order */
 	uint64_t npfns;
 	bool files;		/* fragment: one 4 KiB file per page */
-	char reply[1024];	/* the stats line is long */
+	char reply[2048];	/* the stats line is long */
 };
 
 struct balloon_list {
@@ -99,6 +100,8 @@ struct sim {
 	struct tb_host_state host;
 	uint64_t target, generation;
 	uint64_t dev_partial_grants;	/* the device's own count */
+	struct tb_batchlog *blog;	/* "batch-log", as the device keeps it */
+	uint64_t blog_from;		/* "batch-log-from" */
 
 	uint64_t bc_last, bc_flush;	/* BALLOON_CHANGE throttle */
 	int64_t bc_sent;
@@ -288,15 +291,18 @@ static void *knob_field(struct sim_config *c, const struct tb_knob *k)
 		DEV("refuse-all", host.refuse_all),
 		DEV("discard", discard),
 		DEV("page-2m", host.page_2m),
+		DEV("enforce-max-balloon", enforce_max_balloon),
 		DRV("poll_ms", poll_ms),
 		DRV("use_irq", use_irq),
 		DRV("batch", pol.batch),
 		DRV("rate_min", pol.rate_min),
 		DRV("rate_max", pol.rate_max),
+		DRV("rate_inc", pol.rate_inc),
 		DRV("backoff_min_ms", pol.backoff_min_ms),
 		DRV("backoff_max_ms", pol.backoff_max_ms),
 		DRV("upgrade_after", pol.upgrade_after),
 		DRV("use_2m", pol.use_2m),
+		DRV("fallback_4k", fallback_4k),
 		DRV("blocking_alloc", blocking_alloc),
 		DRV("min_margin", min_margin),
 		DRV("floor_pages", floor_pages),
@@ -336,6 +342,7 @@ static void knob_store(struct sim_config *c, const struct tb_knob *k,
 		*(bool *)p = v != 0;
 		break;
 	case TB_KNOB_STATS:
+	case TB_KNOB_LOG:
 		break;
 	}
 }
@@ -377,6 +384,7 @@ static int set_knob(struct sim_config *c, enum tb_knob_kind kind,
 		v = b;
 		break;
 	case TB_KNOB_STATS:
+	case TB_KNOB_LOG:
 		bad = -1;
 		break;
 	}
@@ -570,11 +578,22 @@ static unsigned int balloon_gfp(const struct sim *s, unsigned int order)
 
 static uint64_t drv_alloc(struct sim *s, unsigned int order)
 {
+	unsigned int gfp = balloon_gfp(s, order);
 	uint64_t pfn;
 
+	/* tb_alloc_page(): without direct reclaim first; a page that only
+	 * reclaim finds had to sleep, and slows the rate (tb_policy_slept). */
+	if (gfp & SIM_GFP_RECLAIM) {
+		pfn = sim_mem_alloc(&s->mem, order, SIM_BALLOON, OWNER_BALLOON,
+				    gfp & ~SIM_GFP_RECLAIM);
+		if (pfn != SIM_NO_PFN)
+			return pfn;
+	}
 	for (;;) {
 		pfn = sim_mem_alloc(&s->mem, order, SIM_BALLOON, OWNER_BALLOON,
-				    balloon_gfp(s, order));
+				    gfp);
+		if (pfn != SIM_NO_PFN && (gfp & SIM_GFP_RECLAIM))
+			tb_policy_slept(&s->d.g.pol);
 		/* PAGE_ALLOC_COSTLY_ORDER is 3: above it, never OOM. */
 		if (pfn != SIM_NO_PFN || !s->c.drv.blocking_alloc ||
 		    order > 3 || s->dead)
@@ -654,6 +673,8 @@ static void sim_host_batch(struct sim *s, enum tb_cmd cmd,
 			status[i] = TB_ST_ERR_RANGE;
 		return;
 	}
+	tb_batchlog_cmd(s->blog, s->now, cmd, TB_CMD_OK, e, n,
+			s->host.balloon_pages, s->target);
 	for (i = 0; i < n; i++)
 		status[i] = e[i].status;
 }
@@ -782,15 +803,19 @@ static void drv_deflate_end(struct sim *s, bool short_grant)
 	}
 }
 
-/* The end of tb_pass(): back off, or requeue at once. */
+/* The end of tb_pass(): back off, or requeue at once (the interrupt) or at
+ * the next poll (polling): tb_guest_next_ms(). */
 static void drv_pass_done(struct sim *s, uint64_t ns)
 {
 	struct driver *d = &s->d;
+	uint32_t poll = s->c.drv.poll_ms ? s->c.drv.poll_ms : s->c.poll_ms_advice;
+	uint32_t next = tb_guest_next_ms(&d->g, !s->c.drv.use_irq,
+					 tb_guest_poll_ms(poll));
 
 	d->in_pass = false;
 	d->wake = s->now + ns;
-	if (d->g.pol.backoff_ms && !d->kick)
-		d->wake += (uint64_t)d->g.pol.backoff_ms * SIM_NS_PER_MS;
+	if (next && !d->kick)
+		d->wake += (uint64_t)next * SIM_NS_PER_MS;
 	d->kick = false;
 }
 
@@ -814,6 +839,9 @@ static bool drv_begin_pass(struct sim *s)
 	st = tb_guest_begin(&d->g, reservation(s), s->now, d->l4k.n);
 	if (st.clip_msg)
 		drv_msg(s, TB_MSG_CLIP, (size_t)d->g.asked, (size_t)d->g.target);
+	if (st.maxres_msg)
+		drv_msg(s, TB_MSG_MAXRES, (size_t)d->g.asked,
+			(size_t)d->g.target);
 	if (st.held_off) {
 		/* Still a pass each poll: below the floor it gives back. */
 		d->wake = s->now + (uint64_t)tb_guest_poll_ms(poll) * SIM_NS_PER_MS;
@@ -1161,6 +1189,15 @@ static void agent_stats(struct sim *s)
 		  drv_balloon(d), d->l2m.n, d->l4k.n, s->host.balloon_pages,
 		  d->g.pol.rate, d->g.pol.backoff_ms, d->g.pol.order,
 		  d->g.pol.fallbacks, d->partial_grants, d->pressure_pages);
+	/* /proc/buddyinfo's free blocks by order, as the agent sums them:
+	 * the model keeps blocks up to 2 MiB (SIM_MAX_ORDER), so free memory
+	 * Linux lists as order-10 blocks is here twice as many order-9. */
+	for (unsigned int o = 0; o <= SIM_MAX_ORDER; o++) {
+		size_t l = strlen(s->req.reply);
+
+		snprintf(s->req.reply + l, sizeof(s->req.reply) - l,
+			 " buddy_o%u=%" PRIu64, o, s->mem.free_blocks[o]);
+	}
 }
 
 int sim_agent(struct sim *s, const char *line)
@@ -1302,10 +1339,14 @@ struct sim *sim_create(const struct sim_config *c, sim_out_fn out, void *arg,
 	s->mem.reserve = c->dma_reserve_pages;
 	s->hcfg = c->host;
 	s->hcfg.ram_pages = c->ram_pages;
+	s->hcfg.max_balloon_advisory = !c->enforce_max_balloon;
 	s->host.map_pfns = c->ram_pages;
 	s->host.map = calloc(tb_map_words(c->ram_pages), sizeof(uint64_t));
 	s->host.pool = c->pool;
-	if (!s->host.map) {
+	s->blog = malloc(sizeof(*s->blog));
+	if (s->blog)
+		tb_batchlog_init(s->blog, 1);	/* one log: runs repeat */
+	if (!s->host.map || !s->blog) {
 		sim_destroy(s);
 		snprintf(err, errlen, "sim: out of memory");
 		return NULL;
@@ -1319,6 +1360,7 @@ struct sim *sim_create(const struct sim_config *c, sim_out_fn out, void *arg,
 		struct tb_policy_params pp = c->drv.pol;
 
 		pp.use_2m = pp.use_2m && c->host.page_2m;
+		pp.no_fallback = !c->drv.fallback_4k;
 		struct tb_floor_params fp = {
 			.min_free = s->mem.wmark_min,
 			.min_margin = c->drv.min_margin,
@@ -1339,6 +1381,7 @@ void sim_destroy(struct sim *s)
 		return;
 	sim_mem_destroy(&s->mem);
 	free(s->host.map);
+	free(s->blog);
 	free(s->d.l4k.pfn);
 	free(s->d.l2m.pfn);
 	free(s->req.pfns);
@@ -1445,6 +1488,7 @@ int sim_run_until(struct sim *s, uint64_t until, bool until_event)
 void sim_set_target(struct sim *s, uint64_t pages)
 {
 	s->target = pages;
+	tb_batchlog_target(s->blog, s->now, pages, s->host.balloon_pages);
 	s->generation++;
 	/* TB_IRQ_TARGET wakes the loop; without it the next poll will. */
 	if (s->c.drv.use_irq)
@@ -1457,6 +1501,14 @@ int sim_set_prop(struct sim *s, const char *prop, const char *value,
 	struct sim_config c = s->c;
 	uint64_t bytes;
 
+	if (!strcmp(prop, "batch-log-from")) {
+		if (parse_u64(value, &s->blog_from)) {
+			snprintf(err, errlen, "device property batch-log-from: "
+				 "'%s' is not a count", value);
+			return -1;
+		}
+		return 0;
+	}
 	if (!strcmp(prop, "target")) {
 		if (parse_size(value, c.ram_pages * TB_PAGE_SIZE, 1.0, true,
 			       &bytes)) {
@@ -1475,15 +1527,54 @@ int sim_set_prop(struct sim *s, const char *prop, const char *value,
 	 * interrupt says so; the driver sees them on its next pass. */
 	s->hcfg = c.host;
 	s->hcfg.ram_pages = c.ram_pages;
+	s->hcfg.max_balloon_advisory = !c.enforce_max_balloon;
 	s->host.pool = c.pool;
 	s->c = c;
 	return 0;
+}
+
+/*
+ * "batch-log" as the device answers qom-get (qemu-dev/tb-balloon.txt,
+ * "Batch log"): where the log stands and up to TB_BATCHLOG_READ_MAX
+ * records from batch-log-from on, on the virtual clock.
+ */
+static int batch_log_json(struct sim *s, char *buf, size_t len)
+{
+	struct tb_batchlog_rec rec[TB_BATCHLOG_READ_MAX];
+	unsigned int n = tb_batchlog_read(s->blog, s->blog_from, rec,
+					  TB_BATCHLOG_READ_MAX), i;
+	size_t at;
+
+	at = (size_t)snprintf(buf, len, "{\"log-id\": %" PRIu64 ", "
+			      "\"clock-ns\": %" PRIu64 ", \"first-seq\": %"
+			      PRIu64 ", \"next-seq\": %" PRIu64 ", \"from\": %"
+			      PRIu64 ", \"records\": [", s->blog->id, s->now,
+			      tb_batchlog_first(s->blog), s->blog->next_seq,
+			      s->blog_from);
+	for (i = 0; i < n && at < len; i++) {
+		const struct tb_batchlog_rec *r = &rec[i];
+
+		at += (size_t)snprintf(buf + at, len - at, "%s{\"seq\": %"
+			PRIu64 ", \"t-ns\": %" PRIu64 ", \"kind\": \"%s\", "
+			"\"entries\": %u, \"pages-4k\": %u, \"pages-2m\": %u, "
+			"\"granted\": %u, \"refused\": %u, \"partial\": %u, "
+			"\"balloon-pages\": %" PRIu64 ", \"target-pages\": %"
+			PRIu64 "}", i ? ", " : "", r->seq, r->t_ns,
+			tb_batchlog_kind_names[r->kind], r->entries,
+			r->pages_4k, r->pages_2m, r->granted, r->refused,
+			r->partial, r->balloon_pages, r->target_pages);
+	}
+	if (at < len)
+		at += (size_t)snprintf(buf + at, len - at, "]}");
+	return at < len ? 0 : -1;
 }
 
 int sim_get_prop(struct sim *s, const char *prop, char *buf, size_t len)
 {
 	uint64_t v;
 
+	if (!strcmp(prop, "batch-log"))
+		return batch_log_json(s, buf, len);
 	if (!strcmp(prop, "max-balloon"))
 		v = s->hcfg.max_balloon * TB_PAGE_SIZE;
 	else if (!strcmp(prop, "max-reservation"))
@@ -1507,6 +1598,8 @@ int sim_get_prop(struct sim *s, const char *prop, char *buf, size_t len)
 		    !strcmp(prop, "discard") ? s->c.discard : s->hcfg.page_2m;
 	else if (!strcmp(prop, "refuse-every"))
 		v = s->hcfg.refuse_every;
+	else if (!strcmp(prop, "enforce-max-balloon"))
+		v = s->c.enforce_max_balloon;
 	else
 		return -1;
 	snprintf(buf, len, "%" PRIu64, v);

@@ -51,6 +51,7 @@ struct sim_driver_params {
 	uint32_t min_margin;		/* floor >= min watermark + this */
 	uint32_t floor_pages;		/* available memory kept; 0: curve */
 	uint32_t band_pages;		/* hysteresis above it; 0: floor/4 */
+	bool fallback_4k;		/* 0: 2 MiB pages only, no fallback */
 	uint32_t ignored;		/* parameters without a model */
 };
 
@@ -66,6 +67,7 @@ struct sim_config {
 	struct tb_host_config host;	/* device properties */
 	uint64_t pool;			/* host pool, TB_POOL_UNLIMITED: none */
 	bool discard;			/* TB_F_DISCARD offered */
+	bool enforce_max_balloon;	/* device "enforce-max-balloon" */
 	uint64_t target_pages;		/* initial target, 0: ram_pages */
 	uint32_t qmp_throttle_ms;	/* BALLOON_CHANGE rate limit (QEMU: 1 s) */
 	uint32_t poll_ms_advice;	/* device "poll-ms" (TB_REG_POLL_MS) */

@@ -44,8 +44,9 @@ test-sim: $(SIM_TESTS) $(HARNESS)
 			--run-id $$r scenarios/churn.ini $$([ $$r = c ] && echo seed=2) \
 			>/dev/null 2>&1 || true; done
 	$(Q)cmp $(SIM_DET_DIR)/churn/a/curve.tsv $(SIM_DET_DIR)/churn/b/curve.tsv && \
+		cmp $(SIM_DET_DIR)/churn/a/batches.tsv $(SIM_DET_DIR)/churn/b/batches.tsv && \
 		! cmp -s $(SIM_DET_DIR)/churn/a/curve.tsv $(SIM_DET_DIR)/churn/c/curve.tsv && \
-		echo "test-sim: same seed, byte-identical curve.tsv; another seed, another curve" || \
+		echo "test-sim: same seed, byte-identical curve.tsv and batches.tsv; another seed, another curve" || \
 		{ echo "test-sim: determinism broken (see $(SIM_DET_DIR))" >&2; exit 1; }
 
 # The model alone (4 GiB guest, 60 s), then every scenario through the

@@ -34,7 +34,9 @@ Each scenario file names, beside each expectation, the breakage that must
 make it fail (a \`# breaks:\` comment, see scenarios/README).  The CI
 variant of the scenario runs once per distinct breakage; a row is *caught*
 when its expectation (by step, key and line) fails under it.  *none* rows
-are expectations no switch breaks, with the reason the file gives.
+are expectations no switch breaks, with the reason the file gives.  An
+expectation of a file the scenario includes (scenarios/_pressure.ini) is
+that scenario's row, its line given as FILE:LINE.
 
 HEAD
 awk -F'\t' '{ n++; r[$7]++ }

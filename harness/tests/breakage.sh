@@ -12,6 +12,11 @@
 # backend, e.g. `# breaks-sim: none (the model has no command timeout)`).  A breakage is overrides as on the harness
 # command line (driver.X=V, X=V, STEP.set.X=V), space separated, no space
 # inside one; `# breaks: none (why)` marks an expectation no switch breaks.
+# `patch:NAME` among them breaks code that has no switch: the tree (every
+# file git knows or would add, as it is now) is copied, patched with
+# harness/tests/breakage/NAME.patch and built -- its harness, and for a
+# backend with a guest its initramfs (the downloaded guest kernel is
+# shared) -- and that set runs on the patched build.
 # Each scenario's CI variant runs once per distinct breakage; each row's
 # expectation -- by step, key and line (summary.json's "where") -- must
 # fail.  Prints the table, writes RESULTS/breakage/<run-id>/breakage.tsv
@@ -22,7 +27,11 @@
 # missing; result: caught, MISSED, skipped or none) and exits 1 when a
 # row's breakage did not make its expectation fail.  Rows a backend cannot
 # run (the harness exits 3, or reports the expectation skipped) are
-# skipped.  Scenario files without `# breaks:` comments are listed.
+# skipped.  The expectations of the files a scenario includes (scenarios/
+# _pressure.ini) are rows of that scenario, their line FILE:LINE; files
+# starting with "_" are not run alone.  Scenario files without `# breaks:`
+# comments are listed.  The
+# table is also written as junit.xml and index.html (harness/report/).
 #   sh harness/tests/breakage.sh HARNESS [harness args...]
 #   ONLY='a b' limits the scenarios; RESULTS=dir (default: results)
 set -u
@@ -39,10 +48,15 @@ trap 'rm -rf "$res"' EXIT
 tsv=$out/breakage.tsv
 start=$(date +%s)
 
-# The rows of one scenario file: line, step, expectation, breakage
-# ("none (why)" or overrides; "" when the file does not say).
+# The rows of one scenario file and the files it includes (scenarios/
+# _pressure.ini), in the order the harness reads them: line, step,
+# expectation, breakage ("none (why)" or overrides; "" when the file does
+# not say).  A line of an included file is FILE:LINE (FILE its name), as
+# the harness's "where" says it.  rows FILE [LABEL DEPTH]
 rows() {
-	awk -v be="$backend" '
+	[ "${3:-0}" -le 8 ] || { echo "$1: includes nested more than 8 deep" >&2; return 1; }
+	[ -r "$1" ] || { echo "cannot read $1" >&2; return 1; }
+	awk -v be="$backend" -v lab="${2:-}" '
 	function trim(s) { gsub(/^[ \t]+|[ \t]+$/, "", s); return s }
 	/^[ \t]*\[/ {
 		sec = $0; sub(/^[ \t]*\[/, "", sec); sub(/\].*/, "", sec)
@@ -73,6 +87,7 @@ rows() {
 		eq = index(line, "=")
 		if (!eq) next
 		key = trim(substr(line, 1, eq - 1)); val = trim(substr(line, eq + 1))
+		if (key == "include") { printf "include\t%s\n", val; next }
 		step = sec
 		if (sec == "ci") {
 			d = index(key, ".")
@@ -80,22 +95,68 @@ rows() {
 			step = substr(key, 1, d - 1); key = substr(key, d + 1)
 		}
 		if (key !~ /^expect-/) next
-		printf "%d\t%s\t%s = %s\t%s\n", FNR, step, key, val, brk
-	}' "$1"
+		printf "%s\t%s\t%s = %s\t%s\n", lab != "" ? lab ":" FNR : FNR,
+			step, key, val, brk
+	}' "$1" >"$res/rows.${3:-0}" || return 1
+	while IFS= read -r l; do
+		case $l in
+		include"	"*)
+			# Relative to the including file, as the harness reads it.
+			inc=${l#include	}
+			case $inc in /*) ;; *) inc=$(dirname "$1")/$inc ;; esac
+			rows "$inc" "$(basename "$inc")" $((${3:-0} + 1)) || return 1 ;;
+		*) printf '%s\n' "$l" ;;
+		esac
+	done <"$res/rows.${3:-0}"
 }
 
-# "LINE<TAB>STEP<TAB>KEY<TAB>VERDICT" of every expectation in a summary.json.
+# "LINE<TAB>STEP<TAB>KEY<TAB>VERDICT" of every expectation in a summary.json
+# of scenario file $2: LINE as rows() writes it (FILE:LINE in an included
+# file).
 verdicts() {
 	python3 -c '
-import json, sys
+import json, os, sys
 try:
     s = json.load(open(sys.argv[1]))
 except (OSError, ValueError):
     sys.exit(0)
 for e in s.get("expectations", []):
-    print("%s\t%s\t%s\t%s" % (e.get("where", "").rsplit(":", 1)[-1],
-                               e.get("step"), e.get("key"), e.get("verdict")))
-' "$1"
+    path, _, line = e.get("where", "").rpartition(":")
+    if os.path.basename(path) != os.path.basename(sys.argv[2]):
+        line = os.path.basename(path) + ":" + line
+    print("%s\t%s\t%s\t%s" % (line, e.get("step"), e.get("key"),
+                               e.get("verdict")))
+' "$1" "$2"
+}
+
+# The set's patch:NAME tokens applied to a copy of the tree, built; sets
+# ph (its harness) and pinit (its initramfs, guest backends).  One tree
+# per distinct list of patches, reused.
+patched() {
+	pnames=$(printf '%s\n' $1 | sed -n 's/^patch://p')
+	dir=$res/tree.$(printf '%s\n' $pnames | sort | tr '\n' '+')
+	ph=$dir/build/harness/harness pinit=$dir/build/guest/initramfs.cpio.gz
+	[ -x "$ph" ] && return 0
+	mkdir -p "$dir/build/guest" || return 1
+	git ls-files -z --cached --others --exclude-standard |
+		cpio -pdm0 --quiet "$dir" 2>/dev/null
+	for n in $pnames; do
+		[ -f "harness/tests/breakage/$n.patch" ] ||
+			{ echo "no harness/tests/breakage/$n.patch"; return 1; }
+		patch -s -p1 -d "$dir" <"harness/tests/breakage/$n.patch" ||
+			{ echo "harness/tests/breakage/$n.patch does not apply"; return 1; }
+	done
+	touch "$dir/build/.deps-ok"
+	targets=build/harness/harness
+	if [ "$backend" != sim ]; then
+		g=${BUILD:-build}/guest
+		cp -p "$g/kver" "$dir/build/guest/" &&
+			ln -s "$PWD/$g/vmlinuz" "$dir/build/guest/vmlinuz" &&
+			ln -s "$PWD/$g/kernel" "$dir/build/guest/kernel" || return 1
+		targets="$targets build/guest/initramfs.cpio.gz"
+	fi
+	# shellcheck disable=SC2086
+	make -C "$dir" -s BUILD=build $targets
 }
 
 printf 'scenario\tstep\texpectation\tline\tbreakage\tverdict\tresult\n' >"$tsv"
@@ -114,13 +175,27 @@ for f in scenarios/*.ini; do
 	i=0
 	while IFS= read -r set; do
 		i=$((i + 1)) runs=$((runs + 1))
+		h=$harness initrd= ovr=$(printf '%s\n' $set | grep -v '^patch:')
+		case " $set " in
+		*" patch:"*)
+			if ! patched "$set" >"$out/$name.$i.patch.log" 2>&1; then
+				echo "# $name: '$set' did not build:" \
+					"$out/$name.$i.patch.log"
+				echo 2 >"$res/$name.$i.rc"
+				: >"$res/$name.$i.v"
+				printf '%s\n' "$set" >"$res/$name.$i.set"
+				continue
+			fi
+			h=$ph
+			[ "$backend" = sim ] || initrd="--initrd $pinit" ;;
+		esac
 		# shellcheck disable=SC2086
-		"$harness" "$@" --results "$res/$name.$i" --plot '' --ci --quiet \
-			"$f" $set >"$out/$name.$i.log" 2>&1
+		"$h" "$@" $initrd --results "$res/$name.$i" --plot '' --ci --quiet \
+			"$f" $ovr >"$out/$name.$i.log" 2>&1
 		echo "$?" >"$res/$name.$i.rc"
 		sum=$(find "$res/$name.$i" -name summary.json 2>/dev/null | head -1)
 		: >"$res/$name.$i.v"
-		[ -n "$sum" ] && verdicts "$sum" >"$res/$name.$i.v"
+		[ -n "$sum" ] && verdicts "$sum" "$f" >"$res/$name.$i.v"
 		printf '%s\n' "$set" >"$res/$name.$i.set"
 	done <"$res/breaks"
 	while IFS="$(printf '\t')" read -r line step expect set; do
@@ -161,5 +236,9 @@ awk -F'\t' 'NR > 1 {
 echo "# breakage ($backend): $nrows rows, $caught caught, $missed missed," \
 	"$skipped skipped, $none none; $runs runs in $(( $(date +%s) - start ))s"
 echo "# $tsv"
+# The table as junit.xml and index.html beside it (harness/report/).
+${REPORT_PY:-/usr/bin/python3} harness/report/report.py breakage "$tsv" "$out" &&
+	echo "# $out/junit.xml $out/index.html"
+echo "$caught passed, $missed failed, $((skipped + none)) skipped"
 [ "$missed" = 0 ] || exit 1
 exit 0

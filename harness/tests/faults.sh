@@ -8,10 +8,12 @@
 #   3. the disk fills while results are written -> results-write; curve.tsv
 #      whole lines, summary.json written (its space was reserved)
 #   4. Ctrl-C (SIGINT) mid-step              -> interrupted
-# and, during run 4, the security checks: the QMP and agent sockets are
-# owner-only (directory 0700, sockets 0600) and QEMU has no TCP or UDP
-# socket at all (its fds against /proc/net/{tcp,tcp6,udp,udp6}).
-# QEMU SIGKILLed and SIGTERM are in bounded.sh.  Four boots, ~2-3 minutes.
+#   5. the harness SIGKILLed mid-step        -> QEMU goes too
+# and, during run 4, the security checks: the socket directory is gone
+# once the harness is connected (hostile.sh checks the modes they were
+# created with) and QEMU has no TCP or UDP socket at all (its fds against
+# /proc/net/{tcp,tcp6,udp,udp6}).
+# QEMU SIGKILLed and SIGTERM are in bounded.sh.  Five boots, ~3-4 minutes.
 #
 #   sh harness/tests/faults.sh HARNESS [harness args...]
 set -u
@@ -141,11 +143,13 @@ run=$res/long/int
 if wait_for "$run/events.log.part" "STEP " 180; then
 	qpid=$(cat "$run/qemu.pid")
 	sockdir=$(sed -n "s/.*path=\([^,]*\)\/qmp,.*/\1/p" "$run/qemu.cmdline")
-	modes="$(stat -c %a "$sockdir" "$sockdir/qmp" "$sockdir/agent" 2>&1 | tr '\n' ' ')"
-	if [ "$modes" = "700 600 600 " ]; then
-		ok "sockets owner-only: directory 700, qmp 600, agent 600"
+	# Created owner-only (hostile.sh checks the modes as QEMU made
+	# them) and removed once the harness is connected: nothing to
+	# connect to while the guest runs, nothing left if it is killed.
+	if [ -n "$sockdir" ] && [ ! -e "$sockdir" ]; then
+		ok "socket directory $sockdir removed once connected"
 	else
-		notok "socket modes (dir qmp agent): $modes, want 700 600 600"
+		notok "socket directory '$sockdir' still there: $(ls -la "$sockdir" 2>&1 | tr '\n' ' ')"
 	fi
 	inet=$(sh "$here/inet-sockets.sh" "$qpid")
 	if [ -z "$inet" ] && [ -d "/proc/$qpid/fd" ]; then
@@ -160,6 +164,39 @@ if wait_for "$run/events.log.part" "STEP " 180; then
 	next_run "SIGINT" "$res"
 else
 	notok "SIGINT: the run never reached its step"
+	kill -TERM $hp 2>/dev/null
+	wait $hp
+fi
+
+# 5. the harness SIGKILLed mid-step: QEMU goes with it (PR_SET_PDEATHSIG),
+# and what is left is the run directory (its .part files, no summary.json)
+# (its own results directory: next_run's id is taken in $res)
+"$harness" "$@" --quiet --plot '' --results "$res/k" --run-id kill \
+	"$here/bounded/long.ini" boot-timeout=150s >"$res/kill.out" 2>&1 &
+hp=$!
+run=$res/k/long/kill
+if wait_for "$run/events.log.part" "STEP " 180; then
+	qpid=$(cat "$run/qemu.pid")
+	kill -KILL $hp
+	wait $hp 2>/dev/null
+	i=0
+	while [ $i -lt 30 ] && kill -0 "$qpid" 2>/dev/null &&
+	      [ "$(sed -n 's/^[0-9]* (.*) \([A-Z]\).*/\1/p' "/proc/$qpid/stat" 2>/dev/null)" != Z ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ $i -ge 30 ]; then
+		notok "harness SIGKILLed: QEMU (pid $qpid) still running 3 s later"
+		kill -9 "$qpid" 2>/dev/null
+	elif [ -f "$run/summary.json" ] || [ ! -f "$run/curve.tsv.part" ]; then
+		notok "harness SIGKILLed: want curve.tsv.part and no summary.json"
+	else
+		ok "harness SIGKILLed: QEMU gone within $((i / 10)).$((i % 10)) s;" \
+			"left: $(cd "$run" && ls | tr '\n' ' ')"
+	fi
+	next_run "SIGKILL" "$res/k"
+else
+	notok "SIGKILL: the run never reached its step"
 	kill -TERM $hp 2>/dev/null
 	wait $hp
 fi

@@ -4,11 +4,13 @@
 # truncated JSON, huge lines, odd events, a socket closed mid-reply,
 # floods).  Each case must end within its bound with the verdict that names
 # the cause, summary.json written and marked incomplete, events.log kept,
-# and no process or socket left behind.  About 20 s, no guest boots.
+# and no process or socket left behind.  Then the harness itself: killed
+# (SIGKILL: QEMU goes too), SIGHUP, a hung QEMU (SIGSTOP), a kernel command
+# line too long, names that would reach a shell.  About 60 s, no guest boots.
 #
 #   sh harness/tests/hostile.sh HARNESS [ONLY-MODE]
 set -u
-harness=$1
+harness=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 only=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d /tmp/tb-hostile.XXXXXX) || exit 1
@@ -74,6 +76,189 @@ case_ qmp-event-flood      qmp-flood       false     15     2
 case_ console-flood        console-flood   false     15     2
 case_ agent-flood          agent-flood     false     10     2
 case_ agent-huge-line      agent-protocol  false     10     2
+case_ agent-big-values     agent-protocol  false     10     2
+case_ agent-silent         agent-dead      false     10     2
+case_ balloon-change-flood qmp-flood       false     15     2
+
+# The socket directory and sockets as the fake QEMU found them when it
+# created them (before the harness connected): owner-only.
+if [ -z "$only" ] || [ "$only" = ok ]; then
+	modes=$(sed -n 's/^TB-SOCKETS //p' "$tmp/res/short/ok/console.log")
+	if [ "$modes" = "dir=700 qmp=600 agent=600" ]; then
+		ok "sockets owner-only as created: $modes"
+	else
+		notok "socket modes as created: '$modes', want dir=700 qmp=600 agent=600"
+	fi
+fi
+
+# A run the test ends from outside: the harness in the background on the
+# fake QEMU (mode sleep, a long step); returns once the step has started,
+# with $hp the harness, $qp the fake QEMU and $sockdir its socket directory.
+start_bg() { # ID
+	run=$tmp/res/short/$1
+	HOSTILE_MODE=sleep "$harness" --quiet --qemu "$tmp/qemu" \
+		--kernel /dev/null --initrd /dev/null --plot '' \
+		--results "$tmp/res" --run-id "$1" "$here/hostile/short.ini" \
+		move.hold=120s time-limit=200s >"$tmp/$1.out" 2>&1 &
+	hp=$!
+	wait_for "$run/events.log.part" "STEP " 20 || return 1
+	qp=$(cat "$run/qemu.pid")
+	sockdir=$(sed -n 's/.*path=\([^,]*\)\/qmp,.*/\1/p' "$run/qemu.cmdline")
+}
+
+# gone PID SECONDS: 0 once PID is no more (a zombie counts as gone)
+gone() {
+	i=0
+	while [ $i -lt $(($2 * 10)) ]; do
+		st=$(sed -n 's/^[0-9]* (.*) \([A-Z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+		[ -z "$st" ] || [ "$st" = Z ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# The harness killed outright (SIGKILL): QEMU goes with it
+# (PR_SET_PDEATHSIG), the socket directory is already gone (removed once
+# connected), and what stays is the run directory with its .part files
+# and no summary.json (docs/robustness.md).
+if [ -z "$only" ] || [ "$only" = sigkill ]; then
+	if start_bg sigkill; then
+		kill -KILL $hp
+		wait $hp 2>/dev/null
+		if ! gone "$qp" 3; then
+			notok "sigkill: QEMU (pid $qp) still running 3 s after the harness was killed"
+			kill -9 "$qp" 2>/dev/null
+		elif [ -n "$sockdir" ] && [ -e "$sockdir" ]; then
+			notok "sigkill: socket directory $sockdir left behind"
+		elif [ -f "$run/summary.json" ] || [ ! -f "$run/events.log.part" ]; then
+			notok "sigkill: want events.log.part and no summary.json in $run"
+		else
+			ok "sigkill: QEMU gone with the harness, no socket directory;" \
+				"left: $(cd "$run" && ls | tr '\n' ' ')"
+		fi
+	else
+		notok "sigkill: the run never reached its step"
+		kill -9 $hp 2>/dev/null
+	fi
+fi
+
+# bg_verdict NAME SIGNAL-TO-HARNESS|- WANT-KIND MAX-SECONDS: the run
+# started by start_bg ends with WANT-KIND within MAX-SECONDS, QEMU gone.
+bg_verdict() {
+	t0=$(date +%s)
+	wait $hp
+	rc=$? el=$(( $(date +%s) - t0 ))
+	got=$(field "$run" error_kind)
+	if [ "$got" != "$3" ] || [ "$rc" != 2 ]; then
+		notok "$1: verdict '$got' exit $rc, want '$3' exit 2"
+		grep -v QMP-EVENT "$run/events.log" 2>/dev/null | tail -3 | sed 's/^/#   /'
+	elif [ "$el" -gt "$4" ]; then
+		notok "$1: took ${el}s, limit ${4}s"
+	elif ! gone "$qp" 2; then
+		notok "$1: QEMU (pid $qp) still running"
+		kill -9 "$qp" 2>/dev/null
+	else
+		ok "$1: $got in ${el}s, exit 2, QEMU gone"
+	fi
+}
+
+# SIGHUP (the terminal closed) is a stop like SIGINT and SIGTERM.
+if [ -z "$only" ] || [ "$only" = sighup ]; then
+	if start_bg sighup; then
+		kill -HUP $hp
+		bg_verdict sighup - interrupted 5
+	else
+		notok "sighup: the run never reached its step"
+		kill -9 $hp 2>/dev/null
+	fi
+fi
+
+# A hung QEMU (SIGSTOP: no QMP reply, no console): qemu-hung within the
+# QMP timeout (10 s) and a sample, then it is killed, stopped as it is.
+if [ -z "$only" ] || [ "$only" = sigstop ]; then
+	if start_bg sigstop; then
+		kill -STOP "$qp"
+		bg_verdict "sigstop (QEMU hung)" - qemu-hung 16
+	else
+		notok "sigstop: the run never reached its step"
+		kill -9 $hp 2>/dev/null
+	fi
+fi
+
+# A kernel command line longer than the guest takes (ten driver
+# parameters of 250 digits, fuzz-scenario/regress/cmdline-too-long.ini):
+# refused by prepare(), naming file:line and keys; nothing is started and
+# no results directory made.  libvirt too when it is built in.
+if [ -z "$only" ] || [ "$only" = cmdline-too-long ]; then
+	for b in emu virtio libvirt; do
+		"$harness" --help | grep -q "^  --backend.* $b" || continue
+		ini=$here/fuzz-scenario/regress/cmdline-too-long.ini
+		HOSTILE_MODE=ok timeout 30 "$harness" --backend $b --qemu "$tmp/qemu" \
+			--stock-qemu "$tmp/qemu" --kernel /dev/null --initrd /dev/null \
+			--plot '' --results "$tmp/cl-$b" "$ini" >"$tmp/cl-$b.out" 2>&1
+		rc=$?
+		if [ $b = virtio ]; then
+			# virtio passes no driver parameters: it fits and boots.
+			if grep -q 'kernel command line would be' "$tmp/cl-$b.out"; then
+				notok "cmdline-too-long: virtio refused a line it does not pass"
+			else
+				ok "cmdline-too-long: virtio (no driver parameters) not refused"
+			fi
+		elif [ $rc = 2 ] && [ ! -e "$tmp/cl-$b" ] &&
+		     grep -q "kernel command line would be 2[0-9]* bytes, more than the 2047" "$tmp/cl-$b.out" &&
+		     grep -q "cmdline-too-long.ini:[0-9]*: driver\.backoff_min_ms (277 bytes)" "$tmp/cl-$b.out"; then
+			ok "cmdline-too-long: $b refuses it before starting anything, naming file:line and keys"
+		else
+			notok "cmdline-too-long: $b exit $rc"
+			cut -c1-300 "$tmp/cl-$b.out" | tail -3 | sed 's/^/#   /'
+		fi
+	done
+fi
+
+# Names that reach file names and the plot: a scenario file named
+# b';touch PWNED;'.ini on the simulator with the plot script once ran
+# `touch PWNED`.  Now the name is refused (exit 2) and nothing runs; a
+# run id likewise; a results directory holding ' and `...` (the user's own
+# path) is plotted with no command run.
+if [ -z "$only" ] || [ "$only" = names ]; then
+	mkdir -p "$tmp/names"
+	cp "$here/hostile/short.ini" "$tmp/names/b';touch PWNED;'.ini"
+	plot=$here/../plot.sh
+	(cd "$tmp/names" && "$harness" --backend sim --quiet --plot "$plot" \
+		--results res "b';touch PWNED;'.ini" >out 2>&1)
+	rc=$?
+	if [ -n "$(find "$tmp" -name PWNED)" ] || [ -e "$tmp/names/res" ] ||
+	   [ $rc != 2 ] || ! grep -q "the scenario's name 'b';touch PWNED;'' (the file name up to its first '.') may hold only" "$tmp/names/out"; then
+		notok "names: scenario b';touch PWNED;': exit $rc, $(find "$tmp" -name PWNED | wc -l) PWNED"
+		tail -2 "$tmp/names/out" | sed 's/^/#   /'
+	else
+		ok "names: scenario b';touch PWNED;' refused (exit 2), nothing run, no results directory"
+	fi
+	(cd "$tmp/names" && "$harness" --backend sim --quiet --plot "$plot" \
+		--results res --run-id "x';touch PWNED;'" "$here/hostile/short.ini" >out 2>&1)
+	rc=$?
+	if [ -n "$(find "$tmp" -name PWNED)" ] || [ $rc != 2 ] ||
+	   ! grep -q "^harness: --run-id 'x';touch PWNED;'': expected" "$tmp/names/out"; then
+		notok "names: run id x';touch PWNED;': exit $rc"
+		tail -2 "$tmp/names/out" | sed 's/^/#   /'
+	else
+		ok "names: run id x';touch PWNED;' refused (exit 2), nothing run"
+	fi
+	if command -v gnuplot >/dev/null; then
+		res="$tmp/names/it's \`touch PWNED\` \$(touch PWNED)"
+		(cd "$tmp/names" && "$harness" --backend sim --quiet --plot "$plot" \
+			--results "$res" --run-id p "$here/hostile/short.ini" >out 2>&1)
+		rc=$?
+		if [ -n "$(find "$tmp" -name PWNED)" ] || [ $rc != 0 ] ||
+		   [ ! -s "$res/short/p/convergence.png" ]; then
+			notok "names: results directory with ' and \`...\`: exit $rc, $(find "$tmp" -name PWNED | wc -l) PWNED"
+			tail -3 "$res/short/p/plot.log" 2>/dev/null | sed 's/^/#   /'
+		else
+			ok "names: results directory with ' and \`...\` plotted, no command run"
+		fi
+	fi
+fi
 
 # The bad BALLOON_CHANGEs (a string, a negative, none) are logged as such
 # and never taken as a reservation of 0.

@@ -19,6 +19,16 @@ ping, stats, exec) and then breaks the rule chosen by HOSTILE_MODE:
   console-flood      the guest console never stops talking
   agent-flood        the agent sends replies nobody asked for, forever
   agent-huge-line    the agent answers with 4 MiB without a newline
+  agent-big-values   stats whose sizes overflow 64 bits once in bytes
+                     (balloon_2m_entries=2^60, memfree_kb=2^62)
+  agent-silent       the agent answers the first requests, then never again
+  balloon-change-flood  BALLOON_CHANGE events without end, each a new value
+  sleep              behaves, and the guest runs until the harness ends it
+                     (hostile.sh stops or kills the processes itself)
+
+Every mode prints on the console the modes of the socket directory and of
+the two sockets as created (before the harness connects): "TB-SOCKETS dir=700
+qmp=600 agent=600".
 
 A fake peer rather than a proxy in front of the real QEMU: each fault is
 exact and repeatable, and a case takes seconds instead of a guest boot.
@@ -97,8 +107,7 @@ def odd_events(conn):
     send(conn, {"neither": "event nor reply"})
 
 
-def qmp_server(path):
-    srv = listen(path)
+def qmp_server(srv):
     conn, _ = srv.accept()
     send(conn, {"QMP": {"version": {"qemu": {"major": 0, "minor": 0,
                                               "micro": 0}},
@@ -139,10 +148,18 @@ def qmp_server(path):
         if MODE == "qmp-event-flood" and name == "query-balloon":
             while True:
                 send(conn, {"event": "FLOOD", "data": {}})
+        if MODE == "balloon-change-flood" and name == "query-balloon":
+            v = state["actual"]
+            while True:
+                v = v - 4096 if v > 1 << 20 else memory_bytes()
+                send(conn, {"event": "BALLOON_CHANGE",
+                            "data": {"actual": v}})
 
 
-def agent_server(path):
-    srv = listen(path)
+requests = [0]
+
+
+def agent_server(srv):
     conn, _ = srv.accept()
     conn.sendall(b"event ready\n")
     for line in lines(conn):
@@ -156,8 +173,16 @@ def agent_server(path):
             while True:
                 time.sleep(1)
         word = line.split()[0]
+        requests[0] += 1
         if word == "ping":
             conn.sendall(b"ok pong\n")
+        elif MODE == "agent-silent" and requests[0] > 3:
+            continue               # read, never answered
+        elif word == "stats" and MODE == "agent-big-values":
+            conn.sendall(("ok memtotal_kb=%d memfree_kb=%d memavail_kb=1 "
+                          "balloon_2m_entries=%d balloon_4k_entries=0 "
+                          "oom_kill=0\n" % (1 << 62, 1 << 62, 1 << 60))
+                         .encode())
         elif word == "stats":
             kb = state["actual"] >> 10
             conn.sendall(("ok memtotal_kb=%d memfree_kb=%d memavail_kb=%d "
@@ -166,9 +191,13 @@ def agent_server(path):
             conn.sendall(b"ok 0\n")
 
 
-threading.Thread(target=qmp_server, args=(chardev_path("qmp"),),
-                 daemon=True).start()
-threading.Thread(target=agent_server, args=(chardev_path("agent"),),
+qmp_path, agent_path = chardev_path("qmp"), chardev_path("agent")
+qmp_sock, agent_sock = listen(qmp_path), listen(agent_path)
+console("TB-SOCKETS dir=%o qmp=%o agent=%o" % tuple(
+    os.stat(p).st_mode & 0o777 for p in
+    (os.path.dirname(qmp_path), qmp_path, agent_path)))
+threading.Thread(target=qmp_server, args=(qmp_sock,), daemon=True).start()
+threading.Thread(target=agent_server, args=(agent_sock,),
                  daemon=True).start()
 console("fake guest booting")
 console("TB-READY driver=ok kernel=hostile")

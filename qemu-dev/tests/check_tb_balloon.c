@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tbq.h"
+#include "tb_batchlog.h"
 
 #define MiB		(1024ull * 1024)
 #define RAM		(256 * MiB)
@@ -1109,6 +1110,207 @@ START_TEST(test_hotplug_unplug_full_balloon_then_add_again)
 }
 END_TEST
 
+/* ---- batch log ------------------------------------------------------------ */
+
+/* qom-get batch-log from @from on (caller json_decref). */
+static json_t *batch_log(uint64_t from)
+{
+	char v[32];
+
+	snprintf(v, sizeof(v), "%" PRIu64, from);
+	qom_set("batch-log-from", v);
+	return tbq_qmp(q, "{\"execute\":\"qom-get\",\"arguments\":"
+		       "{\"path\":\"/machine/peripheral/b\","
+		       "\"property\":\"batch-log\"}}");
+}
+
+static json_t *rec_at(json_t *log, size_t i)
+{
+	json_t *r = json_array_get(json_object_get(log, "records"), i);
+
+	ck_assert_msg(r, "batch-log: no record %zu", i);
+	return r;
+}
+
+static const char *kind(json_t *rec)
+{
+	return json_string_value(json_object_get(rec, "kind"));
+}
+
+/*
+ * What the harness does (harness/run/batches.c): sync with the log's
+ * state, read from where the reader is, take what is new, until nothing
+ * is; every read returns at most TB_BATCHLOG_READ_MAX records.  Returns
+ * the records taken; *@seqs_ok: their numbers went up by one, but for
+ * what the reader counted lost.
+ */
+static uint64_t drain(struct tb_batchlog_reader *rd, bool *seqs_ok)
+{
+	uint64_t taken = 0, prev = 0;
+
+	*seqs_ok = true;
+	for (;;) {
+		json_t *log = batch_log(rd->next), *recs, *r;
+		uint64_t from = tb_batchlog_reader_sync(rd,
+			tbq_json_u64(log, "log-id"), tbq_json_u64(log, "first-seq"),
+			tbq_json_u64(log, "next-seq"));
+		size_t i, n;
+
+		if (from != rd->next || from != tbq_json_u64(log, "from")) {
+			json_decref(log);
+			log = batch_log(from);
+		}
+		recs = json_object_get(log, "records");
+		n = json_array_size(recs);
+		ck_assert_uint_le(n, TB_BATCHLOG_READ_MAX);
+		json_array_foreach(recs, i, r) {
+			uint64_t seq = tbq_json_u64(r, "seq");
+			uint64_t lost = rd->lost;
+
+			if (!tb_batchlog_reader_take(rd, seq))
+				continue;
+			if (prev && seq != prev + 1 + (rd->lost - lost))
+				*seqs_ok = false;
+			prev = seq;
+			taken++;
+		}
+		json_decref(log);
+		if (!n)
+			break;
+	}
+	return taken;
+}
+
+START_TEST(test_batchlog_records_commands_and_targets)
+{
+	struct tb_entry e[3] = {
+		ent(PFN_2M(64), TB_ORDER_2M), ent(0x3fff, TB_ORDER_4K),
+		ent(0x3ffe, TB_ORDER_4K),
+	};
+	uint64_t t_set, seq, t;
+	json_t *log, *r;
+	size_t i;
+
+	start("pool=0");
+	ready();
+	tbq_clock_step(q, 1000000);
+	json_decref(tbq_qmp(q, "{\"execute\":\"balloon\",\"arguments\":"
+			    "{\"value\":201326592}}"));	/* 192 MiB */
+	tbq_clock_step(q, 2000000);
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, 3), TB_CMD_OK);
+	tbq_clock_step(q, 3000000);
+	qom_set("pool", "8192");		/* 2 pages back, no more */
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_DEFLATE, e, 3), TB_CMD_OK);
+	tbq_clock_step(q, 4000000);
+	tbq_set_reg(q, TB_REG_BATCH_COUNT, 0);
+	tbq_set_reg(q, TB_REG_COMMAND, TB_CMD_INFLATE);	/* bad count */
+	tbq_set_reg(q, TB_REG_COMMAND, TB_CMD_RESET);
+	tbq_set_reg(q, TB_REG_COMMAND, TB_CMD_NOP);	/* not recorded */
+
+	log = batch_log(0);
+	ck_assert_uint_eq(tbq_json_u64(log, "first-seq"), 1);
+	ck_assert_uint_eq(tbq_json_u64(log, "next-seq"), 6);
+	ck_assert_uint_eq(json_array_size(json_object_get(log, "records")), 5);
+	ck_assert_uint_ne(tbq_json_u64(log, "log-id"), 0);
+
+	r = rec_at(log, 0);
+	ck_assert_str_eq(kind(r), "target");
+	ck_assert_uint_eq(tbq_json_u64(r, "target-pages"), 49152);
+	ck_assert_uint_eq(tbq_json_u64(r, "entries"), 0);
+	t_set = tbq_json_u64(r, "t-ns");
+
+	r = rec_at(log, 1);
+	ck_assert_str_eq(kind(r), "inflate");
+	ck_assert_uint_eq(tbq_json_u64(r, "t-ns") - t_set, 2000000);
+	ck_assert_uint_eq(tbq_json_u64(r, "entries"), 3);
+	ck_assert_uint_eq(tbq_json_u64(r, "pages-2m"), 1);
+	ck_assert_uint_eq(tbq_json_u64(r, "pages-4k"), 2);
+	ck_assert_uint_eq(tbq_json_u64(r, "granted"), 3);
+	ck_assert_uint_eq(tbq_json_u64(r, "refused"), 0);
+	ck_assert_uint_eq(tbq_json_u64(r, "balloon-pages"), 514);
+	ck_assert_uint_eq(tbq_json_u64(r, "target-pages"), 49152);
+	ck_assert_ptr_null(json_object_get(r, "result"));
+
+	/* the pool has 2 pages: the 2 MiB entry is refused, the 4 KiB
+	 * ones granted: a partial grant */
+	r = rec_at(log, 2);
+	ck_assert_str_eq(kind(r), "deflate");
+	ck_assert_uint_eq(tbq_json_u64(r, "t-ns") - t_set, 5000000);
+	ck_assert_uint_eq(tbq_json_u64(r, "granted"), 2);
+	ck_assert_uint_eq(tbq_json_u64(r, "pages-4k"), 2);
+	ck_assert_uint_eq(tbq_json_u64(r, "pages-2m"), 0);
+	ck_assert_uint_eq(tbq_json_u64(r, "refused"), 1);
+	ck_assert_uint_eq(tbq_json_u64(r, "partial"), 1);
+	ck_assert_uint_eq(tbq_json_u64(r, "balloon-pages"), 512);
+
+	r = rec_at(log, 3);
+	ck_assert_str_eq(kind(r), "inflate");
+	ck_assert_str_eq(json_string_value(json_object_get(r, "result")),
+			 "bad-count");
+	ck_assert_uint_eq(tbq_json_u64(r, "granted") +
+			  tbq_json_u64(r, "refused"), 0);
+	r = rec_at(log, 4);
+	ck_assert_str_eq(kind(r), "reset");
+	ck_assert_uint_eq(tbq_json_u64(r, "balloon-pages"), 0);
+	ck_assert_uint_eq(tbq_json_u64(r, "t-ns") - t_set, 9000000);
+
+	/* numbered one by one, in time order, on the virtual clock */
+	for (i = 0, seq = 0, t = 0; i < 5; i++) {
+		r = rec_at(log, i);
+		ck_assert_uint_eq(tbq_json_u64(r, "seq"), ++seq);
+		ck_assert_uint_ge(tbq_json_u64(r, "t-ns"), t);
+		t = tbq_json_u64(r, "t-ns");
+	}
+	ck_assert_uint_ge(tbq_json_u64(log, "clock-ns"), t);
+	json_decref(log);
+
+	/* reading changed nothing; from 4 on: two records */
+	log = batch_log(4);
+	ck_assert_uint_eq(tbq_json_u64(log, "from"), 4);
+	ck_assert_uint_eq(json_array_size(json_object_get(log, "records")), 2);
+	ck_assert_uint_eq(tbq_json_u64(rec_at(log, 0), "seq"), 4);
+	json_decref(log);
+	log = batch_log(6);
+	ck_assert_uint_eq(json_array_size(json_object_get(log, "records")), 0);
+	json_decref(log);
+}
+END_TEST
+
+/* A guest flooding commands fills the ring; the oldest go, the reader
+ * says how many it lost, and every read stays bounded. */
+START_TEST(test_batchlog_wraps_and_reports_lost)
+{
+	const unsigned int flood = TB_BATCHLOG_RECORDS + 100;
+	struct tb_batchlog_reader rd;
+	bool seqs_ok;
+	unsigned int i;
+	json_t *log;
+
+	start("");
+	ready();
+	tb_batchlog_reader_init(&rd);
+	qom_set("target", "134217728");
+	ck_assert_uint_eq(drain(&rd, &seqs_ok), 1);
+	tbq_set_reg(q, TB_REG_BATCH_COUNT, 0);
+	for (i = 0; i < flood; i++) {
+		tbq_clock_step(q, 1000);
+		tbq_set_reg(q, TB_REG_COMMAND, TB_CMD_DEFLATE);	/* bad count */
+	}
+	log = batch_log(0);
+	ck_assert_uint_eq(tbq_json_u64(log, "next-seq"), flood + 2);
+	ck_assert_uint_eq(tbq_json_u64(log, "first-seq"),
+			  flood + 2 - TB_BATCHLOG_RECORDS);
+	json_decref(log);
+
+	ck_assert_uint_eq(drain(&rd, &seqs_ok), TB_BATCHLOG_RECORDS);
+	ck_assert(seqs_ok);
+	ck_assert_uint_eq(rd.lost, flood - TB_BATCHLOG_RECORDS);
+	ck_assert_uint_eq(rd.logs, 1);
+	ck_assert_uint_eq(drain(&rd, &seqs_ok), 0);	/* all read */
+	ck_assert_uint_eq(stat("commands.deflate"), flood);
+}
+END_TEST
+
 static Suite *tb_balloon_suite(void)
 {
 	Suite *s = suite_create("tb-balloon");
@@ -1174,6 +1376,10 @@ static Suite *tb_balloon_suite(void)
 	tcase_add_test(tc, test_hostile_irq_storm_line_never_drops);
 	tcase_add_test(tc, test_hostile_keep_data_advertises_discard_keeps_contents);
 	tcase_add_test(tc, test_hotplug_unplug_full_balloon_then_add_again);
+
+	TC("batch-log");
+	tcase_add_test(tc, test_batchlog_records_commands_and_targets);
+	tcase_add_test(tc, test_batchlog_wraps_and_reports_lost);
 #undef TC
 	return s;
 }

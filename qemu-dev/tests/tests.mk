@@ -3,10 +3,11 @@
 # Check runner plays guest and host through qtest and QMP (no guest kernel).
 
 TBDEV_TEST := $(BUILD)/qemu-dev/check_tb_balloon
-TBDEV_TEST_SRCS := qemu-dev/tests/check_tb_balloon.c qemu-dev/tests/tbq.c
+TBDEV_TEST_SRCS := qemu-dev/tests/check_tb_balloon.c qemu-dev/tests/tbq.c core/tb_batchlog.c
 TBDEV_TEST_LIBS = $(shell pkg-config --libs check jansson 2>/dev/null || echo -lcheck -ljansson)
 
-$(TBDEV_TEST): $(TBDEV_TEST_SRCS) qemu-dev/tests/tbq.h core/tb_proto.h core/tb_compat.h | $(DEPS_STAMP)
+$(TBDEV_TEST): $(TBDEV_TEST_SRCS) qemu-dev/tests/tbq.h core/tb_proto.h core/tb_compat.h \
+		core/tb_batchlog.h | $(DEPS_STAMP)
 	$(msg) CCLD $@
 	$(Q)mkdir -p $(dir $@) && $(TB_CC) -Iqemu-dev/tests -o $@ $(TBDEV_TEST_SRCS) $(TBDEV_TEST_LIBS)
 

@@ -173,8 +173,13 @@ static int on_lifecycle(virConnectPtr c, virDomainPtr d, int event,
 static int on_balloon(virConnectPtr c, virDomainPtr d,
 		      unsigned long long actual_kib, void *opaque)
 {
-	push(opaque, BE_EV_BALLOON_CHANGE, "BALLOON_CHANGE",
-	     (int64_t)actual_kib * 1024);
+	/* QEMU's value, through libvirt: bytes that fit, or not taken. */
+	if (actual_kib > (unsigned long long)INT64_MAX / 1024)
+		push(opaque, BE_EV_HOST, "BALLOON_CHANGE with an actual past "
+		     "2^63 bytes (ignored)", 0);
+	else
+		push(opaque, BE_EV_BALLOON_CHANGE, "BALLOON_CHANGE",
+		     (int64_t)actual_kib * 1024);
 	return 0;
 }
 
@@ -198,9 +203,8 @@ static int lprepare(struct backend *be, const struct plan *plan,
 		    const struct be_env *env)
 {
 	struct lv_be *l = calloc(1, sizeof(*l));
-	char cmd[PATH_MAX + 64], qv[96];
+	char qv[96];
 	unsigned long libver = 0;
-	size_t n;
 
 	if (!l)
 		return be_errf(be, "out of memory");
@@ -227,8 +231,8 @@ static int lprepare(struct backend *be, const struct plan *plan,
 			       "or pass --initrd)",
 			       env->initrd ? env->initrd : "(none)");
 
-	snprintf(cmd, sizeof(cmd), "'%s' --version", l->qemu);
-	be_run_capture(cmd, qv, sizeof(qv));
+	char *const version[] = { l->qemu, "--version", NULL };
+	be_run_capture(version, qv, sizeof(qv));
 	virGetVersion(&libver, NULL, NULL);
 	be->program = l->qemu;
 	snprintf(be->host_version, sizeof(be->host_version),
@@ -238,21 +242,10 @@ static int lprepare(struct backend *be, const struct plan *plan,
 	snprintf(be->accel, sizeof(be->accel), "%s",
 		 env->accel && !strcmp(env->accel, "kvm") ? "kvm" : "tcg");
 
-	/* The same command line as emu, so the runs compare. */
-	n = (size_t)snprintf(be->kernel_cmdline, sizeof(be->kernel_cmdline),
-			     "console=ttyS0 panic=-1 oops=panic quiet "
-			     "loglevel=5");
-	for (int i = 0; i < plan->ndparams && n < sizeof(be->kernel_cmdline);
-	     i++)
-		n += (size_t)snprintf(be->kernel_cmdline + n,
-				      sizeof(be->kernel_cmdline) - n,
-				      " tb_balloon.%s=%s",
-				      plan->dparams[i].key,
-				      plan->dparams[i].value);
-	if (plan->cmdline[0] && n < sizeof(be->kernel_cmdline))
-		snprintf(be->kernel_cmdline + n,
-			 sizeof(be->kernel_cmdline) - n, " %s",
-			 plan->cmdline);
+	/* The same command line as emu, so the runs compare; too long for
+	 * the guest is an error before any domain is defined. */
+	if (be_kernel_cmdline(be, plan, NULL, true))
+		return -1;
 
 	for (int i = 0; i < plan->nprops; i++) {
 		bool is_size, is_bool;
@@ -268,19 +261,18 @@ static int lprepare(struct backend *be, const struct plan *plan,
 
 /* ---- start ---- */
 
+/* A record for whoever reads the results (io.c: whole or not at all);
+ * not being able to write it does not stop the run. */
 static void write_file(struct backend *be, const char *name, const char *text)
 {
-	char path[PATH_MAX];
-	FILE *f;
+	char keep[sizeof(be->error)];
 
-	if (!be->run_dir || !text)
+	if (!text)
 		return;
-	snprintf(path, sizeof(path), "%s/%s", be->run_dir, name);
-	f = fopen(path, "w");
-	if (!f)
-		return;
-	fputs(text, f);
-	fclose(f);
+	memcpy(keep, be->error, sizeof(keep));
+	if (be_write_file(be, name, text))
+		fprintf(stderr, "harness: %s\n", be->error);
+	memcpy(be->error, keep, sizeof(keep));
 }
 
 /* QEMU's log and pid file live in the daemon's state directories: ours
