@@ -206,6 +206,50 @@ GP
 	echo "plot: $run/batch-rate.png"
 }
 
+# RUNDIR/rate-by-size.png from RUNDIR/batches.tsv: the reclamation rate
+# against the balloon's size, how it changes as the balloon grows and
+# memory fragments.  Each point is an inflate batch: the MiB of the last 8
+# batches over the time they took (one batch says little: it may wait for
+# the next poll); 2 MiB and 4 KiB batches apart.
+plot_rate_by_size() {
+	run=$1 title=$2
+	bd=$(mktemp -d /tmp/tb-plot-size.XXXXXX)
+	awk -F'\t' -v dir="$bd" '
+	function mib(pages) { return pages * 4096 / 1048576 }
+	/^#/ || $1 == "t_ns" { next }
+	$3 == "target" { n = 0; last = $10; t[0] = $1; c[0] = 0; next }
+	$3 == "inflate" && $10 != last {
+		n++; t[n] = $1; c[n] = c[n - 1] + ($10 > last ? $10 - last : last - $10)
+		last = $10
+		k = n > 8 ? n - 8 : 0
+		if (t[n] > t[k])
+			printf "%.2f\t%.2f\n", mib($10), mib(c[n] - c[k]) / ((t[n] - t[k]) / 1e9) \
+				> (dir ($6 > 0 ? "/r2m" : "/r4k"))
+	}' "$run/batches.tsv"
+	plots=""
+	[ -s "$bd/r2m" ] && plots="$(q "$bd/r2m") using 1:2 with points pt 7 ps 0.6 lc 2 title \"batches with 2 MiB entries\""
+	[ -s "$bd/r4k" ] && plots="${plots:+$plots, }$(q "$bd/r4k") using 1:2 with points pt 7 ps 0.6 lc 1 title \"4 KiB batches\""
+	if [ -z "$plots" ]; then
+		rm -rf "$bd"
+		return 0
+	fi
+	gnuplot <<GP
+set terminal $term
+set output $(q "$run/rate-by-size.png.part")
+set datafile separator "\t"
+set grid
+set logscale y
+set key outside bottom center horizontal
+set title $(q "$title: reclamation rate against balloon size (last 8 batches a point)")
+set xlabel "balloon after the batch (MiB)"
+set ylabel "MiB/s"
+plot $plots
+GP
+	rm -rf "$bd"
+	mv "$run/rate-by-size.png.part" "$run/rate-by-size.png"
+	echo "plot: $run/rate-by-size.png"
+}
+
 title_of() {
 	s=$(sed -n 's/.*"scenario": "\(.*\)".*/\1/p' "$1/summary.json" 2>/dev/null | head -1)
 	b=$(sed -n 's/.*"backend": "\(.*\)".*/\1/p' "$1/summary.json" 2>/dev/null | head -1)
@@ -252,7 +296,8 @@ GP
 	mv "$run/rate.png.part" "$run/rate.png"
 	echo "plot: $run/convergence.png $run/rate.png"
 	[ -f "$run/buddyinfo.tsv" ] && plot_buddy "$run" "$title"
-	[ -f "$run/batches.tsv" ] && plot_batches "$run" "$title"
+	[ -f "$run/batches.tsv" ] && plot_batches "$run" "$title" &&
+		plot_rate_by_size "$run" "$title"
 	exit 0
 fi
 

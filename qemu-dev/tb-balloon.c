@@ -308,23 +308,58 @@ static void tb_empty(TBBalloonState *s, bool cmd)
 /*
  * tb_batch_ops.gpa_to_ram: is all of [gpa, gpa + len) the machine's main
  * RAM, and where in it?  memory_region_find resolves the aliases x86 maps
- * RAM through (below and above the PCI hole).
+ * RAM through (below and above the PCI hole).  machine->ram is one RAM
+ * region, or, when NUMA nodes have memory backends (-numa node,memdev=,
+ * what libvirt's <numa> cells make), a container holding each node's
+ * backend region at the node's offset: the leaf found is then a backend,
+ * and its offsets up to machine->ram add up to the RAM offset.
  */
 static bool tb_gpa_to_ram(void *opaque, uint64_t gpa, uint64_t len,
                           uint64_t *ram_offset)
 {
     MachineState *ms = MACHINE(qdev_get_machine());
     MemoryRegionSection sec;
+    MemoryRegion *mr;
+    uint64_t off;
     bool ok;
 
     sec = memory_region_find(get_system_memory(), gpa, len);
     if (!sec.mr) {
         return false;
     }
-    ok = sec.mr == ms->ram && int128_get64(sec.size) == len;
-    *ram_offset = sec.offset_within_region;
+    off = sec.offset_within_region;
+    for (mr = sec.mr; mr && mr != ms->ram; mr = mr->container) {
+        off += mr->addr;
+    }
+    ok = mr == ms->ram && memory_region_is_ram(sec.mr) &&
+         int128_get64(sec.size) == len;
+    *ram_offset = off;
     memory_region_unref(sec.mr);
     return ok;
+}
+
+/*
+ * The RAM block holding [ram_offset, ram_offset + len) of machine RAM,
+ * and the offset in it (see tb_gpa_to_ram for the two layouts).
+ */
+static RAMBlock *tb_ram_block(uint64_t ram_offset, uint64_t len,
+                              uint64_t *block_offset)
+{
+    MachineState *ms = MACHINE(qdev_get_machine());
+    MemoryRegion *sub;
+
+    if (ms->ram->ram_block) {
+        *block_offset = ram_offset;
+        return ms->ram->ram_block;
+    }
+    QTAILQ_FOREACH(sub, &ms->ram->subregions, subregions_link) {
+        if (sub->ram_block && ram_offset >= sub->addr &&
+            ram_offset + len <= sub->addr + memory_region_size(sub)) {
+            *block_offset = ram_offset - sub->addr;
+            return sub->ram_block;
+        }
+    }
+    return NULL;
 }
 
 /* The batch buffer must be writable guest RAM, never MMIO (our own BAR). */
@@ -349,8 +384,8 @@ static bool tb_batch_in_ram(uint64_t addr, uint64_t len)
 /* Free an accepted entry's host memory; it reads as zero afterwards. */
 static void tb_discard(TBBalloonState *s, uint64_t ram_offset, uint64_t len)
 {
-    MachineState *ms = MACHINE(qdev_get_machine());
-    RAMBlock *rb = ms->ram->ram_block;
+    uint64_t offset = 0;
+    RAMBlock *rb = tb_ram_block(ram_offset, len, &offset);
     size_t psize;
     int ret;
 
@@ -364,7 +399,7 @@ static void tb_discard(TBBalloonState *s, uint64_t ram_offset, uint64_t len)
         return;
     }
     psize = qemu_ram_pagesize(rb);
-    if (ram_offset % psize || len % psize) {
+    if (offset % psize || len % psize) {
         /*
          * Huge-page backing: only whole host pages can go; keeping the
          * rest is safe, the guest just does not get the host memory back.
@@ -373,7 +408,7 @@ static void tb_discard(TBBalloonState *s, uint64_t ram_offset, uint64_t len)
                          "smaller entries are not discarded", psize);
         return;
     }
-    ret = ram_block_discard_range(rb, ram_offset, len);
+    ret = ram_block_discard_range(rb, offset, len);
     trace_tb_balloon_discard(ram_offset, len, ret);
     if (ret < 0) {
         /*

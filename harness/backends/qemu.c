@@ -138,7 +138,9 @@ static int qstart(struct backend *be)
 	struct qemu_be *q = priv(be);
 	const struct plan *plan = be->plan;
 	const struct be_env *env = be->env;
-	char *argv[64], buf[16][PATH_MAX];
+	/* Room for the fixed options and 8 NUMA nodes (4 words, 2 built,
+	 * each). */
+	char *argv[96], buf[32][PATH_MAX];
 	int argc = 0, nb = 0, con[2];
 	char errlog[PATH_MAX];
 
@@ -155,6 +157,34 @@ static int qstart(struct backend *be)
 	ARG("-nodefaults"); ARG("-display"); ARG("none"); ARG("-no-reboot");
 	ARG("-m"); ARGF("%llu", (unsigned long long)(plan->memory >> 20));
 	ARG("-smp"); ARGF("%d", plan->vcpus);
+	/*
+	 * NUMA nodes or a named memory backend: guest RAM from -object
+	 * memory-backend-*, one per node (split in whole 2 MiB, the last node
+	 * taking the rest), as libvirt builds <numa> guests.  Machine RAM is
+	 * then a container of the backends (the device's tb_gpa_to_ram).
+	 */
+	if (plan->numa_nodes || plan->memory_backend[0]) {
+		int nodes = plan->numa_nodes ? plan->numa_nodes : 1;
+		const char *type = plan->memory_backend[0] ?
+				   plan->memory_backend : "ram";
+		bool shared = !strcmp(type, "memfd-shared");
+		uint64_t mib = plan->memory >> 20, each = mib / nodes & ~1ull;
+
+		for (int i = 0; i < nodes; i++) {
+			uint64_t sz = i < nodes - 1 ? each : mib - each * (nodes - 1);
+			ARG("-object");
+			ARGF("memory-backend-%s,id=tbmem%d,size=%lluM%s",
+			     shared ? "memfd" : type, i, (unsigned long long)sz,
+			     shared ? ",share=on" : "");
+			if (plan->numa_nodes) {
+				ARG("-numa");
+				ARGF("node,nodeid=%d,memdev=tbmem%d", i, i);
+			}
+		}
+		if (!plan->numa_nodes) {
+			ARG("-machine"); ARG("memory-backend=tbmem0");
+		}
+	}
 	ARG("-kernel"); ARG(env->kernel);
 	ARG("-initrd"); ARG(env->initrd);
 	ARG("-append"); ARG(be->kernel_cmdline);

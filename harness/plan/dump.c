@@ -115,6 +115,10 @@ void plan_dump(const struct plan *p, FILE *out)
 	fmt_size(a, sizeof(a), p->memory);
 	fprintf(out, "memory = %s\nvcpus = %d\nmachine = %s\n", a, p->vcpus,
 		p->machine);
+	if (p->numa_nodes)
+		fprintf(out, "numa-nodes = %d\n", p->numa_nodes);
+	if (p->memory_backend[0])
+		fprintf(out, "memory-backend = %s\n", p->memory_backend);
 	fprintf(out, "cmdline = %s\n", p->cmdline);
 	fmt_time(a, sizeof(a), p->sample);
 	fprintf(out, "sample = %s\n", a);

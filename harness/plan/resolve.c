@@ -499,6 +499,22 @@ static int global_key(struct ctx *c, const char *sec, const char *key,
 		snprintf(p->machine, sizeof(p->machine), "%s", val);
 		return 0;
 	}
+	if (!strcmp(key, "numa-nodes")) {
+		if (parse_int(val, 0, 8, &n))
+			return BAD(c, o, sec, key, "expected 0..8, got '%s'",
+				   val);
+		p->numa_nodes = (int)n;
+		return 0;
+	}
+	if (!strcmp(key, "memory-backend")) {
+		if (strcmp(val, "ram") && strcmp(val, "memfd") &&
+		    strcmp(val, "memfd-shared"))
+			return BAD(c, o, sec, key, "expected ram, memfd or "
+				   "memfd-shared, got '%s'", val);
+		snprintf(p->memory_backend, sizeof(p->memory_backend), "%s",
+			 val);
+		return 0;
+	}
 	if (!strcmp(key, "vcpus")) {
 		if (parse_int(val, 1, 64, &n))
 			return BAD(c, o, sec, key, "expected 1..64, got '%s'",
@@ -617,7 +633,7 @@ static int global_key(struct ctx *c, const char *sec, const char *key,
 			      sec);
 	}
 	return BAD(c, o, sec, key, "unknown key in [%s] (expected memory, "
-		   "vcpus, machine, cmdline, sample, time-limit, boot-timeout, "
+		   "vcpus, machine, numa-nodes, memory-backend, cmdline, sample, time-limit, boot-timeout, "
 		   "agent-timeout, settle, seed, scale, tolerance, "
 		   "tolerance.<name>, cycle-threshold, description, swap, a device property, "
 		   "driver.<param> or expect-*)", sec);

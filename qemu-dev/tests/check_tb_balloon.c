@@ -576,6 +576,41 @@ START_TEST(test_memory_ram_above_4g)
 }
 END_TEST
 
+START_TEST(test_memory_numa_nodes_with_memdevs)
+{
+	/* Two NUMA nodes, each RAM from its own backend (what libvirt's
+	 * <numa> cells make): machine RAM is then a container of the two,
+	 * and entries in either node must inflate, discard the right page
+	 * of the right backend, and deflate. */
+	const char *extra[] = {
+		"-object", "memory-backend-ram,id=m0,size=128M",
+		"-object", "memory-backend-memfd,id=m1,size=128M,share=on",
+		"-numa", "node,nodeid=0,memdev=m0",
+		"-numa", "node,nodeid=1,memdev=m1", NULL };
+	uint64_t n1 = 128 * MiB + 64 * MiB, n0 = 64 * MiB;
+	uint8_t page[4096], zero[4096] = { 0 };
+
+	q = tbq_start("tb-balloon,id=b", extra);
+	ready();
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BOOT_PAGES), RAM_PAGES);
+	/* The same offset in each backend: only node 1's may be discarded. */
+	tbq_memset(q, n0, 2 * MiB, 0xa5);
+	tbq_memset(q, n1, 2 * MiB, 0x5a);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, n1 >> 12, TB_ORDER_2M), TB_ST_OK);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, (RAM - 4096) >> 12, TB_ORDER_4K),
+			  TB_ST_OK);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(32), TB_ORDER_2M), TB_ST_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 1025);
+	ck_assert_uint_eq(stat("discarded-pages"), 1025);
+	ck_assert_uint_eq(one(TB_CMD_DEFLATE, n1 >> 12, TB_ORDER_2M), TB_ST_OK);
+	tbq_memread(q, n1 + MiB, page, sizeof(page));
+	ck_assert(memcmp(page, zero, sizeof(page)) == 0);
+	tbq_memread(q, n0 + MiB, page, sizeof(page));
+	ck_assert_uint_eq(page[0], 0xa5);
+	ck_assert_uint_eq(page[4095], 0xa5);
+}
+END_TEST
+
 /* ---- malformed commands --------------------------------------------------- */
 
 /* After any mistake the device still does real work. */
@@ -1351,6 +1386,7 @@ static Suite *tb_balloon_suite(void)
 	tcase_add_test(tc, test_memory_kept_without_discard);
 	tcase_add_test(tc, test_memory_ram_above_4g);
 	tcase_add_test(tc, test_memory_2m_above_unaligned_low_ram);
+	tcase_add_test(tc, test_memory_numa_nodes_with_memdevs);
 
 	TC("malformed");
 	tcase_add_test(tc, test_cmd_not_ready_refused);
