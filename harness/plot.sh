@@ -310,9 +310,14 @@ for r in "$@"; do
 	[ -d "$r" ] || r="$dir/$r"
 	[ -f "$r/curve.tsv" ] || { echo "plot: $r has no curve.tsv, skipped" >&2; continue; }
 	t=$(title_of "$r")
+	# Aligned at the moment the host first set a target (events.log's
+	# TARGET, not the next sample), so runs whose boot or workload took
+	# longer line up.
+	t0=$(awk '$2 == "TARGET" { print $1; exit }' "$r/events.log" 2>/dev/null)
+	t0=${t0:-0}
 	sep=${conv:+, }
-	conv="$conv$sep$(q "$r/curve.tsv") skip 2 using 1:4 with steps lw 2 title $(q "$t reservation"), \"\" skip 2 using 1:3 with steps lw 1 dt 2 title $(q "$t target")"
-	rate="$rate$sep$(q "$r/curve.tsv") skip 2 using 1:11 with fsteps lw 1.5 title $(q "$t")"
+	conv="$conv$sep$(q "$r/curve.tsv") skip 2 using (\$1-$t0):4 with steps lw 2 title $(q "$t reservation"), \"\" skip 2 using (\$1-$t0):3 with steps lw 1 dt 2 title $(q "$t target")"
+	rate="$rate$sep$(q "$r/curve.tsv") skip 2 using (\$1-$t0):11 with fsteps lw 1.5 title $(q "$t")"
 	n=$((n + 1))
 done
 [ "$n" -gt 0 ] || { echo "plot: nothing to plot" >&2; exit 1; }
@@ -322,7 +327,7 @@ set datafile separator "\t"
 set datafile missing "-"
 set key outside bottom center vertical maxrows 4
 set grid
-set xlabel "time since QEMU start (s)"
+set xlabel "time since the first target was set (s)"
 set output $(q "$dir/overlay-convergence.png.part")
 set title $(q "$(basename "$dir"): reservation and target, $n runs")
 set ylabel "MiB"
