@@ -303,13 +303,8 @@ def main():
                   [r["ratio"], {True: "yes", False: "no"}.get(r["differs"],
                                                               "-"),
                    r["how"]] for r in rows])
-    # Show where the curves move: twice the slowest run's time to its
-    # first stop (the whole step when none stopped).
-    stops = [(st.get("metrics") or {}).get("stop_s") for side in "AB"
-             for st in steps[side]]
-    stops = [x for x in stops if x]
     plot_convergence(out, a.name, step, env, labels,
-                     max(0.1, 2 * max(stops)) if stops else None)
+                     tl.moving_window(steps["A"] + steps["B"]))
     plot_ratios(out, rows)
     report_html(out, c)
     # junit.xml: every run's expectations, for CI (harness/report/).

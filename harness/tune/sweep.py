@@ -212,7 +212,7 @@ def main():
         "report.py"), "runs", out, a.backend] +
         [d for p in pairs for d in table[p]["runs"]])
     for v2 in values2:
-        curves, stops = {}, []
+        curves, shown = {}, []
         for v in values:
             steps, rs = table[(v, v2)]["steps"], runs[(v, v2)]
             if not rs:
@@ -223,13 +223,10 @@ def main():
                 tl.step_metrics(steps[k]).get("time_to_90_s") or 0))
             k = order[len(order) // 2]
             curves[v] = tl.curve(rs[k], steps[k])
-            stops.append((steps[k].get("metrics") or {}).get("stop_s"))
-        # Where the curves move: twice the slowest first stop.
-        stops = [x for x in stops if x]
-        xmax = max(0.1, 2 * max(stops)) if stops else None
+            shown.append(steps[k])
         plot_overlay(out, a.name, a.param, values,
                      f" ({a.param2}={v2})" if v2 else "", curves,
-                     safe(v2) if v2 else "all", xmax)
+                     safe(v2) if v2 else "all", tl.moving_window(shown))
 
     show = [k for k in KEY_METRICS if k in keys]
     print()

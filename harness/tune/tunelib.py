@@ -89,6 +89,15 @@ def curve(s, step, column="reservation_mib"):
     return pts
 
 
+def moving_window(steps):
+    """The x range where @steps' curves move: twice the slowest first
+    stop (metrics stop_s), at least 0.1 s; None (the whole step) when no
+    step stopped."""
+    stops = [(st.get("metrics") or {}).get("stop_s") for st in steps]
+    stops = [x for x in stops if x]
+    return max(0.1, 2 * max(stops)) if stops else None
+
+
 def value_at(pts, x):
     """The curve's last value at or before @x (its first before that)."""
     v = pts[0][1] if pts else math.nan
