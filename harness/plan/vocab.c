@@ -12,13 +12,15 @@
 /*
  * Device properties and driver parameters come from core/tb_knobs.h, the
  * one list the device and the driver are built from.  A scenario sets the
- * writable properties; "target" it sets through its steps.
+ * writable properties; "target" it sets through its steps, and
+ * "batch-log-from" is the harness's own cursor into the batch log.
  */
 static const struct tb_knob *device_prop(const char *name)
 {
 	const struct tb_knob *k = tb_knob_find(TB_KNOB_DEVICE, name);
 
-	return k && tb_knob_writable(k) && strcmp(name, "target") ? k : NULL;
+	return k && tb_knob_writable(k) && strcmp(name, "target") &&
+	       strcmp(name, "batch-log-from") ? k : NULL;
 }
 
 bool device_prop_known(const char *name, bool *is_size, bool *is_bool)

@@ -68,9 +68,12 @@ def focus_step(s, want=None):
 
 def curve(s, step, column="reservation_mib"):
     """[(seconds since @step's target was set, MiB)] from curve.tsv, over
-    the step (a value held past its end is cut there)."""
+    the step (a value held past its end is cut there).  It starts at 0 s
+    with the last value before the target was set, so every curve of an
+    overlay leaves from the level it was asked to move from, not from its
+    first sample after the target."""
     t0, t1 = step["start_s"], step.get("end_s") or math.inf
-    pts = []
+    pts, before = [], None
     with open(os.path.join(s["_dir"], "curve.tsv")) as f:
         cols = None
         for line in f:
@@ -84,8 +87,12 @@ def curve(s, step, column="reservation_mib"):
             if row[vi] == "-":
                 continue
             t = float(row[ti])
-            if t0 - 1e-6 <= t <= t1 + 1e-6:
+            if t < t0 - 1e-6:
+                before = float(row[vi])
+            elif t <= t1 + 1e-6:
                 pts.append((t - t0, float(row[vi])))
+    if before is not None and (not pts or pts[0][0] > 1e-6):
+        pts.insert(0, (0.0, before))
     return pts
 
 
