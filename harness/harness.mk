@@ -51,9 +51,11 @@ HARNESS_ARGS	= --qemu $(HARNESS_QEMU) --stock-qemu $(STOCK_QEMU) \
 		  --accel $(HARNESS_ACCEL) --results $(RESULTS) \
 		  --plot harness/plot.sh --driver-params '$(HARNESS_DPARAMS)'
 
-# What a run needs built: the harness, and for emu our QEMU too.
-HARNESS_RUN_DEPS = $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) \
-		   $(if $(filter emu,$(BACKEND)),$(QEMU_BIN))
+# What a run needs built: the harness; a guest but for the simulator; our
+# QEMU for emu and libvirt.
+HARNESS_RUN_DEPS = $(HARNESS) \
+		   $(if $(filter sim,$(BACKEND)),,$(KERNEL_IMAGE) $(INITRAMFS)) \
+		   $(if $(filter emu libvirt,$(BACKEND)),$(QEMU_BIN))
 
 $(TB_OBJ)/harness/%.o: harness/%.c $(HARNESS_HDRS) | $(DEPS_STAMP)
 	$(msg) CC $@
@@ -75,7 +77,7 @@ scenario: $(HARNESS_RUN_DEPS)
 plot:
 	$(Q)sh harness/plot.sh --overlay $(RESULTS)/$(NAME) $(if $(RUNS),$(RUNS),$$(ls -1 $(RESULTS)/$(NAME) | grep -v -e latest -e '^overlay' | tail -n 2))
 
-regress: $(HARNESS) $(KERNEL_IMAGE) $(INITRAMFS) $(QEMU_BIN) $(if $(HOSTS),dist)
+regress: $(HARNESS_RUN_DEPS) $(if $(HOSTS),dist)
 	$(Q)BUILD=$(BUILD) ONLY='$(ONLY)' SET='$(SET)' $(REGRESS_ENV) sh harness/regress.sh $(HARNESS) $(HARNESS_ARGS) --backend $(BACKEND)
 
 test-harness: test-harness-parse test-harness-bounded test-harness-hostile test-harness-faults
