@@ -70,6 +70,7 @@ extern const char *const sysfs_names[4];	/* current min max target */
 const char *driver_param_names(void);
 /* Is @word one of the space-separated words of @list? */
 bool word_in(const char *word, const char *list);
+bool device_prop_settable(const char *name, bool *is_size, bool *is_bool);
 void device_prop_names(char *buf, size_t len);
 
 #endif /* HARNESS_PLAN_INT_H */

@@ -78,7 +78,7 @@ static int device_value(struct ctx *c, const struct origin *o,
 			const char *val, char *out, size_t len, bool *is_size)
 {
 	bool sz, bl;
-	if (!device_prop_known(prop, &sz, &bl)) {
+	if (!device_prop_settable(prop, &sz, &bl)) {
 		char list[400];
 		device_prop_names(list, sizeof(list));
 		return BAD(c, o, sec, key, "unknown device property '%s' "
@@ -623,7 +623,7 @@ static int global_key(struct ctx *c, const char *sec, const char *key,
 		if (r <= 0)
 			return r;
 	}
-	if (device_prop_known(key, NULL, NULL)) {
+	if (device_prop_settable(key, NULL, NULL)) {
 		char out[PLAN_STR];
 		bool is_size;
 		if (device_value(c, o, sec, key, key, val, out, sizeof(out),

@@ -11,16 +11,16 @@
 
 /*
  * Device properties and driver parameters come from core/tb_knobs.h, the
- * one list the device and the driver are built from.  A scenario sets the
- * writable properties; "target" it sets through its steps, and
- * "batch-log-from" is the harness's own cursor into the batch log.
+ * one list the device and the driver are built from.  The backends set
+ * the writable properties; a scenario all of them but "target", which it
+ * sets through its steps, and "batch-log-from", the harness's own cursor
+ * into the batch log.
  */
 static const struct tb_knob *device_prop(const char *name)
 {
 	const struct tb_knob *k = tb_knob_find(TB_KNOB_DEVICE, name);
 
-	return k && tb_knob_writable(k) && strcmp(name, "target") &&
-	       strcmp(name, "batch-log-from") ? k : NULL;
+	return k && tb_knob_writable(k) ? k : NULL;
 }
 
 bool device_prop_known(const char *name, bool *is_size, bool *is_bool)
@@ -36,6 +36,12 @@ bool device_prop_known(const char *name, bool *is_size, bool *is_bool)
 	return true;
 }
 
+bool device_prop_settable(const char *name, bool *is_size, bool *is_bool)
+{
+	return device_prop_known(name, is_size, is_bool) &&
+	       strcmp(name, "target") && strcmp(name, "batch-log-from");
+}
+
 /* Every device property a scenario can set, ", " between, for messages. */
 void device_prop_names(char *buf, size_t len)
 {
@@ -44,7 +50,7 @@ void device_prop_names(char *buf, size_t len)
 
 	buf[0] = 0;
 	tb_knob_foreach(k, TB_KNOB_DEVICE)
-		if (device_prop(k->name))
+		if (device_prop_settable(k->name, NULL, NULL))
 			n += snprintf(buf + n, n < len ? len - n : 0, "%s%s",
 				      n ? ", " : "", k->name);
 }

@@ -207,6 +207,8 @@ static int read_once(struct run *r, struct batches *b)
 	uint64_t from = u64(j, "from", &ok);
 	recs = json_object_get(j, "records");
 	if (!ok || !json_is_array(recs)) {
+		snprintf(r->be.error, sizeof(r->be.error), "not a batch log: "
+			 "'%.80s'", b->buf);
 		json_decref(j);
 		return -1;
 	}
@@ -268,8 +270,19 @@ void batches_drain(struct run *r)
 
 		if (rc < 0) {
 			b->failures++;
-			if (!b->tried)
+			if (!b->tried) {
 				b->none = true;
+				/* Our device has the log: failing at the first
+				 * drain is the harness's bug or the device's,
+				 * and every time it judges would be the coarse
+				 * samples' without a word. */
+				if (r->be.ops->supports &&
+				    r->be.ops->supports(&r->be,
+							"device-prop:batch-log"))
+					run_fail(r, "batch-log", "the device's "
+						 "batch log cannot be read: %s",
+						 r->be.error);
+			}
 			break;
 		}
 		b->tried = true;
