@@ -42,48 +42,7 @@ check() { n=$((n + 1)); echo "test-fanout: ok $n - $*"; }
 
 command -v parallel >/dev/null || fail "no GNU parallel (make deps)"
 [ -x /usr/sbin/sshd ] || fail "no sshd (openssh-server: make deps)"
-mkdir -p /run/sshd "$tmp/keys"
-chmod 700 "$tmp" "$tmp/keys"
-ssh-keygen -q -t ed25519 -N '' -f "$tmp/keys/host" || exit 1
-ssh-keygen -q -t ed25519 -N '' -f "$tmp/keys/user" || exit 1
-cp "$tmp/keys/user.pub" "$tmp/keys/authorized_keys"
-user=$(id -un)
-
-free_port() {
-	"$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# sshd NAME: one sshd on a free loopback port, for at most 400 s;
-# sets port_NAME and pid_NAME and appends its sshlogin to $tmp/hosts.
-sshd() {
-	port=$(free_port)
-	cat >"$tmp/sshd-$1.conf" <<-EOF
-	ListenAddress 127.0.0.1
-	Port $port
-	HostKey $tmp/keys/host
-	PidFile $tmp/sshd-$1.pid
-	AuthorizedKeysFile $tmp/keys/authorized_keys
-	StrictModes no
-	PasswordAuthentication no
-	KbdInteractiveAuthentication no
-	PermitRootLogin prohibit-password
-	AllowUsers $user
-	UsePAM no
-	MaxStartups 64
-	MaxSessions 64
-	LogLevel ERROR
-	EOF
-	timeout 400 /usr/sbin/sshd -D -e -f "$tmp/sshd-$1.conf" 2>"$tmp/sshd-$1.log" &
-	eval "pid_$1=$!; port_$1=$port"
-	pids="$pids $!"
-	echo "1/ssh -p $port -i $tmp/keys/user -o BatchMode=yes -o UserKnownHostsFile=$tmp/known_hosts -o StrictHostKeyChecking=accept-new -o ConnectTimeout=5 $user@127.0.0.1" >"$tmp/host-$1"
-	cat "$tmp/host-$1" >>"$tmp/hosts"
-	i=0
-	while ! $(cat "$tmp/host-$1" | cut -d/ -f2-) true 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -lt 50 ] || fail "sshd $1 on port $port did not answer: $(cat "$tmp/sshd-$1.log")"
-		sleep 0.1
-	done
-}
+. harness/tests/loopback-sshd.sh
 sshd A
 sshd B
 check "two sshd on 127.0.0.1 ports $port_A and $port_B answer"
