@@ -1,5 +1,5 @@
-# shellcheck shell=sh
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=sh
 # sshd on the loopback address for tests that need "remote hosts"
 # (harness/report/test-fanout.sh, harness/backends/libvirt/
 # test-libvirt-remote.sh), sourced after setting

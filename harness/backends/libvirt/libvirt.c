@@ -304,6 +304,15 @@ static pid_t find_qemu_pid(struct lv_be *l)
  * error that says so (run the harness there: make dist, HOSTS=).  The URI
  * and the daemon's host name go to libvirt.txt in the run directory.
  */
+/* Host names alike up to their first dot (libvirt's virGetHostname gives
+ * the FQDN where it resolves, gethostname often the short name). */
+static bool same_host(const char *a, const char *b)
+{
+	size_t na = strcspn(a, "."), nb = strcspn(b, ".");
+
+	return na == nb && !strncmp(a, b, na);
+}
+
 static int daemon_here(struct backend *be)
 {
 	struct lv_be *l = priv(be);
@@ -315,7 +324,7 @@ static int daemon_here(struct backend *be)
 	snprintf(text, sizeof(text), "uri %s\ndaemon-host %s\nharness-host %s\n",
 		 l->lc.uri, there ? there : "?", here);
 	write_file(be, "libvirt.txt", text);
-	if (there && *here && strcmp(there, here)) {
+	if (there && *here && !same_host(there, here)) {
 		be_errf(be, "libvirt: the daemon at %s runs on %s, not on this "
 			"machine (%s): the guest's QEMU, kernel and initramfs "
 			"paths, its console log and agent socket are this "

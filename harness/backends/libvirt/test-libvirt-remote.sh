@@ -54,6 +54,17 @@ timeout 30 "$lvtool" ping "$uri" || fail "the daemon does not answer at $uri"
 check "the daemon answers at qemu+ssh://$user@127.0.0.1:$port_R/system?socket=...&keyfile=...&command=..."
 
 res=$tmp/results
+# The harness on a machine of another name (its own UTS namespace) is
+# refused before any domain is made: it would hand the daemon paths that
+# are not there and wait for a console log that is not here.
+LIBVIRT_URI=$uri timeout 60 unshare -u sh -c 'hostname tb-elsewhere && exec "$@"' sh \
+	"$harness" "$@" --quiet --results "$res" --run-id elsewhere --backend libvirt \
+	--ci scenarios/pinned-2g-capped.ini >"$tmp/elsewhere.log" 2>&1
+rc=$?
+[ "$rc" = 2 ] && grep -q "runs on $(hostname | cut -d. -f1)[^ ]*, not on this machine (tb-elsewhere)" "$tmp/elsewhere.log" ||
+	fail "a daemon on another host: exit $rc, $(tail -3 "$tmp/elsewhere.log")"
+check "from a host named tb-elsewhere: refused (exit 2): $(grep -o 'the daemon at [^ ]* runs on [^:]*' "$tmp/elsewhere.log" | sed 's/?[^ ]*//')"
+
 LIBVIRT_URI=$uri timeout 300 "$harness" "$@" --quiet --results "$res" \
 	--run-id remote --backend libvirt --ci scenarios/pinned-2g-capped.ini \
 	>"$tmp/run.log" 2>&1
