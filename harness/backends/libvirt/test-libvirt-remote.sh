@@ -19,6 +19,7 @@
 set -u
 harness=$1 lvtool=$2 state=$3
 shift 3
+# shellcheck disable=SC2034 # py and SSHD_SECONDS: for loopback-sshd.sh
 py=${REPORT_PY:-/usr/bin/python3}
 here=$(cd "$(dirname "$0")" && pwd)
 run=$here/libvirtd-run.sh
@@ -42,6 +43,7 @@ check() { n=$((n + 1)); echo "test-libvirt-remote: ok $n - $*"; }
 
 command -v nc >/dev/null || fail "no nc (netcat-openbsd: make deps): libvirt's ssh transport runs it to reach a socket= path"
 [ -x /usr/sbin/sshd ] || fail "no sshd (openssh-server: make deps)"
+# shellcheck disable=SC2034
 SSHD_SECONDS=300
 . harness/tests/loopback-sshd.sh
 sshd R
@@ -83,7 +85,14 @@ left=$(timeout 30 "$lvtool" domains "$uri" tb-)
 [ $? = 0 ] || fail "domains left on the daemon: $left"
 dpid=$(cat "$d/libvirtd.pid")
 sh "$run" clean "$d" || fail "libvirtd-run.sh clean failed"
-kill -0 "$dpid" 2>/dev/null && fail "libvirtd $dpid still running"
+# Gone, or a zombie its parent has not reaped yet: up to 10 s.
+i=0
+while st=$(sed -n 's/^[0-9]* (.*) \([A-Z]\).*/\1/p' "/proc/$dpid/stat" 2>/dev/null) &&
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "libvirtd $dpid still running"
+	sleep 0.1
+done
 [ -e "$d" ] && fail "$d still exists"
 kill "$pid_R" 2>/dev/null
 check "no domain left; the daemon and its directory gone"
