@@ -105,7 +105,7 @@ help:
 	"  make regress HOSTS=file    across the hosts of a parallel --sshloginfile (RUN_ID=id RESUME=1 reruns lost jobs)" \
 	"  make dist                  build/dist/tb-dist.tar.gz: what a HOSTS machine needs (BACKEND=sim: the harness only)" \
 	"  make test-report           junit.xml, regress.json, HTML pages in headless Chromium, on sim runs" \
-	"  make test-fanout           a sim regress over two sshd on 127.0.0.1, one killed, resumed" \
+	"  make test-fanout           sim regress (one host killed, resumed), breakage, sweep, compare over two sshd on 127.0.0.1" \
 	"harness/sim/" \
 	"  make test-sim              Check tests of the model, and seed determinism" \
 	"  make bench-sim             virtual seconds per wall second" \
@@ -118,6 +118,7 @@ help:
 	"harness/backends/libvirt/" \
 	"  make lv-tool               the libvirt helper tool" \
 	"  make test-libvirt          one scenario through a private libvirtd" \
+	"  make test-libvirt-remote   one CI scenario through LIBVIRT_URI=qemu+ssh:// (sshd on 127.0.0.1)" \
 	"  make libvirtd-start / libvirtd-stop   a private libvirtd by hand" \
 	"harness/bench/" \
 	"  make bench [QUICK=1]       our device + driver against virtio-balloon, same run" \

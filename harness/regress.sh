@@ -17,15 +17,14 @@
 # report, harness/report/report.py), jobs/NAME/ (each scenario's harness
 # log and exit status, harness/report/job.sh) and, fanned out, joblog.
 # The runs themselves go where the harness puts them (RESULTS/<scenario>/).
-# Fan-out, with GNU parallel (one job a scenario, output kept in order):
+# Fan-out (harness/report/fanout.sh: GNU parallel, one job a scenario,
+# output kept in order):
 #   JOBS=N        N scenarios at a time on this machine
 #   HOSTS=file    across the machines of a --sshloginfile (lines like
 #                 "2/user@host": 2 jobs at a time there); each needs the
 #                 tarball of `make dist` (DIST=path), which is sent once
 #                 (--basefile) with each scenario file (--transferfile); the
 #                 run comes back (--return) into jobs/NAME/runs/.
-#                 REMOTE_DIR (default tb-regress, under the login dir)
-#                 holds, there, each run's work dir and the unpacked tree.
 #   RUN_ID=id RESUME=1   rerun, in that run's directory, only the jobs its
 #                 joblog records as lost (--resume-failed): a host that
 #                 died loses only the scenarios it was running.
@@ -77,42 +76,13 @@ printf '%s\n' $names >"$out/scenarios.txt"
 
 printf '%-20s %-8s %-10s %-12s %-6s %-8s %-7s %s\n' scenario verdict converge \
 	final-error cycles t90 band time
-resume=
-[ -n "${RESUME:-}" ] && resume=--resume-failed
-if [ -n "${HOSTS:-}" ]; then
-	dist=${DIST:-${BUILD:-build}/dist/tb-dist.tar.gz}
-	[ -f "$HOSTS" ] || { echo "regress: HOSTS=$HOSTS: no such file" >&2; exit 2; }
-	[ -f "$dist" ] && [ -f "$dist.sha256" ] ||
-		{ echo "regress: $dist(.sha256) missing: make dist first" >&2; exit 2; }
-	sha=$(cut -c1-16 "$dist.sha256")
-	# The remote tree is this one's layout: paths inside it go relative.
-	i=0
-	for a in "$harness" "$@"; do
-		case $a in "$PWD"/*) a=${a#"$PWD"/} ;; esac
-		[ $i = 0 ] && set --
-		i=1
-		set -- "$@" "$a"
-	done
-	ddir=$(dirname "$dist")
-	# shellcheck disable=SC2016
-	parallel --will-cite -k -q --sshloginfile "$HOSTS" --joblog "$out/joblog" \
-		$resume --workdir "${REMOTE_DIR:-tb-regress}/$runid" \
-		--basefile "$ddir/./$(basename "$dist")" \
-		--basefile harness/report/./remote.sh \
-		--transferfile "scenarios/{}.ini" \
-		--return "$out/./jobs/{}" --cleanup \
-		sh remote.sh {} "$sha" "$(basename "$dist")" "${SET:-}" "$@" \
-		:::: "$out/scenarios.txt"
-elif [ "${JOBS:-1}" -gt 1 ] 2>/dev/null || [ -n "$resume" ]; then
-	parallel --will-cite -k -q -j "${JOBS:-1}" --joblog "$out/joblog" $resume \
-		sh harness/report/job.sh "$out/jobs/{}" "scenarios/{}.ini" \
-		"$harness" "$@" :::: "$out/scenarios.txt"
-else
-	for name in $names; do
-		sh harness/report/job.sh "$out/jobs/$name" "scenarios/$name.ini" \
-			"$harness" "$@"
-	done
-fi
+mkdir -p "$out/specs" || exit 2
+: >"$out/jobs.tsv"
+for name in $names; do
+	printf '%s\t%s\n' "$name" "scenarios/$name.ini" >>"$out/jobs.tsv"
+	printf '.\t%s\t-\t%s\n' "scenarios/$name.ini" "${SET:-}" >"$out/specs/$name"
+done
+sh harness/report/fanout.sh "$out" "$harness" "$@" --ci
 # shellcheck disable=SC2086
 "$py" harness/report/report.py regress "$out" $names --backend "$backend" \
 	--seconds $(( $(date +%s) - start )) --hosts "${HOSTS:-}"

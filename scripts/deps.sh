@@ -12,7 +12,7 @@ PKGS="build-essential pkg-config git dpkg-dev ca-certificates
  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients libvirt-dev
  linux-perf
  clang libclang-rt-14-dev
- parallel rsync openssh-server openssh-client libxml2-utils
+ parallel rsync openssh-server openssh-client libxml2-utils netcat-openbsd
  chromium python3-websocket"
 
 missing=""

@@ -1,18 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# A regress job on a remote host (GNU parallel runs it there, in the run's
-# work dir, which holds this script and the `make dist` tarball it sent as
-# --basefile, and scenarios/NAME.ini as --transferfile):
-#   sh remote.sh NAME SHA TARBALL SET HARNESS [harness args...]
+# A fan-out job on a remote host (harness/report/fanout.sh: GNU parallel
+# runs it there, in the fan-out's work dir, which holds this script, the
+# `make dist` tarball and any other file sent as --basefile, and the job's
+# scenario and specs/ID as --transferfile):
+#   sh remote.sh ID SHA TARBALL HARNESS [harness args...]
 # The tarball is unpacked once per host into ../tree-SHA (under a lock:
 # jobs on one host start together); the work dir links its build/ and
-# harness/ and copies the scenarios the sent one may include, so the paths of this
-# machine's harness arguments hold there; then harness/report/job.sh runs
-# the scenario into jobs/NAME/ (the run in jobs/NAME/runs/), which parallel
-# brings back with --return.
+# harness/ and copies the scenarios the sent one may include, so the paths
+# of this machine's harness arguments hold there; then harness/report/
+# job.sh runs the spec's runs into jobs/ID/ (the runs in jobs/ID/runs/),
+# which parallel brings back with --return.
 set -u
-name=$1 sha=$2 tarball=$3 set=$4
-shift 4
+id=$1 sha=$2 tarball=$3
+shift 3
 tree=$(cd .. && pwd)/tree-$sha
 if [ ! -f "$tree/.complete" ]; then
 	(
@@ -34,5 +35,4 @@ for f in "$tree"/scenarios/*; do
 	cp "$f" "scenarios/.$b.$$" && mv -n "scenarios/.$b.$$" "scenarios/$b"
 	rm -f "scenarios/.$b.$$"
 done
-SET=$set exec sh harness/report/job.sh "jobs/$name" "scenarios/$name.ini" \
-	"$@" --results "jobs/$name/runs"
+exec sh harness/report/job.sh "jobs/$id" "specs/$id" "$@" --results "jobs/$id/runs"

@@ -6,7 +6,8 @@
 #   make regress HOSTS=file RUN_ID=id RESUME=1   rerun that run's lost jobs
 #   make dist     build/dist/tb-dist.tar.gz: what a HOSTS machine needs
 #   make test-report   the reports on sim runs, pages in headless Chromium
-#   make test-fanout   a sim regress over two sshd on 127.0.0.1, one killed
+#   make test-fanout   a sim regress over two sshd on 127.0.0.1, one killed;
+#                 breakage, sweep and compare over them, against local runs
 # Debian's python3 runs the scripts (lxml-free: the junit schema check is
 # xmllint's; Chromium is driven through python3-websocket).
 
@@ -35,4 +36,4 @@ test-report: $(HARNESS) | $(DEPS_STAMP)
 	$(Q)REPORT_PY=$(REPORT_PY) sh harness/report/test-report.sh $(HARNESS) $(TB_OBJ)/report-test
 
 test-fanout: $(HARNESS) | $(DEPS_STAMP)
-	$(Q)REPORT_PY=$(REPORT_PY) timeout 300 sh harness/report/test-fanout.sh $(HARNESS)
+	$(Q)REPORT_PY=$(REPORT_PY) timeout 480 sh harness/report/test-fanout.sh $(HARNESS)

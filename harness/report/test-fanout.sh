@@ -10,7 +10,11 @@
 #   - only B's jobs are lost (the joblog: every failed job ran on B, every
 #     job on A passed), the rerun with RESUME=1 (--resume-failed) over A
 #     reruns only those, and the merged junit.xml, regress.json and report
-#     pages have the local run's shape.
+#     pages have the local run's shape;
+#   - breakage (a job a scenario x breakage, a patched build's harness
+#     sent), sweep (a job a run) and compare (a job a repetition: its A and
+#     B on one host) over A and a fresh host C, each equal to the same run
+#     made locally (the simulator is deterministic).
 #   sh harness/report/test-fanout.sh HARNESS
 set -u
 harness=$1
@@ -38,48 +42,7 @@ check() { n=$((n + 1)); echo "test-fanout: ok $n - $*"; }
 
 command -v parallel >/dev/null || fail "no GNU parallel (make deps)"
 [ -x /usr/sbin/sshd ] || fail "no sshd (openssh-server: make deps)"
-mkdir -p /run/sshd "$tmp/keys"
-chmod 700 "$tmp" "$tmp/keys"
-ssh-keygen -q -t ed25519 -N '' -f "$tmp/keys/host" || exit 1
-ssh-keygen -q -t ed25519 -N '' -f "$tmp/keys/user" || exit 1
-cp "$tmp/keys/user.pub" "$tmp/keys/authorized_keys"
-user=$(id -un)
-
-free_port() {
-	"$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# sshd NAME: one sshd on a free loopback port, for at most 4 minutes;
-# sets port_NAME and pid_NAME and appends its sshlogin to $tmp/hosts.
-sshd() {
-	port=$(free_port)
-	cat >"$tmp/sshd-$1.conf" <<-EOF
-	ListenAddress 127.0.0.1
-	Port $port
-	HostKey $tmp/keys/host
-	PidFile $tmp/sshd-$1.pid
-	AuthorizedKeysFile $tmp/keys/authorized_keys
-	StrictModes no
-	PasswordAuthentication no
-	KbdInteractiveAuthentication no
-	PermitRootLogin prohibit-password
-	AllowUsers $user
-	UsePAM no
-	MaxStartups 64
-	MaxSessions 64
-	LogLevel ERROR
-	EOF
-	timeout 240 /usr/sbin/sshd -D -e -f "$tmp/sshd-$1.conf" 2>"$tmp/sshd-$1.log" &
-	eval "pid_$1=$!; port_$1=$port"
-	pids="$pids $!"
-	echo "1/ssh -p $port -i $tmp/keys/user -o BatchMode=yes -o UserKnownHostsFile=$tmp/known_hosts -o StrictHostKeyChecking=accept-new -o ConnectTimeout=5 $user@127.0.0.1" >"$tmp/host-$1"
-	cat "$tmp/host-$1" >>"$tmp/hosts"
-	i=0
-	while ! $(cat "$tmp/host-$1" | cut -d/ -f2-) true 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -lt 50 ] || fail "sshd $1 on port $port did not answer: $(cat "$tmp/sshd-$1.log")"
-		sleep 0.1
-	done
-}
+. harness/tests/loopback-sshd.sh
 sshd A
 sshd B
 check "two sshd on 127.0.0.1 ports $port_A and $port_B answer"
@@ -188,4 +151,114 @@ EOF
 xmllint --noout --schema harness/report/junit.xsd "$res/regress/fan/junit.xml" 2>/dev/null ||
 	fail "the merged junit.xml does not validate"
 check "the merged junit.xml, regress.json and pages have the local run's shape"
+
+# Breakage, sweep and compare through the same fan-out, over A and a fresh
+# host C (B is dead), each against the same run made locally: the
+# simulator is deterministic, so the tables must be equal, not only alike.
+sshd C
+# Two jobs at a time on each: the sim jobs wait mostly on ssh and rsync.
+cat "$tmp/host-A" "$tmp/host-C" | sed 's|^1/|2/|' >"$tmp/hosts2"
+# Two of hotplug-clip's five runs are a patched build's (its harness goes
+# to each host with the dist tarball).
+bonly=hotplug-clip
+for m in local fan; do
+	h=
+	[ $m = fan ] && h=$tmp/hosts2
+	ONLY=$bonly RESULTS=$res RUN_ID=$m HOSTS=$h timeout 120 \
+		sh harness/tests/breakage.sh "$harness" --backend sim \
+		>"$tmp/breakage-$m.out" 2>&1
+	echo $? >"$tmp/breakage-$m.rc"
+done
+bl=$res/breakage/local bf=$res/breakage/fan
+[ "$(cat "$tmp/breakage-local.rc")" = 0 ] ||
+	fail "local breakage exited $(cat "$tmp/breakage-local.rc"): $(tail -3 "$tmp/breakage-local.out")"
+[ "$(cat "$tmp/breakage-fan.rc")" = 0 ] ||
+	fail "fanned-out breakage exited $(cat "$tmp/breakage-fan.rc"): $(tail -3 "$tmp/breakage-fan.out")"
+cmp -s "$bl/breakage.tsv" "$bf/breakage.tsv" ||
+	fail "breakage.tsv differs: $(diff "$bl/breakage.tsv" "$bf/breakage.tsv" | head -5)"
+nj=$(wc -l <"$bf/jobs.tsv")
+onA=$(awk -F'\t' -v p=" $port_A " 'NR > 1 && index($2, p) && $7 == 0' "$bf/joblog" | wc -l)
+onC=$(awk -F'\t' -v p=" $port_C " 'NR > 1 && index($2, p) && $7 == 0' "$bf/joblog" | wc -l)
+[ $((onA + onC)) = "$nj" ] && [ "$onA" -gt 0 ] && [ "$onC" -gt 0 ] ||
+	fail "breakage: $nj jobs, $onA done on A and $onC on C"
+ls "$bf"/jobs/hotplug-clip.*/runs/hotplug-clip/*/summary.json >/dev/null 2>&1 ||
+	fail "breakage: no run came back from the hosts"
+check "breakage over A and C: $nj jobs ($onA on A, $onC on C, patched harness sent), breakage.tsv equal to the local one ($(tail -1 "$tmp/breakage-fan.out"))"
+
+tune() {	# tune KIND RUN_ID HOSTS ARGS...: sweep.py or compare.py
+	k=$1 id=$2 h=$3
+	shift 3
+	RUN_ID=$id HOSTS=$h timeout 120 "$py" "harness/tune/$k.py" \
+		--harness "$harness" --results "$res" --name fragmentation \
+		--backend sim --ci "$@" >"$tmp/$k-$id.out" 2>&1 ||
+		fail "$k $id exited $?: $(tail -5 "$tmp/$k-$id.out")"
+}
+tune sweep local '' --runs 2 --param driver.batch --values 1,512
+tune sweep fan "$tmp/hosts2" --runs 2 --param driver.batch --values 1,512
+tune compare local '' --runs 2 --a driver.use_2m=1 --b driver.use_2m=0
+tune compare fan "$tmp/hosts2" --runs 2 --a driver.use_2m=1 --b driver.use_2m=0
+"$py" - "$res" "$port_A" "$port_C" <<'PY' || fail "a fanned-out sweep or compare differs from the local one"
+import json, os, sys
+import xml.etree.ElementTree as ET
+res, ports = sys.argv[1], sys.argv[2:]
+
+
+def load(kind, rid, name):
+    """The run's json and junit.xml's cases (run names without RUN_ID)."""
+    d = os.path.join(res, kind, rid)
+    j = json.load(open(os.path.join(d, name)))
+    t = ET.parse(os.path.join(d, "junit.xml")).getroot()
+
+    def n(x):
+        return x.replace("-%s-" % rid, "-ID-")
+    cases = [(n(s.get("name")), s.get("tests"), s.get("failures"),
+              tuple(n(c.get("name")) for c in s.findall("testcase")))
+             for s in t.findall("testsuite")]
+    return d, j, cases
+
+
+def strip(x):
+    """Everything but where the runs went and ran."""
+    if isinstance(x, dict):
+        return {k: strip(v) for k, v in x.items()
+                if k not in ("runs", "run_dirs", "pairs", "identity")
+                or not isinstance(v, (list, dict))}
+    if isinstance(x, list):
+        return [strip(v) for v in x]
+    return x
+
+
+def returned(d, dirs):
+    for r in dirs:
+        assert os.path.isfile(os.path.join(r, "summary.json")), r
+        assert os.path.realpath(r).startswith(os.path.realpath(d)), \
+            "%s: not returned into %s" % (r, d)
+
+
+dl, sl, jl = load("sweeps", "local", "sweep.json")
+df, sf, jf = load("sweeps", "fan", "sweep.json")
+assert strip(sl) == strip(sf), "sweep.json"
+assert [len(r["runs"]) for r in sl["results"]] == \
+    [len(r["runs"]) for r in sf["results"]] == [2, 2]
+returned(df, [x for r in sf["results"] for x in r["runs"]])
+assert jl == jf, "sweep junit.xml: %r\n%r" % (jl, jf)
+dl, cl, jl = load("compare", "local", "compare.json")
+df, cf, jf = load("compare", "fan", "compare.json")
+assert strip(cl) == strip(cf), "compare.json"
+assert jl == jf, "compare junit.xml"
+returned(df, cf["run_dirs"]["A"] + cf["run_dirs"]["B"])
+# Each repetition is one job: its A and B ran on one host, one after the
+# other; compare.json says which host.
+for p, i in zip(cf["pairs"], (1, 2)):
+    rec = os.path.join(df, "jobs", "rep%d" % i)
+    assert os.path.isfile(os.path.join(rec, "A", "rc")) and \
+        os.path.isfile(os.path.join(rec, "B", "rc")), rec
+    assert any(" %s " % pt in p["host"] for pt in ports), p
+    for side in "AB":
+        assert cf["run_dirs"][side][i - 1].startswith(rec), side
+print("test-fanout: sweep: %d values x 2 runs; compare: 2 pairs, on ports %s"
+      % (len(sf["results"]), ", ".join(p["host"].split()[2]
+                                       for p in cf["pairs"])))
+PY
+check "sweep and compare over A and C: sweep.json, compare.json and junit.xml equal to the local runs', each A/B pair on one host"
 echo "test-fanout: $n passed, 0 failed, 0 skipped"

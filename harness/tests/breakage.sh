@@ -32,6 +32,11 @@
 # starting with "_" are not run alone.  Scenario files without `# breaks:`
 # comments are listed.  The
 # table is also written as junit.xml and index.html (harness/report/).
+# Each run is a job of harness/report/fanout.sh (jobs/, specs/, joblog and
+# the runs in runs/ or, remote, jobs/NAME.I/runs/ of the run's directory):
+# JOBS=N runs N at a time here, HOSTS=file over ssh as for regress (a
+# patched build's harness and initramfs go to every host with the `make
+# dist` tarball), RUN_ID=id RESUME=1 reruns the jobs a dead host lost.
 #   sh harness/tests/breakage.sh HARNESS [harness args...]
 #   ONLY='a b' limits the scenarios; RESULTS=dir (default: results)
 set -u
@@ -40,8 +45,15 @@ shift
 # The backend of the harness arguments (the last --backend), default emu.
 backend=$(printf '%s\n' "$@" | sed -n 's/^--backend=//p; /^--backend$/{n;p;}' | tail -1)
 backend=${backend:-emu}
-runid=$(date -u +%Y%m%d-%H%M%S)-$backend
+runid=${RUN_ID:-$(date -u +%Y%m%d-%H%M%S)-$backend}
 out=${RESULTS:-results}/breakage/$runid
+if [ -n "${RESUME:-}" ]; then
+	[ -n "${RUN_ID:-}" ] && [ -f "$out/joblog" ] ||
+		{ echo "breakage: RESUME=1 needs RUN_ID of a fanned-out run ($out/joblog)" >&2; exit 2; }
+elif [ -e "$out" ]; then
+	echo "breakage: $out exists (RUN_ID=$runid RESUME=1 to rerun its lost jobs)" >&2
+	exit 2
+fi
 mkdir -p "$out" || exit 1
 res=$(mktemp -d /tmp/tb-breakage.XXXXXX) || exit 1
 trap 'rm -rf "$res"' EXIT
@@ -159,45 +171,68 @@ patched() {
 	make -C "$dir" -s BUILD=build $targets
 }
 
-printf 'scenario\tstep\texpectation\tline\tbreakage\tverdict\tresult\n' >"$tsv"
-nrows=0 caught=0 missed=0 skipped=0 none=0 runs=0 unmarked=
+# 1. The jobs: a run per scenario and distinct breakage (file order),
+# job NAME.I, into $out/jobs.tsv and $out/specs/ (harness/report/job.sh);
+# a patched build's harness (and initramfs) is copied to $out/patched/KEY/
+# so that a remote host gets it too (FANOUT_FILES).
+mkdir -p "$out/specs" "$out/runs" || exit 1
+: >"$out/jobs.tsv"
+files='' names='' unmarked=''
 for f in scenarios/*.ini; do
 	name=$(basename "$f" .ini)
 	case $name in _*) continue ;; esac
 	if [ -n "${ONLY:-}" ] && ! echo " $ONLY " | grep -q " $name "; then continue; fi
-	rows "$f" >"$res/rows" || exit 1
-	if ! cut -f4 "$res/rows" | grep -q .; then
+	rows "$f" >"$res/rows.$name" || exit 1
+	if ! cut -f4 "$res/rows.$name" | grep -q .; then
 		unmarked="$unmarked $name"
 		continue
 	fi
-	# One run per distinct breakage, in file order.
-	cut -f4 "$res/rows" | grep -v -e '^$' -e '^none' | awk '!seen[$0]++' >"$res/breaks"
+	names="$names $name"
+	cut -f4 "$res/rows.$name" | grep -v -e '^$' -e '^none' | awk '!seen[$0]++' >"$res/breaks.$name"
 	i=0
 	while IFS= read -r set; do
-		i=$((i + 1)) runs=$((runs + 1))
-		h=$harness initrd= ovr=$(printf '%s\n' $set | grep -v '^patch:')
+		i=$((i + 1))
+		h=- initrd='' ovr=$(printf '%s\n' $set | grep -v '^patch:' | tr '\n' ' ')
 		case " $set " in
 		*" patch:"*)
-			if ! patched "$set" >"$out/$name.$i.patch.log" 2>&1; then
-				echo "# $name: '$set' did not build:" \
-					"$out/$name.$i.patch.log"
-				echo 2 >"$res/$name.$i.rc"
-				: >"$res/$name.$i.v"
-				printf '%s\n' "$set" >"$res/$name.$i.set"
-				continue
+			key=$(printf '%s\n' $set | sed -n 's/^patch://p' | sort | paste -sd+ -)
+			pd=$out/patched/$key
+			if [ ! -x "$pd/harness" ]; then
+				if ! patched "$set" >"$out/$name.$i.patch.log" 2>&1; then
+					echo "# $name: '$set' did not build:" \
+						"$out/$name.$i.patch.log"
+					: >"$res/$name.$i.nobuild"
+					continue
+				fi
+				mkdir -p "$pd" && cp "$ph" "$pd/harness" || exit 1
+				[ "$backend" = sim ] || cp "$pinit" "$pd/initramfs.cpio.gz" || exit 1
 			fi
-			h=$ph
-			[ "$backend" = sim ] || initrd="--initrd $pinit" ;;
+			h=@OUT@/patched/$key/harness
+			case " $files " in *" patched/$key/harness "*) ;; *)
+				files="$files patched/$key/harness"
+				[ "$backend" = sim ] ||
+					files="$files patched/$key/initramfs.cpio.gz" ;;
+			esac
+			[ "$backend" = sim ] ||
+				initrd="--initrd @OUT@/patched/$key/initramfs.cpio.gz" ;;
 		esac
-		# shellcheck disable=SC2086
-		"$h" "$@" $initrd --results "$res/$name.$i" --plot '' --ci --quiet \
-			"$f" $ovr >"$out/$name.$i.log" 2>&1
-		echo "$?" >"$res/$name.$i.rc"
-		sum=$(find "$res/$name.$i" -name summary.json 2>/dev/null | head -1)
-		: >"$res/$name.$i.v"
-		[ -n "$sum" ] && verdicts "$sum" "$f" >"$res/$name.$i.v"
-		printf '%s\n' "$set" >"$res/$name.$i.set"
-	done <"$res/breaks"
+		printf '%s\t%s\n' "$name.$i" "$f" >>"$out/jobs.tsv"
+		printf '.\t%s\t%s\t%s\n' "$f" "$h" "$initrd $ovr" >"$out/specs/$name.$i"
+	done <"$res/breaks.$name"
+done
+
+# 2. The runs (harness/report/fanout.sh: JOBS=N, HOSTS=file as for
+# regress); a lost job's rows come out missing.
+FANOUT_FILES=$files sh harness/report/fanout.sh "$out" "$harness" "$@" \
+	--results "$out/runs" --plot '' --ci
+fan=$?
+
+# 3. Each row's verdict under its breakage.
+printf 'scenario\tstep\texpectation\tline\tbreakage\tverdict\tresult\n' >"$tsv"
+nrows=0 caught=0 missed=0 skipped=0 none=0
+runs=$(wc -l <"$out/jobs.tsv")
+for name in $names; do
+	f=scenarios/$name.ini
 	while IFS="$(printf '\t')" read -r line step expect set; do
 		nrows=$((nrows + 1))
 		if [ -z "$set" ]; then
@@ -206,10 +241,18 @@ for f in scenarios/*.ini; do
 		elif [ "${set%%[ (]*}" = none ]; then
 			verdict=none result=none
 		else
-			i=$(grep -n -x -F -e "$set" "$res/breaks" | head -1 | cut -d: -f1)
-			rc=$(cat "$res/$name.$i.rc")
-			verdict=$(awk -F'\t' -v l="$line" -v s="$step" -v k="${expect%% *}" \
-				'$1 == l && $2 == s && $3 == k { print $4; exit }' "$res/$name.$i.v")
+			i=$(grep -n -x -F -e "$set" "$res/breaks.$name" | head -1 | cut -d: -f1)
+			jd=$out/jobs/$name.$i
+			rc=$(cat "$jd/rc" 2>/dev/null)
+			[ -f "$res/$name.$i.nobuild" ] && rc=2
+			run=$(cat "$jd/run" 2>/dev/null)
+			case $run in /*|'') ;; *) run=$jd/$run ;; esac
+			verdict=
+			if [ -n "$run" ] && [ -f "$run/summary.json" ]; then
+				verdict=$(verdicts "$run/summary.json" "$f" |
+					awk -F'\t' -v l="$line" -v s="$step" -v k="${expect%% *}" \
+					'$1 == l && $2 == s && $3 == k { print $4; exit }')
+			fi
 			[ "$rc" = 3 ] && verdict=skipped
 			case $verdict in
 			fail) result=caught ;;
@@ -226,7 +269,7 @@ for f in scenarios/*.ini; do
 		esac
 		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$step" "$expect" \
 			"$line" "$set" "$verdict" "$result" >>"$tsv"
-	done <"$res/rows"
+	done <"$res/rows.$name"
 done
 awk -F'\t' 'NR > 1 {
 	e = $3; if (length(e) > 34) e = substr(e, 1, 31) "..."
@@ -239,6 +282,8 @@ echo "# $tsv"
 # The table as junit.xml and index.html beside it (harness/report/).
 ${REPORT_PY:-/usr/bin/python3} harness/report/report.py breakage "$tsv" "$out" &&
 	echo "# $out/junit.xml $out/index.html"
+[ "$fan" = 0 ] || echo "# jobs were lost (their rows: missing); rerun them:" \
+	"RUN_ID=$runid RESUME=1"
 echo "$caught passed, $missed failed, $((skipped + none)) skipped"
-[ "$missed" = 0 ] || exit 1
+[ "$missed" = 0 ] && [ "$fan" = 0 ] || exit 1
 exit 0

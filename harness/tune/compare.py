@@ -17,6 +17,14 @@ report.html.  Refuses to compare when the runs differ in something other
 than the intended difference (kernel, QEMU build, driver build, guest
 command line, accelerator) and says what.
 
+Each repetition (its A, then its B) is a job of harness/report/fanout.sh,
+as a regress's scenario: JOBS=N runs N repetitions at a time here,
+HOSTS=file over ssh (the `make dist` tarball, and A_KO/B_KO's initramfs,
+sent once; A_QEMU/B_QEMU paths must hold on every host), RUN_ID=id
+RESUME=1 reruns the repetitions a dead host lost.  A and B of one
+repetition always run one after the other on one machine, so a slow host
+or a loaded moment weighs on both; compare.json's "pairs" says where.
+
 Exit status: 0 compared, 1 refused (identities differ), 2 a run could not
 be made.
 """
@@ -27,7 +35,6 @@ import os
 import shlex
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tunelib as tl  # noqa: E402
@@ -162,7 +169,9 @@ border-bottom:1px solid #ddd}} td{{text-align:right}}
 td:first-child{{text-align:left}}</style></head><body>
 <h1>{e(c['name'])} [{e(c['step'])}] on {e(c['backend'])}</h1>
 <p>A: <code>{e(c['labels']['A'])}</code><br>B: <code>{e(c['labels']['B'])}</code><br>
-{c['runs']} runs each, interleaved; medians [min&ndash;max].</p>
+{c['runs']} runs each, interleaved (repetition i's A then its B, on one
+machine: {e(', '.join(sorted({str(p['host']) for p in c['pairs']})))});
+medians [min&ndash;max].</p>
 <img src="convergence.png"><br><img src="metrics.png">
 <table><tr><th>metric</th><th>A</th><th>B</th><th>B/A</th>
 <th>differs</th></tr>
@@ -213,10 +222,9 @@ def main():
     if any(s.split("=")[0] in ("cmdline",) for s in sets["A"] + sets["B"]):
         allow.add("cmdline")
 
-    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{a.backend}"
-    out = os.path.join(a.results, "compare", stamp)
-    os.makedirs(out, exist_ok=True)
+    stamp, out = tl.out_dir(a.results, "compare", a.backend)
     extra = {"A": [], "B": []}
+    files = []
     for side in "AB":
         if kos[side]:
             if not os.path.isfile(kos[side]) or not a.initramfs_cmd:
@@ -229,28 +237,39 @@ def main():
             if subprocess.run(cmd, shell=True).returncode:
                 print(f"compare: building {initrd} failed", file=sys.stderr)
                 return 2
-            extra[side] += ["--initrd", initrd]
+            # In the fan-out's directory: sent to every host.
+            extra[side] += ["--initrd",
+                            f"@OUT@/initramfs-{side}.cpio.gz"]
+            files.append(f"initramfs-{side}.cpio.gz")
         if qemus[side]:
             extra[side] += ["--qemu", qemus[side]]
     labels = {s: " ".join(sets[s] + ([f"ko={kos[s]}"] if kos[s] else []) +
                           ([f"qemu={qemus[s]}"] if qemus[s] else []))
               or "(as the file says)" for s in "AB"}
 
-    runs = {"A": [], "B": []}
+    # A job a repetition: its A and its B, one after the other on one
+    # machine, so that with JOBS or HOSTS the pairs still interleave A B.
+    jobs = []
     for i in range(a.runs):
+        pair = []
         for side in "AB":
-            rid = f"compare-{stamp}-{side}{i + 1}"
-            print(f"compare: {a.name} {side} {i + 1}/{a.runs}: "
-                  f"{labels[side]}", flush=True)
             # The simulator is deterministic: repetition i of both sides
             # uses seed i (paired), so the spread is the model's.
             seed = ([f"seed={i + 1}"] if a.backend == "sim" and not any(
                 x.startswith("seed=") for x in sets[side]) else [])
+            pair.append((side, ["--run-id", f"compare-{stamp}-{side}{i + 1}"]
+                         + extra[side] + seed + sets[side]))
+        jobs.append((f"rep{i + 1}", scenario, pair))
+    print(f"compare: {a.name}: {a.runs} repetitions of A then B, "
+          f"a job each{' over ' + os.environ['HOSTS'] if os.environ.get('HOSTS') else ''}\n"
+          f"  A: {labels['A']}\n  B: {labels['B']}", flush=True)
+    lost = tl.fan_out(out, a.harness, hargs, a.backend, a.results, a.ci,
+                      jobs, files)
+    runs = {"A": [], "B": []}
+    for i in range(a.runs):
+        for side in "AB":
             try:
-                s = tl.run_harness(a.harness, hargs + extra[side],
-                                   a.results, scenario, a.backend, rid,
-                                   seed + sets[side], a.ci,
-                                   os.path.join(out, f"{rid}.log"))
+                s = tl.job_summary(out, f"rep{i + 1}", side)
             except tl.RunFailed as e:
                 print(f"compare: {e}", file=sys.stderr)
                 return 2
@@ -260,6 +279,10 @@ def main():
                       file=sys.stderr)
                 return 2
             runs[side].append(s)
+    if lost:
+        return 2
+    where = tl.job_hosts(out)
+    hosts = {i + 1: where.get(f"rep{i + 1}") for i in range(a.runs)}
 
     bad = check_identities(runs, allow)
     step = tl.focus_step(runs["A"][0], a.step)["name"]
@@ -291,6 +314,9 @@ def main():
          "identity": {side: runs[side][0].get("identity") for side in "AB"},
          "run_dirs": {side: [s["_dir"] for s in runs[side]]
                       for side in "AB"},
+         # Where each repetition's A and B ran (both on one machine).
+         "pairs": [{"repetition": i, "host": hosts[i]}
+                   for i in sorted(hosts)],
          "metrics": rows}
     with open(os.path.join(out, "compare.json"), "w") as f:
         json.dump(c, f, indent=1)

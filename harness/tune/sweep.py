@@ -10,7 +10,10 @@ second), RUNS repetitions of each, every metric kept.
 KEY is any key the scenario accepts on the command line: a global one
 (max-balloon), a driver parameter (driver.batch), a step's (squeeze.target).
 Repetitions go round the values (a b c a b c ...) so that the machine's
-load drifts over all of them alike.
+load drifts over all of them alike.  Each run is a job of harness/report/
+fanout.sh, as a regress's scenario: JOBS=N runs N at a time here, HOSTS=file
+over ssh (the `make dist` tarball sent once), RUN_ID=id RESUME=1 reruns the
+jobs a dead host lost; the job records are in jobs/.
 
 Writes results/sweeps/<run-id>/: sweep.json (every run and metric),
 sweep.tsv (one row per value pair: median, min and max of each metric),
@@ -29,7 +32,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tunelib as tl  # noqa: E402
@@ -137,32 +139,35 @@ def main():
               file=sys.stderr)
         return 2
 
-    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{a.backend}"
-    out = os.path.join(a.results, "sweeps", stamp)
-    os.makedirs(out, exist_ok=True)
+    stamp, out = tl.out_dir(a.results, "sweeps", a.backend)
     pairs = list(itertools.product(values, values2))
     runs = {p: [] for p in pairs}
     status = 0
-    total = len(pairs) * a.runs
-    n = 0
+    # A job a run, repetitions round the values (the order they start in).
+    jobs, keyed = [], []
     for i in range(a.runs):
-        for v, v2 in pairs:
-            n += 1
+        for k, (v, v2) in enumerate(pairs):
             sets = [f"{a.param}={v}"] + ([f"{a.param2}={v2}"] if v2 else [])
             if a.backend == "sim":
                 sets.insert(0, f"seed={i + 1}")
-            rid = f"sweep-{stamp}-{safe(v)}{'-' + safe(v2) if v2 else ''}-{i + 1}"
-            print(f"sweep: {n}/{total} {a.name} {' '.join(sets)}",
-                  flush=True)
-            try:
-                s = tl.run_harness(a.harness, hargs, a.results, scenario,
-                                   a.backend, rid, sets, a.ci,
-                                   os.path.join(out, f"{rid}.log"))
-            except tl.RunFailed as e:
-                print(f"sweep: {e}", file=sys.stderr)
-                status = 2
-                continue
-            runs[(v, v2)].append(s)
+            tag = f"{safe(v)}{'-' + safe(v2) if v2 else ''}-{i + 1}"
+            jid = f"{len(jobs) + 1:03d}-{tag}"
+            jobs.append((jid, scenario, [
+                (".", ["--run-id", f"sweep-{stamp}-{k + 1}-{tag}"] + sets)]))
+            keyed.append(((v, v2), jid))
+    print(f"sweep: {a.name}: {len(jobs)} runs ({len(pairs)} values x "
+          f"{a.runs}){' over ' + os.environ['HOSTS'] if os.environ.get('HOSTS') else ''}",
+          flush=True)
+    if tl.fan_out(out, a.harness, hargs, a.backend, a.results, a.ci, jobs):
+        print("sweep: jobs were lost: RUN_ID=" + stamp + " RESUME=1 reruns "
+              "them", file=sys.stderr)
+        status = 2
+    for p, jid in keyed:
+        try:
+            runs[p].append(tl.job_summary(out, jid))
+        except tl.RunFailed as e:
+            print(f"sweep: {e}", file=sys.stderr)
+            status = 2
 
     if not any(runs.values()):
         print("sweep: no run completed", file=sys.stderr)

@@ -8,6 +8,8 @@
 #   make test-tune      both on the simulator, and the identity check
 #
 # Results are kept: results/compare/<run-id>/, results/sweeps/<run-id>/.
+# Each run (compare: each repetition's A then B) is a fan-out job, as a
+# regress's scenario: JOBS=N, HOSTS=file, RUN_ID=id RESUME=1 (report.mk).
 # The rank test is scipy's (python3-scipy, from scripts/deps.sh); Debian's
 # own python3 runs these, whatever python3 is first on PATH.
 
@@ -32,15 +34,15 @@ TUNE_INITRAMFS = guest-driver/mkinitramfs.sh {out} $$(cat $(GUEST_KVER_FILE)) \
 	$(GUEST_KTREE) {ko} $(GUEST_AGENT) guest-driver/init guest-driver/tests/selftest.sh
 
 .PHONY: compare sweep test-tune
-compare: $(HARNESS_RUN_DEPS)
-	$(Q)$(TUNE_PY) harness/tune/compare.py $(TUNE_OPTS) --a '$(A)' --b '$(B)' \
+compare: $(HARNESS_RUN_DEPS) $(if $(HOSTS),dist)
+	$(Q)$(REGRESS_ENV) $(TUNE_PY) harness/tune/compare.py $(TUNE_OPTS) --a '$(A)' --b '$(B)' \
 		--runs $(or $(RUNS),5) \
 		$(if $(A_KO),--a-ko '$(A_KO)') $(if $(B_KO),--b-ko '$(B_KO)') \
 		$(if $(A_QEMU),--a-qemu '$(A_QEMU)') $(if $(B_QEMU),--b-qemu '$(B_QEMU)') \
 		--initramfs-cmd '$(TUNE_INITRAMFS)' -- $(HARNESS_ARGS) $(SET)
 
-sweep: $(HARNESS_RUN_DEPS)
-	$(Q)$(TUNE_PY) harness/tune/sweep.py $(TUNE_OPTS) --param '$(PARAM)' \
+sweep: $(HARNESS_RUN_DEPS) $(if $(HOSTS),dist)
+	$(Q)$(REGRESS_ENV) $(TUNE_PY) harness/tune/sweep.py $(TUNE_OPTS) --param '$(PARAM)' \
 		--values '$(VALUES)' --param2 '$(PARAM2)' --values2 '$(VALUES2)' \
 		--runs $(or $(RUNS),1) -- $(HARNESS_ARGS) $(SET)
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
-"""What `make compare` and `make sweep` share: running the harness once,
+"""What `make compare` and `make sweep` share: their runs as jobs of the
+fan-out (harness/report/fanout.sh, as regress's),
 reading a run's summary.json and curve, aligning curves at the moment a
 step's target was set, statistics over repetitions, and gnuplot.
 
@@ -13,6 +14,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 
 MIB = 1 << 20
 
@@ -21,28 +23,111 @@ class RunFailed(Exception):
     pass
 
 
-def run_harness(harness, hargs, results, scenario, backend, run_id, sets,
-                ci, log):
-    """One harness run; returns its summary (with "_dir").  Raises
-    RunFailed when it made no summary.json (exit 2 without one, or 3)."""
-    cmd = [harness] + hargs + ["--backend", backend, "--run-id", run_id,
-                               "--results", results, "--quiet"]
-    if ci:
-        cmd.append("--ci")
-    cmd += [scenario] + list(sets)
-    with open(log, "w") as f:
-        p = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
-    name = os.path.splitext(os.path.basename(scenario))[0]
-    d = os.path.join(results, name, run_id)
-    if p.returncode == 3:
-        raise RunFailed(f"backend {backend} cannot run {name} "
-                        f"with {' '.join(sets)} (see {log})")
+HERE = os.path.dirname(os.path.abspath(__file__))
+FANOUT = os.path.join(HERE, "..", "report", "fanout.sh")
+
+
+def out_dir(results, kind, backend):
+    """results/KIND/<run-id>: RUN_ID from the environment (with RESUME=1:
+    that run's, to rerun its lost jobs), else the date and backend."""
+    rid = os.environ.get("RUN_ID") or (time.strftime("%Y%m%d-%H%M%S") +
+                                       f"-{backend}")
+    out = os.path.join(results, kind, rid)
+    if os.environ.get("RESUME"):
+        if not os.environ.get("RUN_ID") or not os.path.isfile(
+                os.path.join(out, "joblog")):
+            raise SystemExit(f"{kind}: RESUME=1 needs RUN_ID of a "
+                             f"fanned-out run ({out}/joblog)")
+    elif os.path.exists(out) and os.environ.get("RUN_ID"):
+        raise SystemExit(f"{kind}: {out} exists (RESUME=1 to rerun its "
+                         "lost jobs)")
+    os.makedirs(out, exist_ok=True)
+    return rid, out
+
+
+def fan_out(out, harness, hargs, backend, results, ci, jobs, files=()):
+    """Run @jobs with harness/report/fanout.sh (one after another, JOBS=N
+    at a time here, or HOSTS=file over ssh: its environment decides).
+    A job is (ID, SCENARIO, [(LABEL, [ARGS...])...]): its runs, in order
+    on one machine (ARGS: overrides and per-run options, no space inside
+    one; "@OUT@" is @out here and its mirror remotely).  @files (relative
+    to @out) go to every host.  Returns fanout.sh's exit status (0: every
+    job finished)."""
+    os.makedirs(os.path.join(out, "specs"), exist_ok=True)
+    with open(os.path.join(out, "jobs.tsv"), "w") as f:
+        for jid, scenario, runs in jobs:
+            f.write(f"{jid}\t{scenario}\n")
+            with open(os.path.join(out, "specs", jid), "w") as g:
+                for label, args in runs:
+                    bad = [x for x in args if not x or any(
+                        c.isspace() for c in x)]
+                    if bad:
+                        raise SystemExit(f"{jid}: {bad[0]!r}: a word with "
+                                         "a space (or none) cannot go in a "
+                                         "job")
+                    g.write(f"{label}\t{scenario}\t-\t{' '.join(args)}\n")
+    cmd = ["sh", FANOUT, out, harness] + hargs + [
+        "--backend", backend, "--results", results] + (
+        ["--ci"] if ci else [])
+    env = dict(os.environ, FANOUT_FILES=" ".join(files))
+    return subprocess.call(cmd, env=env)
+
+
+def job_hosts(out):
+    """{job ID: where it ran}: its sshlogin from the joblog when fanned out
+    (the last try that finished) and the host's name (job.sh's record)."""
+    with open(os.path.join(out, "jobs.tsv")) as f:
+        ids = [line.split("\t")[0] for line in f if line.strip()]
+    login = {}
+    try:
+        with open(os.path.join(out, "joblog")) as f:
+            next(f, None)
+            for line in f:
+                c = line.rstrip("\n").split("\t")
+                if len(c) > 6 and c[0].isdigit() and c[6] == "0":
+                    login[int(c[0])] = c[1]
+    except OSError:
+        pass
+    where = {}
+    for n, jid in enumerate(ids, 1):
+        try:
+            with open(os.path.join(out, "jobs", jid, "host")) as f:
+                name = f.read().strip()
+        except OSError:
+            name = None
+        lg = login.get(n, ":")
+        where[jid] = name if lg == ":" else f"{lg} ({name})"
+    return where
+
+
+def job_summary(out, jid, label="."):
+    """The summary (with "_dir") of run @label of job @jid of a fan-out
+    (harness/report/job.sh's record); raises RunFailed when the run made
+    no summary.json (exit 2 without one, 3, or the job was lost)."""
+    rec = os.path.join(out, "jobs", jid, "" if label == "." else label)
+    log = os.path.join(rec, "harness.log")
+
+    def read(name):
+        try:
+            with open(os.path.join(rec, name)) as f:
+                return f.read().strip()
+        except OSError:
+            return ""
+    rc, d = read("rc"), read("run")
+    if rc == "":
+        raise RunFailed(f"job {jid} {label}: lost (did not finish; "
+                        "RESUME=1 with this RUN_ID reruns it)")
+    if rc == "3":
+        raise RunFailed(f"job {jid} {label}: the backend cannot run it "
+                        f"(see {log})")
+    if d and not os.path.isabs(d):
+        d = os.path.join(rec, d)
     try:
         with open(os.path.join(d, "summary.json")) as f:
             s = json.load(f)
     except (OSError, ValueError):
-        raise RunFailed(f"{name} {' '.join(sets)}: no summary.json "
-                        f"(exit {p.returncode}; see {log})")
+        raise RunFailed(f"job {jid} {label}: no summary.json "
+                        f"(exit {rc}; see {log})")
     s["_dir"] = d
     return s
 

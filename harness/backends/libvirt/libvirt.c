@@ -295,6 +295,49 @@ static pid_t find_qemu_pid(struct lv_be *l)
 	return lv_read_pid(path);
 }
 
+/*
+ * The daemon must run on this machine, whatever the URI's transport
+ * (qemu+ssh://root@127.0.0.1/... is this machine): the domain XML names
+ * our QEMU, kernel and initramfs by this machine's paths, and the harness
+ * follows the console log and connects to the agent socket QEMU creates
+ * in a /tmp/tblv.* directory here.  A daemon on another host gets an
+ * error that says so (run the harness there: make dist, HOSTS=).  The URI
+ * and the daemon's host name go to libvirt.txt in the run directory.
+ */
+/* Host names alike up to their first dot (libvirt's virGetHostname gives
+ * the FQDN where it resolves, gethostname often the short name). */
+static bool same_host(const char *a, const char *b)
+{
+	size_t na = strcspn(a, "."), nb = strcspn(b, ".");
+
+	return na == nb && !strncmp(a, b, na);
+}
+
+static int daemon_here(struct backend *be)
+{
+	struct lv_be *l = priv(be);
+	char here[256] = "", text[PATH_MAX + 600];
+	char *there = virConnectGetHostname(l->lc.conn);
+
+	if (gethostname(here, sizeof(here) - 1) < 0)
+		here[0] = '\0';
+	snprintf(text, sizeof(text), "uri %s\ndaemon-host %s\nharness-host %s\n",
+		 l->lc.uri, there ? there : "?", here);
+	write_file(be, "libvirt.txt", text);
+	if (there && *here && !same_host(there, here)) {
+		be_errf(be, "libvirt: the daemon at %s runs on %s, not on this "
+			"machine (%s): the guest's QEMU, kernel and initramfs "
+			"paths, its console log and agent socket are this "
+			"machine's, so run the harness on %s (`make dist` packs "
+			"what it needs; `make regress HOSTS=` fans runs out)",
+			l->lc.uri, there, here, there);
+		free(there);
+		return -1;
+	}
+	free(there);
+	return 0;
+}
+
 static int lstart(struct backend *be)
 {
 	struct lv_be *l = priv(be);
@@ -313,6 +356,8 @@ static int lstart(struct backend *be)
 	if (lv_connect(&l->lc, mode, NULL, err, sizeof(err)) < 0)
 		return be_errf(be, "libvirt: %s", err);
 	l->daemon_pid = l->lc.daemon_pid;
+	if (daemon_here(be) < 0)
+		return -1;
 	if (virConnectRegisterCloseCallback(l->lc.conn, on_close, l, NULL) == 0)
 		l->close_cb = true;
 

@@ -6,6 +6,8 @@
 #   make test-libvirt                      one short scenario against a
 #                                          libvirtd the test starts, and
 #                                          checks that nothing is left
+#   make test-libvirt-remote               one CI scenario through a
+#                                          qemu+ssh:// URI (loopback sshd)
 #
 # Which libvirtd: LIBVIRT_URI if set, else qemu:///system if it answers,
 # else a private one (harness/backends/libvirt/libvirtd-run.sh) for the run;
@@ -38,10 +40,10 @@ $(LV_TOOL): $(LV_BUILD)/lv-tool.o $(LV_BUILD)/lv_conn.o
 # emu only).
 scenario: $(if $(filter libvirt,$(BACKEND)),$(QEMU_BIN))
 
-.PHONY: lv-tool libvirtd-start libvirtd-stop test-libvirt
+.PHONY: lv-tool libvirtd-start libvirtd-stop test-libvirt test-libvirt-remote
 lv-tool: $(LV_TOOL)
 ALL_TARGETS += lv-tool
-TEST_TARGETS += test-libvirt
+TEST_TARGETS += test-libvirt test-libvirt-remote
 
 # A private daemon for manual use: prints the URI to export as LIBVIRT_URI.
 libvirtd-start:
@@ -51,3 +53,6 @@ libvirtd-stop:
 
 test-libvirt: $(HARNESS) $(LV_TOOL) $(QEMU_BIN) $(KERNEL_IMAGE) $(INITRAMFS)
 	$(Q)sh $(LV_DIR)/test-libvirt.sh $(HARNESS) $(LV_TOOL) $(LV_STATE) $(HARNESS_ARGS)
+
+test-libvirt-remote: $(HARNESS) $(LV_TOOL) $(QEMU_BIN) $(KERNEL_IMAGE) $(INITRAMFS)
+	$(Q)timeout 420 sh $(LV_DIR)/test-libvirt-remote.sh $(HARNESS) $(LV_TOOL) $(LV_STATE) $(HARNESS_ARGS)
