@@ -288,8 +288,12 @@ def main():
     step = tl.focus_step(runs["A"][0], a.step)["name"]
     steps = {side: [tl.focus_step(s, step) for s in runs[side]]
              for side in "AB"}
+    # Batch-resolution curves move in milliseconds: a grid of 1/400 of
+    # the window drawn (at most 50 ms).
+    window = tl.moving_window(steps["A"] + steps["B"])
+    dt = min(0.05, max(0.0005, window / 400)) if window else 0.05
     env = {side: tl.envelope([tl.curve(s, st) for s, st in
-                              zip(runs[side], steps[side])])
+                              zip(runs[side], steps[side])], dt)
            for side in "AB"}
     keys = sorted({k for side in "AB" for st in steps[side]
                    for k in tl.step_metrics(st)})

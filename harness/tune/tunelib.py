@@ -8,6 +8,7 @@ A run is the harness's own result directory; nothing here measures
 anything itself.  Metrics are the harness's (summary.json, each step's
 "metrics", computed by harness/run/metrics.c).
 """
+import csv
 import json
 import math
 import os
@@ -15,6 +16,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+PAGE = 4096      # the balloon's page, core/tb_proto.h's TB_PAGE_SIZE
 
 MIB = 1 << 20
 
@@ -151,7 +154,56 @@ def focus_step(s, want=None):
     raise SystemExit(f"{s.get('file')}: no step sets a target")
 
 
+def batch_curve(s, step):
+    """The reservation [(seconds since @step's target was set, MiB)] from
+    batches.tsv, every batch the device served, the way the runner's
+    metrics see it (RAM less the balloon); None without a batch log or
+    without the step's target record (set within a second of the step's
+    start, on the runner's clock)."""
+    b, target = s.get("batches") or {}, step.get("target")
+    path = os.path.join(s["_dir"], "batches.tsv")
+    ram = (s.get("settings") or {}).get("memory")
+    if not b.get("records") or target is None or not ram or \
+            not os.path.isfile(path):
+        return None
+    off, t1 = b.get("clock_offset_s") or 0.0, step.get("end_s") or math.inf
+    with open(path) as f:
+        rows = [r for r in csv.DictReader(f, delimiter="\t")]
+    best, k0 = 1.0, None
+    for k, r in enumerate(rows):
+        d = abs(int(r["t_ns"]) / 1e9 + off - step["start_s"])
+        if r["kind"] == "target" and \
+                int(r["target_pages"]) == target // PAGE and d <= best:
+            best, k0 = d, k
+    if k0 is None:
+        return None
+    t0 = int(rows[k0]["t_ns"]) / 1e9
+    mib = [(ram - int(r["balloon_pages_after"]) * PAGE) / MIB
+           for r in rows]
+    pts = [(0.0, mib[k0])]
+    for k in range(k0 + 1, len(rows)):
+        t = int(rows[k]["t_ns"]) / 1e9 - t0
+        if rows[k]["kind"] == "reset" or t0 + off + t > t1 + 1e-6:
+            break
+        if mib[k] != pts[-1][1]:
+            pts += [(t, pts[-1][1]), (t, mib[k])]
+    end = min(t1, s.get("duration_s") or t1) - (t0 + off)
+    if end > pts[-1][0]:
+        pts.append((end, pts[-1][1]))
+    return pts
+
+
 def curve(s, step, column="reservation_mib"):
+    """The step's reservation at batch resolution when the run has the
+    batch log (batch_curve), else the samples' (sample_curve)."""
+    if column == "reservation_mib":
+        pts = batch_curve(s, step)
+        if pts:
+            return pts
+    return sample_curve(s, step, column)
+
+
+def sample_curve(s, step, column="reservation_mib"):
     """[(seconds since @step's target was set, MiB)] from curve.tsv, over
     the step (a value held past its end is cut there).  It starts at 0 s
     with the last value before the target was set, so every curve of an
