@@ -196,8 +196,8 @@ static void pi(struct tb_hp_state *s, const struct tb_hp_figures *f,
 		 "error %s; P %s, I %s from %s%s", mib(a, sizeof(a), f->avail),
 		 mib(b, sizeof(b), p->setpoint), mib(c, sizeof(c), err),
 		 mib(g, sizeof(g), up), mib(h, sizeof(h), ui),
-		 mib(k, sizeof(k), s->base), clip(p, want) != (uint64_t)want &&
-		 want >= 0 ? " (clipped)" : "");
+		 mib(k, sizeof(k), s->base), want < (int64_t)p->min ||
+		 (uint64_t)want > p->max ? " (clipped)" : "");
 }
 
 static void squeeze(struct tb_hp_state *s, const struct tb_hp_figures *f,
