@@ -29,6 +29,25 @@ static int64_t reservation_at(struct run *r, double t)
 	return r->last_actual;
 }
 
+/* The available memory the step's policy wants: free-window's bounds,
+ * pi's set point +- the tolerance; false for squeeze (none). */
+static bool policy_window(struct run *r, int i, double *lo, double *hi)
+{
+	const struct tb_hp_params *p = &r->p->steps[i].policy;
+
+	if (p->kind == TB_HP_FREE_WINDOW) {
+		*lo = (double)p->low;
+		*hi = (double)p->high;
+		return true;
+	}
+	if (p->kind == TB_HP_PI) {
+		*lo = (double)p->setpoint - (double)r->p->tolerance;
+		*hi = (double)p->setpoint + (double)r->p->tolerance;
+		return true;
+	}
+	return false;
+}
+
 static void record(struct run *r, int i, const struct tb_hp_figures *f,
 		   const struct tb_hp_decision *d)
 {
@@ -57,9 +76,10 @@ static void record(struct run *r, int i, const struct tb_hp_figures *f,
 			"'-' unknown), the target after it, why\n", r->p->name,
 			r->be.ops->name);
 		fputs("time_s\tstep\tpolicy\tfigures_age_s\tavail_mib\t"
-		      "free_mib\treservation_mib\ttarget_mib\taction\treason\n",
-		      r->policy_tsv);
+		      "free_mib\treservation_mib\ttarget_mib\twindow_lo_mib\t"
+		      "window_hi_mib\taction\treason\n", r->policy_tsv);
 	}
+	double lo, hi;
 	fprintf(r->policy_tsv, "%.3f\t%d\t%s\t%.3f", f->now_ms / 1000.0,
 		i + 1, tb_hp_kind_name(r->p->steps[i].policy.kind),
 		(f->now_ms - f->figures_ms) / 1000.0);
@@ -69,8 +89,13 @@ static void record(struct run *r, int i, const struct tb_hp_figures *f,
 			fputs("\t-", r->policy_tsv);
 		else
 			fprintf(r->policy_tsv, "\t%.2f", v[k] / MIB);
-	fprintf(r->policy_tsv, "\t%.2f\t%s%s\t%s\n", d->target / MIB,
-		act[d->action], d->stuck ? " stuck" : "", d->reason);
+	fprintf(r->policy_tsv, "\t%.2f", d->target / MIB);
+	if (policy_window(r, i, &lo, &hi))
+		fprintf(r->policy_tsv, "\t%.2f\t%.2f", lo / MIB, hi / MIB);
+	else
+		fputs("\t-\t-", r->policy_tsv);
+	fprintf(r->policy_tsv, "\t%s%s\t%s\n", act[d->action], d->stuck ?
+		" stuck" : "", d->reason);
 	flush_whole(r, r->policy_tsv, &r->policy_good, "policy.tsv");
 }
 
@@ -275,8 +300,7 @@ void policy_metrics(struct run *r, int i, struct policy_metrics *m)
 	const struct step *st = &r->p->steps[i];
 	const struct step_policy *sp = &r->pol[i];
 	const struct tb_hp_params *p = &st->policy;
-	double start = r->rt[i].start, end = step_end(r, i);
-	double lo = NAN, hi = NAN;
+	double start = r->rt[i].start, end = step_end(r, i), lo, hi;
 
 	memset(m, 0, sizeof(*m));
 	m->outside_s = m->stuck_s = NAN;
@@ -289,15 +313,18 @@ void policy_metrics(struct run *r, int i, struct policy_metrics *m)
 	m->stuck = sp->hp.stuck;
 	m->oom_kills = r->guest.oom_kills - r->rt[i].oom_at_start;
 
-	/* The window: free-window's bounds; pi's set point ± tolerance. */
-	if (p->kind == TB_HP_FREE_WINDOW) {
-		lo = (double)p->low;
-		hi = (double)p->high;
-	} else if (p->kind == TB_HP_PI) {
-		lo = (double)p->setpoint - (double)r->p->tolerance;
-		hi = (double)p->setpoint + (double)r->p->tolerance;
+	/* MiB*s reclaimed: the balloon's size over the step, sampled. */
+	for (size_t k = 0; k < r->nsamples; k++) {
+		const struct sample_rec *sm = &r->samples[k];
+		if (sm->t < start || sm->t >= end || sm->s.actual < 0)
+			continue;
+		double nx = k + 1 < r->nsamples ? r->samples[k + 1].t : end;
+		nx = nx > end ? end : nx;
+		m->reclaimed_mibs += ((double)r->p->memory -
+				      (double)sm->s.actual) / MIB *
+				     (nx - sm->t);
 	}
-	if (!isnan(lo)) {
+	if (policy_window(r, i, &lo, &hi)) {
 		double out = 0;
 		bool any = false;
 		for (size_t k = 0; k < r->nsamples; k++) {
@@ -367,6 +394,7 @@ json_t *policy_json(struct run *r, int i)
 	json_object_set_new(o, "stuck_s", isnan(m.stuck_s) ? json_null() :
 			    json_real(m.stuck_s));
 	json_object_set_new(o, "oom_kills", json_integer(m.oom_kills));
+	json_object_set_new(o, "reclaimed_mib_s", json_real(m.reclaimed_mibs));
 	return o;
 }
 

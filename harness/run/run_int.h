@@ -62,6 +62,7 @@ struct policy_metrics {
 	int swings, target_cycles;
 	double stuck_s;		/* reservation's last move to "stuck" */
 	long oom_kills;
+	double reclaimed_mibs;	/* balloon size over the step, MiB*s */
 };
 
 struct sample_rec {
