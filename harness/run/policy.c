@@ -80,9 +80,13 @@ static void record(struct run *r, int i, const struct tb_hp_figures *f,
 		      "window_hi_mib\taction\treason\n", r->policy_tsv);
 	}
 	double lo, hi;
-	fprintf(r->policy_tsv, "%.3f\t%d\t%s\t%.3f", f->now_ms / 1000.0,
-		i + 1, tb_hp_kind_name(r->p->steps[i].policy.kind),
-		(f->now_ms - f->figures_ms) / 1000.0);
+	fprintf(r->policy_tsv, "%.3f\t%d\t%s", f->now_ms / 1000.0, i + 1,
+		tb_hp_kind_name(r->p->steps[i].policy.kind));
+	if (f->figures_ms)
+		fprintf(r->policy_tsv, "\t%.3f",
+			(f->now_ms - f->figures_ms) / 1000.0);
+	else
+		fputs("\t-", r->policy_tsv);
 	int64_t v[] = { f->avail, f->free, f->reservation };
 	for (size_t k = 0; k < 3; k++)
 		if (v[k] < 0)
@@ -153,15 +157,17 @@ void policy_tick(struct run *r, int i)
 	tb_hp_decide(&sp->hp, &f, &d);
 	if (d.action == TB_HP_WAIT)
 		return;
-	char a[32] = "?", b[32] = "?";
+	char a[32] = "?", b[32] = "?", age[48] = "no guest figures yet";
 	if (f.avail >= 0)
 		snprintf(a, sizeof(a), "%.1f MiB", f.avail / MIB);
 	if (f.free >= 0)
 		snprintf(b, sizeof(b), "%.1f MiB", f.free / MIB);
+	if (r->stats[0])
+		snprintf(age, sizeof(age), "figures %.2f s old",
+			 (f.now_ms - f.figures_ms) / 1000.0);
 	logev(r, "POLICY", "[%s] read available %s, free %s, reservation "
-	      "%.1f MiB (%.2f s old); %s target %.1f MiB: %s",
-	      r->p->steps[i].name, a, b, f.reservation / MIB,
-	      (f.now_ms - f.figures_ms) / 1000.0,
+	      "%.1f MiB (%s); %s target %.1f MiB: %s", r->p->steps[i].name,
+	      a, b, f.reservation / MIB, age,
 	      d.action == TB_HP_SET ? "set" : "hold", d.target / MIB,
 	      d.reason);
 	record(r, i, &f, &d);
