@@ -126,11 +126,13 @@ FUZZ_CORPUS_scenario := harness/tests/fuzz-scenario
 FUZZ_ARGS_scenario := -max_len=8192
 $(BUILD)/fuzz/scenario: harness/plan/fuzz_plan.c $(PLAN_SRCS) harness/plan/*.h \
 		harness/backends/io.c harness/backends/io.h \
-		core/tb_knobs.c core/tb_knobs.h | $(DEPS_STAMP)
+		core/tb_knobs.c core/tb_knobs.h \
+		core/tb_policy_host.c core/tb_policy_host.h | $(DEPS_STAMP)
 	$(msg) FUZZ $@
 	$(Q)mkdir -p $(dir $@) && $(FUZZ_CC) $(FUZZ_CFLAGS) -Iharness \
 		-o $@ harness/plan/fuzz_plan.c $(PLAN_SRCS) \
-		harness/backends/io.c core/tb_knobs.c $(HARNESS_LIBS)
+		harness/backends/io.c core/tb_knobs.c core/tb_policy_host.c \
+		$(HARNESS_LIBS)
 
 # `make test SANITIZE=1`: core/, the harness and the simulator built with
 # ASan + UBSan (core/core.mk, into $(BUILD)/san) and their tests: Check

@@ -250,6 +250,37 @@ GP
 	echo "plot: $run/rate-by-size.png"
 }
 
+# policy.png: a host policy's decisions (policy.tsv): the guest's available
+# memory as the policy read it, the window it wants, the target it set and
+# the reservation it read; stuck declarations marked.
+plot_policy() {
+	run=$1 title=$2
+	# squeeze has no window: its columns are all '-'.
+	win=
+	awk -F'\t' 'NR > 2 && $9 != "-" { f = 1; exit } END { exit !f }' \
+		"$run/policy.tsv" && win=$(printf '%s, %s,' \
+		"$(q "$run/policy.tsv") skip 2 using 1:9 with steps lw 1 dt 2 lc rgb \"#7f7f7f\" title \"window (available wanted)\"" \
+		"'' skip 2 using 1:10 with steps lw 1 dt 2 lc rgb \"#7f7f7f\" notitle")
+	gnuplot <<GP
+set terminal $term
+set datafile separator "\t"
+set datafile missing "-"
+set key outside bottom center horizontal
+set grid
+set xlabel "time since QEMU start (s)"
+$(marks "$run" "")
+set output $(q "$run/policy.png.part")
+set title $(q "$title: host policy decisions")
+set ylabel "MiB"
+plot $win $(q "$run/policy.tsv") skip 2 using 1:5 with linespoints pt 7 ps 0.5 lc rgb "#9467bd" title "available (read)", \
+     "" skip 2 using 1:7 with steps lw 1.5 lc rgb "#1f77b4" title "reservation (read)", \
+     "" skip 2 using 1:8 with steps lw 2 lc rgb "#d62728" title "target (set)", \
+     "" skip 2 using 1:(strcol(11) eq "set stuck" ? \$8 : 1/0) with points pt 9 ps 2 lc rgb "black" title "declared stuck"
+GP
+	mv "$run/policy.png.part" "$run/policy.png"
+	echo "plot: $run/policy.png"
+}
+
 title_of() {
 	s=$(sed -n 's/.*"scenario": "\(.*\)".*/\1/p' "$1/summary.json" 2>/dev/null | head -1)
 	b=$(sed -n 's/.*"backend": "\(.*\)".*/\1/p' "$1/summary.json" 2>/dev/null | head -1)
@@ -296,6 +327,7 @@ GP
 	mv "$run/rate.png.part" "$run/rate.png"
 	echo "plot: $run/convergence.png $run/rate.png"
 	[ -f "$run/buddyinfo.tsv" ] && plot_buddy "$run" "$title"
+	[ -f "$run/policy.tsv" ] && plot_policy "$run" "$title"
 	[ -f "$run/batches.tsv" ] && plot_batches "$run" "$title" &&
 		plot_rate_by_size "$run" "$title"
 	exit 0

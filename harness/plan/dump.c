@@ -59,7 +59,14 @@ static void dump_expect(FILE *out, const struct expect *e)
 		snprintf(v, sizeof(v), "%s %s%s", e->cmp == CMP_GE ? ">=" :
 			 "<=", t, e->kind == EX_RATE ? "/s" : "");
 		break;
+	case EX_OUTSIDE:
+	case EX_STUCK:
+		fmt_time(t, sizeof(t), e->value);
+		snprintf(v, sizeof(v), "%s %s", e->cmp == CMP_GE ? ">=" : "<=",
+			 t);
+		break;
 	case EX_CYCLES:
+	case EX_TARGET_CYCLES:
 	case EX_RSS_RETURNED:
 		snprintf(v, sizeof(v), "%s %g", e->cmp == CMP_EQ ? "=" :
 			 e->cmp == CMP_GE ? ">=" : "<=", e->value);
@@ -99,6 +106,46 @@ static void dump_kv(FILE *out, const char *prefix, const struct kv *kv)
 	}
 	dump_origin(out, &kv->from);
 	fputc('\n', out);
+}
+
+/* A step's policy, every parameter it reads (resolved). */
+static void dump_policy(FILE *out, const struct tb_hp_params *hp)
+{
+	char a[64], b[64];
+
+	fprintf(out, "policy = %s\n", tb_hp_kind_name(hp->kind));
+	fmt_time(a, sizeof(a), hp->period_ms / 1000.0);
+	fmt_time(b, sizeof(b), (hp->stale_ms ? hp->stale_ms :
+				3 * hp->period_ms) / 1000.0);
+	fprintf(out, "policy.period = %s\npolicy.stale = %s\n", a, b);
+	fmt_size(a, sizeof(a), (double)hp->min);
+	fmt_size(b, sizeof(b), (double)hp->max);
+	fprintf(out, "policy.min = %s\npolicy.max = %s\n", a, b);
+	switch (hp->kind) {
+	case TB_HP_FREE_WINDOW:
+		fmt_size(a, sizeof(a), (double)hp->low);
+		fmt_size(b, sizeof(b), (double)hp->high);
+		fprintf(out, "policy.low = %s\npolicy.high = %s\n", a, b);
+		fmt_size(a, sizeof(a), (double)hp->step);
+		fprintf(out, "policy.step = %s\n", a);
+		break;
+	case TB_HP_PI:
+		fmt_size(a, sizeof(a), (double)hp->setpoint);
+		fprintf(out, "policy.setpoint = %s\npolicy.kp = %g\n"
+			"policy.ki = %g\n", a, hp->kp_milli / 1000.0,
+			hp->ki_milli / 1000.0);
+		break;
+	default:
+		fmt_size(a, sizeof(a), (double)hp->target);
+		fmt_size(b, sizeof(b), (double)hp->accuracy);
+		fprintf(out, "policy.target = %s\npolicy.accuracy = %s\n", a,
+			b);
+		fmt_size(a, sizeof(a), (double)hp->progress);
+		fmt_time(b, sizeof(b), hp->stuck_ms / 1000.0);
+		fprintf(out, "policy.progress = %s\npolicy.stuck = %s\n", a,
+			b);
+		break;
+	}
 }
 
 void plan_dump(const struct plan *p, FILE *out)
@@ -200,6 +247,17 @@ void plan_dump(const struct plan *p, FILE *out)
 		default:
 			fprintf(out, "%s = %s\n", action_names[st->action],
 				st->arg);
+		}
+		if (st->has_policy)
+			dump_policy(out, &st->policy);
+		if (st->trace) {
+			static const char *const tr[] = { "", "ramp",
+				"sawtooth", "triangle" };
+			fmt_size(a, sizeof(a), st->trace_peak);
+			fmt_time(b, sizeof(b), st->trace_period);
+			fprintf(out, "trace = %s %s %s\n", tr[st->trace], a, b);
+			fmt_size(a, sizeof(a), st->trace_chunk);
+			fprintf(out, "trace.chunk = %s\n", a);
 		}
 		if (st->random_targets) {
 			fmt_size(a, sizeof(a), st->random_lo);

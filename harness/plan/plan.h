@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "plan/units.h"
+#include "tb_policy_host.h"
 
 #define PLAN_MAX_STEPS		64
 #define PLAN_MAX_EXPECTS	16
@@ -61,6 +62,12 @@ enum expect_kind {
 	EX_RSS_RETURNED,	/* host RSS drop / balloon growth (>=) */
 	EX_RSS_NEAR,		/* host RSS at the step's end within tol of
 				   its RSS at the end of step `text` */
+	/* Over the step's policy (run/policy.c), cmp value: */
+	EX_OUTSIDE,		/* s available memory spent outside the
+				   policy's window (<=) */
+	EX_TARGET_CYCLES,	/* reversals of the policy's target / 2 (<=) */
+	EX_STUCK,		/* s from the reservation's last move to the
+				   policy declaring the guest stuck (<=) */
 	EX_NR
 };
 
@@ -107,6 +114,19 @@ struct step {
 	char free_ref[64];	/* ACT_FREE: step whose workload to free */
 
 	enum hotplug_action hotplug;	/* remove or re-add the device */
+
+	/* `policy = NAME`: the step's target is a host policy's, decided
+	 * every period for the step's hold (core/tb_policy_host.h). */
+	bool has_policy;
+	struct tb_hp_params policy;
+	struct origin policy_from;	/* the `policy =` line */
+
+	/* `trace = ramp|sawtooth|triangle PEAK PERIOD`: a workload that
+	 * allocates and frees in chunks over time (run/policy.c). */
+	enum { TRACE_NONE, TRACE_RAMP, TRACE_SAWTOOTH, TRACE_TRIANGLE } trace;
+	uint64_t trace_peak, trace_chunk;	/* bytes */
+	double trace_period;			/* s */
+	struct origin trace_from;		/* the `trace =` line */
 
 	int random_targets;	/* churn: this many random targets */
 	uint64_t random_lo, random_hi;
@@ -182,6 +202,8 @@ void plan_dump(const struct plan *plan, FILE *out);
 const char *expect_kind_name(enum expect_kind k);
 /* Is @k an expectation over a step's metrics (expect-time-to-90, ...)? */
 bool expect_is_metric(enum expect_kind k);
+/* Is @k an expectation over a step's policy (expect-outside, ...)? */
+bool expect_is_policy(enum expect_kind k);
 const char *agent_action_name(enum agent_action a);
 
 /* Device properties: is @name one, and does it take a size? */

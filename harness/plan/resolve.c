@@ -445,6 +445,24 @@ static int parse_expect(struct ctx *c, const struct origin *o,
 		ex->value = (double)n;
 		return 0;
 	}
+	case EX_OUTSIDE:
+	case EX_TARGET_CYCLES:
+	case EX_STUCK: {
+		long long n;
+		ex->cmp = CMP_LE;
+		if (take_cmp(&v, &ex->cmp) && ex->cmp == CMP_EQ &&
+		    k != EX_TARGET_CYCLES)
+			return BAD(c, o, sec, key, "expected >= or <= before "
+				   "the value (= only for counts), got '= %s'",
+				   v);
+		if (k != EX_TARGET_CYCLES)
+			return want_time(c, o, sec, key, v, &ex->value);
+		if (parse_int(v, 0, INT_MAX, &n))
+			return BAD(c, o, sec, key, "expected a count like 0, "
+				   "<= 2, >= 3 or = 1, got '%s'", v);
+		ex->value = (double)n;
+		return 0;
+	}
 	default:
 		return expect_is_metric(k) ? metric_expect(c, o, sec, key, v,
 							  ex) : -1;
@@ -464,6 +482,9 @@ static int add_expect(struct ctx *c, struct expect *arr, int *n,
 	if (arr == c->plan->expects && expect_is_metric(arr[*n].kind))
 		return BAD(c, o, sec, key, "expected in a step that sets a "
 			   "target (a step's metric), not in [%s]", sec);
+	if (arr == c->plan->expects && expect_is_policy(arr[*n].kind))
+		return BAD(c, o, sec, key, "expected in a step with a policy "
+			   "(policy = NAME), not in [%s]", sec);
 	(*n)++;
 	return 0;
 }
@@ -658,6 +679,158 @@ static int set_action(struct ctx *c, struct step *st, enum agent_action a,
 	return 0;
 }
 
+/*
+ * `policy = free-window | pi | squeeze` and its parameters, `policy.low =
+ * 30%` and so on (scenarios/README); the name first, so that each
+ * parameter is checked against it.  Sizes as every size (% of memory,
+ * scaled), times as every time, gains decimal numbers.
+ */
+static const struct {
+	const char *name;
+	unsigned kinds;		/* 1 << tb_hp_kind: the policies having it */
+	char unit;		/* 's'ize, 't'ime, 'g'ain */
+} policy_params[] = {
+	{ "period", 7, 't' }, { "stale", 7, 't' },
+	{ "min", 7, 's' }, { "max", 7, 's' },
+	{ "low", 1 << TB_HP_FREE_WINDOW, 's' },
+	{ "high", 1 << TB_HP_FREE_WINDOW, 's' },
+	{ "step", 1 << TB_HP_FREE_WINDOW, 's' },
+	{ "setpoint", 1 << TB_HP_PI, 's' },
+	{ "kp", 1 << TB_HP_PI, 'g' }, { "ki", 1 << TB_HP_PI, 'g' },
+	{ "target", 1 << TB_HP_SQUEEZE, 's' },
+	{ "accuracy", 1 << TB_HP_SQUEEZE, 's' },
+	{ "progress", 1 << TB_HP_SQUEEZE, 's' },
+	{ "stuck", 1 << TB_HP_SQUEEZE, 't' },
+};
+
+static int policy_key(struct ctx *c, struct step *st, const char *key,
+		      const char *val, const struct origin *o)
+{
+	const char *sec = st->name, *name = key + 7;
+	struct tb_hp_params *hp = &st->policy;
+	size_t i, n = sizeof(policy_params) / sizeof(policy_params[0]);
+	char list[300] = "";
+
+	if (!strcmp(key, "policy")) {
+		int k = tb_hp_kind_parse(val);
+		if (k < 0)
+			return BAD(c, o, sec, key, "expected free-window, pi "
+				   "or squeeze, got '%s'", val);
+		if (st->has_policy && (int)hp->kind != k)
+			return BAD(c, o, sec, key, "one policy per step (this "
+				   "step already has '%s')",
+				   tb_hp_kind_name(hp->kind));
+		if (!st->has_policy) {
+			*hp = tb_hp_defaults;
+			hp->max = c->plan->memory;
+		}
+		hp->kind = k;
+		st->has_policy = true;
+		st->policy_from = *o;
+		return 0;
+	}
+	if (!st->has_policy)
+		return BAD(c, o, sec, key, "expected policy = NAME earlier in "
+			   "the step (free-window, pi or squeeze)");
+	for (i = 0; i < n; i++)
+		if (!strcmp(name, policy_params[i].name))
+			break;
+	if (i == n || !(policy_params[i].kinds & (1u << hp->kind))) {
+		for (size_t j = 0; j < n; j++)
+			if (policy_params[j].kinds & (1u << hp->kind))
+				snprintf(list + strlen(list), sizeof(list) -
+					 strlen(list), "%s%s", list[0] ? ", " :
+					 "", policy_params[j].name);
+		return BAD(c, o, sec, key, "not a parameter of policy %s "
+			   "(expected policy.<one of: %s>)",
+			   tb_hp_kind_name(hp->kind), list);
+	}
+	if (policy_params[i].unit == 's') {
+		uint64_t b;
+		if (want_size(c, o, sec, key, val, true, &b))
+			return -1;
+		uint64_t *const dst[] = {
+			!strcmp(name, "min") ? &hp->min : NULL,
+			!strcmp(name, "max") ? &hp->max : NULL,
+			!strcmp(name, "low") ? &hp->low : NULL,
+			!strcmp(name, "high") ? &hp->high : NULL,
+			!strcmp(name, "step") ? &hp->step : NULL,
+			!strcmp(name, "setpoint") ? &hp->setpoint : NULL,
+			!strcmp(name, "target") ? &hp->target : NULL,
+			!strcmp(name, "accuracy") ? &hp->accuracy : NULL,
+			!strcmp(name, "progress") ? &hp->progress : NULL,
+		};
+		for (size_t j = 0; j < sizeof(dst) / sizeof(dst[0]); j++)
+			if (dst[j])
+				*dst[j] = b;
+		return 0;
+	}
+	if (policy_params[i].unit == 't') {
+		double t;
+		if (want_time(c, o, sec, key, val, &t))
+			return -1;
+		uint32_t ms = (uint32_t)(t * 1000 + 0.5);
+		if (!strcmp(name, "period"))
+			hp->period_ms = ms;
+		else if (!strcmp(name, "stale"))
+			hp->stale_ms = ms;
+		else
+			hp->stuck_ms = ms;
+		return 0;
+	}
+	char *end;
+	double g = strtod(val, &end);
+	if (end == val || *end || !(g >= 0 && g <= 100))
+		return BAD(c, o, sec, key, "expected a gain in [0, 100] like "
+			   "0.5, got '%s'", val);
+	*(name[1] == 'p' ? &hp->kp_milli : &hp->ki_milli) =
+		(uint32_t)(g * 1000 + 0.5);
+	return 0;
+}
+
+/*
+ * `trace = ramp|sawtooth|triangle PEAK PERIOD`: the guest allocates
+ * PEAK in chunks (`trace.chunk`, default PEAK/16) evenly over PERIOD;
+ * ramp then holds it, sawtooth frees it all and starts again, triangle
+ * frees it chunk by chunk over the next PERIOD; for the step's hold.
+ */
+static int trace_key(struct ctx *c, struct step *st, const char *key,
+		     const char *val, const struct origin *o)
+{
+	const char *sec = st->name;
+	char kind[32] = "", peak[64] = "", per[64] = "", extra[8] = "";
+
+	if (!strcmp(key, "trace.chunk")) {
+		if (want_size(c, o, sec, key, val, true, &st->trace_chunk))
+			return -1;
+		if (st->trace_chunk < 4096)
+			return BAD(c, o, sec, key, "expected at least 4K, got "
+				   "'%s'", val);
+		return 0;
+	}
+	if (sscanf(val, "%31s %63s %63s %7s", kind, peak, per, extra) != 3)
+		return BAD(c, o, sec, key, "expected 'ramp|sawtooth|triangle "
+			   "PEAK PERIOD' like 'sawtooth 40%% 10s', got '%s'",
+			   val);
+	st->trace_from = *o;
+	if (!strcmp(kind, "ramp"))
+		st->trace = TRACE_RAMP;
+	else if (!strcmp(kind, "sawtooth"))
+		st->trace = TRACE_SAWTOOTH;
+	else if (!strcmp(kind, "triangle"))
+		st->trace = TRACE_TRIANGLE;
+	else
+		return BAD(c, o, sec, key, "expected ramp, sawtooth or "
+			   "triangle, got '%s'", kind);
+	if (want_size(c, o, sec, key, peak, true, &st->trace_peak) ||
+	    want_time(c, o, sec, key, per, &st->trace_period))
+		return -1;
+	if (st->trace_peak < 4096 || st->trace_period < 0.5)
+		return BAD(c, o, sec, key, "expected a peak of at least 4K "
+			   "and a period of at least 500ms, got '%s'", val);
+	return 0;
+}
+
 static int step_key(struct ctx *c, struct step *st, const char *key,
 		    const char *val, const struct origin *o)
 {
@@ -806,6 +979,10 @@ static int step_key(struct ctx *c, struct step *st, const char *key,
 				   "got '%s'", val);
 		return 0;
 	}
+	if (!strcmp(key, "policy") || !strncmp(key, "policy.", 7))
+		return policy_key(c, st, key, val, o);
+	if (!strcmp(key, "trace") || !strcmp(key, "trace.chunk"))
+		return trace_key(c, st, key, val, o);
 	if (!strcmp(key, "random-targets")) {
 		long long n;
 		if (parse_int(val, 1, 100000, &n))
@@ -835,8 +1012,49 @@ static int step_key(struct ctx *c, struct step *st, const char *key,
 	return BAD(c, o, sec, key, "unknown key in a step (expected at, "
 		   "after, delay, hold, target, set.<property>, pin, alloc, "
 		   "pagecache, fragment, busy, free, exec, sysfs-write, "
-		   "sysfs-read, hotplug, random-targets, random-range, "
+		   "sysfs-read, hotplug, policy, policy.<param>, trace, "
+		   "trace.chunk, random-targets, random-range, "
 		   "random-interval or expect-*)");
+}
+
+/* A step's policy and trace, once all its keys are in. */
+static int check_policy_step(struct ctx *c, struct step *st)
+{
+	const char *why;
+
+	if (st->has_policy) {
+		if (st->has_target || st->random_targets)
+			return BAD(c, &st->policy_from, st->name, "policy", "a step "
+				   "hands its target to a policy or sets it "
+				   "(target, random-targets), not both");
+		if (st->hold <= 0)
+			return BAD(c, &st->policy_from, st->name, "policy", "needs "
+				   "hold = TIME: the policy decides for the "
+				   "step's hold");
+		if ((why = tb_hp_check(&st->policy)))
+			return BAD(c, &st->policy_from, st->name, "policy", "%s %s",
+				   tb_hp_kind_name(st->policy.kind), why);
+	}
+	for (int i = 0; i < st->nexpects; i++)
+		if (expect_is_policy(st->expects[i].kind) && !st->has_policy)
+			return BAD(c, &st->expects[i].from, st->name,
+				   st->expects[i].key, "expected in a step "
+				   "with a policy (policy = NAME)");
+	if (st->trace) {
+		if (st->hold < st->trace_period)
+			return BAD(c, &st->trace_from, st->name, "trace", "needs "
+				   "hold = TIME, at least the trace's period: "
+				   "it runs for the step's hold");
+		if (!st->trace_chunk)
+			st->trace_chunk = (st->trace_peak / 16) & ~4095ull;
+		if (st->trace_chunk < 4096)
+			st->trace_chunk = 4096;
+		if (st->trace_peak / st->trace_chunk > 64)
+			return BAD(c, &st->trace_from, st->name, "trace.chunk",
+				   "expected at most 64 chunks to the peak "
+				   "(a larger trace.chunk)");
+	}
+	return 0;
 }
 
 static bool is_global(const char *s)
@@ -1091,6 +1309,8 @@ int plan_load(struct plan *plan, const char *file,
 		}
 		if (st->random_targets && st->random_interval <= 0)
 			st->random_interval = 1;
+		if (check_policy_step(&c, st))
+			goto out;
 		if (st->action == ACT_BUSY) {
 			/* busy runs for the step's hold, whole seconds. */
 			double secs = st->hold + 0.5;

@@ -105,7 +105,15 @@ const char *const expect_names[EX_NR] = {
 	[EX_OVERSHOOT] = "expect-overshoot",
 	[EX_RSS_RETURNED] = "expect-rss-returned",
 	[EX_RSS_NEAR] = "expect-rss-near",
+	[EX_OUTSIDE] = "expect-outside",
+	[EX_TARGET_CYCLES] = "expect-target-cycles",
+	[EX_STUCK] = "expect-stuck",
 };
+
+bool expect_is_policy(enum expect_kind k)
+{
+	return k == EX_OUTSIDE || k == EX_TARGET_CYCLES || k == EX_STUCK;
+}
 
 bool expect_is_metric(enum expect_kind k)
 {

@@ -159,6 +159,8 @@ void on_reply(struct run *r, const char *text)
 			run_fail(r, "swap-setup", "the guest's swap (swap = "
 				 "%s): agent replied '%s'", r->cur.line + 5,
 				 text);
+	} else if (own == OWN_TRACE) {
+		trace_reply(r, r->cur.line, text);
 	} else {
 		struct step_rt *rt = &r->rt[own];
 		snprintf(rt->reply, sizeof(rt->reply), "%s", text);

@@ -465,6 +465,8 @@ void check(struct run *r, int si, const struct expect *e,
 	default:
 		if (expect_is_metric(e->kind))
 			ok = check_metric(r, si, e, v);
+		else if (expect_is_policy(e->kind))
+			ok = policy_check(r, si, e, v);
 		break;
 	}
 	(void)b;

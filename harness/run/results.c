@@ -355,6 +355,9 @@ int finish(struct run *r)
 					    metrics_json(&m, mf));
 			json_object_set_new(json_object_get(sj, "metrics"),
 					    "times_from", json_string(m.times_from));
+			json_t *pj = policy_json(r, i);
+			if (pj)
+				json_object_set_new(sj, "policy", pj);
 			if (rt->reply[0])
 				json_object_set_new(sj, "agent_reply",
 						    json_string(rt->reply));
@@ -387,6 +390,8 @@ int finish(struct run *r)
 	}
 
 	close_part(r, &mf, "metrics.tsv");
+	if (r->policy_tsv)
+		close_part(r, &r->policy_tsv, "policy.tsv");
 
 	const char *verdict = r->error_kind ? "error" : nfail ? "fail" :
 			      "pass";

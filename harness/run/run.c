@@ -169,6 +169,7 @@ int run_plan(const struct plan *plan, const struct backend_ops *ops,
 	r->be.emit = on_event;
 	r->be.emit_arg = r;
 	r->cur_step = -1;
+	r->trace.active = -1;
 	r->summary_fd = -1;
 	r->last_actual = -1;
 	r->rng = plan->seed * 0x9E3779B97F4A7C15ull + 1;
@@ -241,6 +242,8 @@ int run_plan(const struct plan *plan, const struct backend_ops *ops,
 	free(r->lines);
 	free(r->samples);
 	free(r->changes);
+	for (int i = 0; i < PLAN_MAX_STEPS; i++)
+		free(r->pol[i].recs);
 	/* The backend's state block: stop() released what it held, and it
 	 * kept only what now() needs for finish(). */
 	free(r->be.priv);

@@ -26,7 +26,44 @@
 #define MAX_CHANGES		(1 << 20)	/* values of the reservation */
 
 enum { OWN_STATS = -1, OWN_INFO = -2, OWN_PING = -3, OWN_FINAL = -4,
-       OWN_SWAP = -5 };
+       OWN_SWAP = -5, OWN_TRACE = -6 };
+
+/* One decision of a step's host policy (policy.c). */
+struct policy_rec {
+	double t;
+	int64_t avail, reservation;	/* bytes read, -1 unknown */
+	uint64_t target;		/* after the decision */
+	bool set, stuck;
+};
+
+struct step_policy {
+	bool on;
+	struct tb_hp_state hp;
+	struct policy_rec *recs;
+	size_t nrecs, cap;
+	double stuck_t;		/* first declared stuck, 0: never */
+};
+
+/* The workload trace running (policy.c): the chunks it holds. */
+#define TRACE_MAX	64
+struct step_trace {
+	int active;		/* step whose trace runs, -1: none */
+	int step;		/* step of the request in flight */
+	bool busy;		/* one request at a time */
+	long ids[TRACE_MAX];
+	int nheld, allocs, frees;
+};
+
+/* A policy step's figures (policy.c); NAN / -1: not defined. */
+struct policy_metrics {
+	bool has;
+	unsigned decisions, changes, stuck;
+	double outside_s;	/* available memory outside the window */
+	int swings, target_cycles;
+	double stuck_s;		/* reservation's last move to "stuck" */
+	long oom_kills;
+	double reclaimed_mibs;	/* balloon size over the step, MiB*s */
+};
 
 struct sample_rec {
 	double t;
@@ -123,6 +160,12 @@ struct run {
 	uint64_t rng;
 
 	struct batches *batches;	/* batches.c: the device's batch log */
+
+	struct step_policy pol[PLAN_MAX_STEPS];	/* policy.c */
+	struct step_trace trace;
+	FILE *policy_tsv;	/* every decision, opened at the first */
+	off_t policy_good;
+	bool policy_failed;
 
 	char error[600];	/* why the run itself failed */
 	const char *error_kind;	/* "qemu-died", "time-limit", ... */
@@ -232,6 +275,20 @@ void batches_close(struct run *r);
 struct json_t *batches_json(struct run *r);
 size_t batches_curve(struct run *r, int i, double end, double **tv,
 		     double **av, double *t0);
+
+/* policy.c: a step's host policy (started with the step, a decision when
+ * due at every tick, stopped when the step is done), its workload trace,
+ * and their figures for expectations and summary.json. */
+void policy_start(struct run *r, int i);
+void policy_tick(struct run *r, int i);
+void policy_stop(struct run *r, int i);
+void trace_tick(struct run *r, int i);
+void trace_reply(struct run *r, const char *req, const char *text);
+void trace_stop(struct run *r, int i);
+void policy_metrics(struct run *r, int i, struct policy_metrics *m);
+struct json_t *policy_json(struct run *r, int i);
+bool policy_check(struct run *r, int si, const struct expect *e,
+		  struct verdict *v);
 
 /* expect.c */
 void check(struct run *r, int si, const struct expect *e,

@@ -135,6 +135,12 @@ void start_step(struct run *r, int i)
 	}
 	if (st->random_targets)
 		rt->rand_next = now(r);
+	if (st->trace) {
+		r->trace.active = i;
+		logev(r, "TRACE", "[%s] starts", st->name);
+	}
+	if (st->has_policy)
+		policy_start(r, i);
 	if (st->action != ACT_NONE) {
 		const char *name = agent_action_name(st->action);
 		if (st->action == ACT_FREE) {
@@ -177,11 +183,23 @@ void step_tick(struct run *r, int i)
 		      (unsigned long long)v, v / MIB, rt->rand_done,
 		      st->random_targets);
 	}
+	if (!rt->done && !rt->skipped)
+		policy_tick(r, i);
 	if (!rt->done && !rt->action_pending &&
 	    (rt->skipped || rt->rand_done >= st->random_targets) &&
 	    t - rt->start >= st->hold) {
 		rt->done = true;
+		policy_stop(r, i);
 		logev(r, "STEP-DONE", "[%s]", st->name);
+	}
+	/* A trace runs for its step's hold, then frees what it holds. */
+	int tr = r->trace.active;
+	if (tr >= 0) {
+		trace_tick(r, tr);
+		if (r->rt[tr].done && !r->trace.nheld && !r->trace.busy) {
+			trace_stop(r, tr);
+			r->trace.active = -1;
+		}
 	}
 }
 

@@ -16,7 +16,10 @@ Metric tolerances (why: see harness/sim/CALIBRATION.md, section 4):
   rss_returned   within 0.05, where both ballooned at least 64 MiB
   final MiB      max(32 MiB, 3% of guest memory) (the run's last sample)
 The reclamation rate is printed, not judged: under TCG it follows the
-machine's load (CALIBRATION.md).
+machine's load (CALIBRATION.md).  Steps with a host policy (policy =):
+  stuck          equal; stuck_s within 1 s
+  target_cycles  both none or within max(1, 50% of the emulated)
+  outside_s      max(2 s, 50% of the emulated)
 """
 
 import argparse
@@ -92,6 +95,38 @@ def step_metrics(s):
     """{step name: metrics} of the steps that set a target."""
     return {st["name"]: st["metrics"] for st in s.get("steps", [])
             if st.get("target") is not None and st.get("metrics")}
+
+
+def step_policies(s):
+    """{step name: policy figures} of the steps with a host policy."""
+    return {st["name"]: st["policy"] for st in s.get("steps", [])
+            if st.get("policy")}
+
+
+def compare_policy(ps, pe):
+    """(figure, agrees, text) for a policy step: the stuck declarations
+    equal and within 1 s, oscillation both or neither (cycles within
+    max(1, half the emulated)), time outside the window within max(2 s,
+    half the emulated)."""
+    out = []
+
+    def both(key, tol, unit, nd):
+        a, b = ps.get(key), pe.get(key)
+        if a is None and b is None:
+            return
+        if a is None or b is None:
+            out.append((key, False, f"sim {fmt(a, unit, nd)}, emu "
+                        f"{fmt(b, unit, nd)} (one has none)"))
+            return
+        t = tol(b)
+        out.append((key, abs(a - b) <= t, f"sim {a:.{nd}f}{unit}, emu "
+                    f"{b:.{nd}f}{unit} (tolerance {t:.{nd}f}{unit})"))
+
+    both("stuck", lambda e: 0, "", 0)
+    both("stuck_s", lambda e: 1.0, " s", 1)
+    both("target_cycles", lambda e: 0 if e == 0 else max(1, 0.5 * e), "", 0)
+    both("outside_s", lambda e: max(2.0, 0.5 * e), " s", 1)
+    return out
 
 
 def compare_metrics(ms, me, size_tol):
@@ -189,6 +224,12 @@ def main():
                 nmetrics += 1
                 if not ok:
                     diffs.append(f"[{step}] {what}: {text}")
+        ps, pe = step_policies(sim), step_policies(emu)
+        for step in [k for k in pe if k in ps]:
+            for what, ok, text in compare_policy(ps[step], pe[step]):
+                nmetrics += 1
+                if not ok:
+                    diffs.append(f"[{step}] policy {what}: {text}")
         vs, ve = verdicts(sim), verdicts(emu)
         keys = sorted(set(vs) | set(ve), key=str)
         # "skipped": that backend cannot judge it (a driver debugfs
