@@ -16,16 +16,23 @@
 
 # GUEST_KERNEL=VERSION (e.g. 6.12): that Debian kernel, built into
 # $(BUILD)/guest-VERSION (guest-driver/fetch-kernel-deb.sh: private apt
-# state, module built in that release's build root); empty: the host
-# release's current kernel in $(BUILD)/guest, the default.
+# state, module built in that release's build root).  GUEST_KERNEL=PATH (a
+# vmlinuz; GUEST_KERNEL_BUILD= its headers or build tree when not found):
+# $(BUILD)/guest-NAME-CKSUM (guest-driver/fetch-kernel-path.sh).  Empty:
+# the host release's current kernel in $(BUILD)/guest, the default.
 GUEST_KERNEL	?=
-ifneq ($(GUEST_KERNEL),)
-ifneq ($(shell echo '$(GUEST_KERNEL)' | grep -Ex '[0-9]+(\.[0-9]+)+'),$(GUEST_KERNEL))
-$(error GUEST_KERNEL=$(GUEST_KERNEL): expected a Debian kernel version such as 6.12)
+ifeq ($(GUEST_KERNEL),)
+GUEST_DIR	:= $(BUILD)/guest
+GUEST_FETCH	:= guest-driver/fetch-kernel.sh $(GUEST_DIR)
+else ifneq ($(findstring /,$(GUEST_KERNEL)),)
+GUEST_DIR	:= $(BUILD)/guest-$(notdir $(GUEST_KERNEL))-$(shell printf %s '$(abspath $(GUEST_KERNEL))' | cksum | cut -d' ' -f1)
+GUEST_FETCH	:= guest-driver/fetch-kernel-path.sh $(GUEST_DIR) $(abspath $(GUEST_KERNEL))
+else ifeq ($(shell echo '$(GUEST_KERNEL)' | grep -Ex '[0-9]+(\.[0-9]+)+'),$(GUEST_KERNEL))
+GUEST_DIR	:= $(BUILD)/guest-$(GUEST_KERNEL)
+GUEST_FETCH	:= guest-driver/fetch-kernel-deb.sh $(GUEST_DIR) $(GUEST_KERNEL)
+else
+$(error GUEST_KERNEL=$(GUEST_KERNEL): expected a Debian kernel version such as 6.12, or a path to a vmlinuz)
 endif
-endif
-GUEST_DIR	:= $(BUILD)/guest$(if $(GUEST_KERNEL),-$(GUEST_KERNEL))
-GUEST_FETCH	:= $(if $(GUEST_KERNEL),guest-driver/fetch-kernel-deb.sh $(GUEST_DIR) $(GUEST_KERNEL),guest-driver/fetch-kernel.sh $(GUEST_DIR))
 GUEST_KVER_FILE	:= $(GUEST_DIR)/kver
 KERNEL_IMAGE	:= $(GUEST_DIR)/vmlinuz
 GUEST_KTREE	:= $(GUEST_DIR)/kernel
@@ -45,7 +52,7 @@ GUEST_MOD_SRCS	:= guest-driver/tb_balloon.c guest-driver/Kbuild $(GUEST_MOD_CORE
 
 # The fetch script writes vmlinuz, then kver, each only after success.
 $(KERNEL_IMAGE): $(firstword $(GUEST_FETCH)) | $(DEPS_STAMP)
-	$(msg) FETCH "guest kernel ($(if $(GUEST_KERNEL),Debian $(GUEST_KERNEL),linux-image-amd64))"
+	$(msg) FETCH "guest kernel ($(or $(GUEST_KERNEL),linux-image-amd64))"
 	$(Q)$(GUEST_FETCH)
 	$(Q)touch $@
 $(GUEST_KVER_FILE): $(KERNEL_IMAGE)
@@ -62,17 +69,18 @@ $(MODULE_KO): $(GUEST_MOD_SRCS) $(GUEST_KVER_FILE)
 	$(Q)for f in $(GUEST_MOD_CORE); do \
 		ln -s $(abspath $$f) $(GUEST_MODDIR)/; done
 	$(Q)kver=$$(cat $(GUEST_KVER_FILE)); root=$$(cat $(GUEST_DIR)/buildroot 2>/dev/null || :); \
-	test -f $$root/usr/src/linux-headers-$$kver/Makefile || $(GUEST_FETCH); \
+	hdr=$$(cat $(GUEST_DIR)/headers 2>/dev/null || echo /usr/src/linux-headers-$$kver); \
+	test -f $$root$$hdr/Makefile || $(GUEST_FETCH); \
 	id=$$(git rev-parse --short=12 HEAD 2>/dev/null) && \
 		{ git diff --quiet HEAD -- $(GUEST_MOD_SRCS) || id=$$id-dirty; } || id=unknown; \
 	if [ -n "$$root" ]; then \
 		rm -rf $$root/tmp/tb-module && mkdir -p $$root/tmp/tb-module && \
 		cp -L $(GUEST_MODDIR)/* $$root/tmp/tb-module/ && \
-		chroot $$root make -s -C /usr/src/linux-headers-$$kver M=/tmp/tb-module \
+		chroot $$root make -s -C $$hdr M=/tmp/tb-module \
 			TB_BUILD_ID=$$id modules > $(GUEST_MODDIR)/kbuild.log 2>&1 && \
 		cp $$root/tmp/tb-module/tb_balloon.ko $@; \
 	else \
-	$(MAKE) -s -C /usr/src/linux-headers-$$kver M=$(abspath $(GUEST_MODDIR)) \
+	$(MAKE) -s -C $$hdr M=$(abspath $(GUEST_MODDIR)) \
 		TB_BUILD_ID=$$id modules > $(GUEST_MODDIR)/kbuild.log 2>&1; \
 	fi || \
 		{ cat $(GUEST_MODDIR)/kbuild.log >&2; \
