@@ -1085,14 +1085,7 @@ static u64 tb_deflate_for_pressure(struct tb_balloon *b, u64 pages,
 	return got;
 }
 
-/*
- * Memory pressure: a task is stuck in direct reclaim.  While available
- * memory is below the floor, give back what brings it to floor + band
- * (tb_guest_pressure_want) and hold inflation off; at the floor or above,
- * reclaim has the guest's own memory to work on.  kswapd and
- * opportunistic (NORETRY) allocations, such as our own, do not count as
- * pressure.
- */
+/* The shrinker's balloon (from 6.7 on the kernel allocates the shrinker). */
 static struct tb_balloon *tb_of_shrinker(struct shrinker *s)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
@@ -1102,6 +1095,14 @@ static struct tb_balloon *tb_of_shrinker(struct shrinker *s)
 #endif
 }
 
+/*
+ * Memory pressure: a task is stuck in direct reclaim.  While available
+ * memory is below the floor, give back what brings it to floor + band
+ * (tb_guest_pressure_want) and hold inflation off; at the floor or above,
+ * reclaim has the guest's own memory to work on.  kswapd and
+ * opportunistic (NORETRY) allocations, such as our own, do not count as
+ * pressure.
+ */
 static unsigned long tb_shrink_count(struct shrinker *s, struct shrink_control *sc)
 {
 	struct tb_balloon *b = tb_of_shrinker(s);
@@ -1357,6 +1358,7 @@ static void tb_deflate_all(struct tb_balloon *b)
 static int tb_shrinker_add(struct tb_balloon *b)
 {
 	struct shrinker *s;
+	int ret = 0;
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
 	s = shrinker_alloc(0, KBUILD_MODNAME);
@@ -1372,15 +1374,11 @@ static int tb_shrinker_add(struct tb_balloon *b)
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
 	shrinker_register(s);
 #else
-	{
-		int ret = register_shrinker(s, KBUILD_MODNAME);
-
-		if (ret)
-			return ret;
-	}
+	ret = register_shrinker(s, KBUILD_MODNAME);
 #endif
-	b->shrinker = s;
-	return 0;
+	if (!ret)
+		b->shrinker = s;
+	return ret;
 }
 
 static void tb_shrinker_del(struct tb_balloon *b)
