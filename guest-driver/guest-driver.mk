@@ -119,11 +119,13 @@ test-driver: guest $(QEMU_BIN)
 include guest-driver/tests/tests.mk
 
 # The second guest kernel (not in `make test`; .ci/run calls it): Debian
-# 13's 6.12 downloaded, the module built in its build root, booted, and
-# the scenarios whose API paths changed since 6.1 run at CI size, then the
-# virtio-balloon reference on the same kernel.
+# 13's 6.12 downloaded, the module built in its build root, booted, five
+# scenarios at CI size, then the virtio-balloon reference on the same
+# kernel: fragmentation, which stock virtio-balloon passes (on the other
+# four it fails by design: no floor, no partial grants, pinned-2g panics
+# the guest, "System is deadlocked on memory", as on 6.1).
 KERNEL_TEST_SCENARIOS := pinned-2g low-reservation partial-grant hotplug-clip fragmentation
 .PHONY: test-kernel-6.12
 test-kernel-6.12:
 	$(Q)$(MAKE) --no-print-directory regress GUEST_KERNEL=6.12 ONLY='$(KERNEL_TEST_SCENARIOS)'
-	$(Q)$(MAKE) --no-print-directory scenario GUEST_KERNEL=6.12 BACKEND=virtio NAME=pinned-2g SET='--ci'
+	$(Q)$(MAKE) --no-print-directory scenario GUEST_KERNEL=6.12 BACKEND=virtio NAME=fragmentation SET='--ci'
