@@ -87,6 +87,7 @@ help:
 	"  make boot                  boot the guest with our device and driver once" \
 	"  make test-driver           in-guest self-test of the driver" \
 	"  make test-driver-params    the module's parameters (modinfo) against core/tb_knobs.h" \
+	"  make test-kernel-6.12      GUEST_KERNEL=6.12: five scenarios at CI size and the virtio reference" \
 	"harness/" \
 	"  make harness               the scenario runner (build/harness/harness)" \
 	"  make scenario NAME=x       run scenarios/x.ini (BACKEND=emu|virtio|libvirt|sim, SET='k=v step.k=v')" \
@@ -125,7 +126,7 @@ help:
 	"  make bench-report DIR=..   redo a bench's table and plots" \
 	"  make bench-profile         perf of QEMU while a bench subset runs" \
 	"" \
-	"V=1 shows full commands; BUILD=dir builds elsewhere."
+	"V=1 shows full commands; BUILD=dir builds elsewhere; GUEST_KERNEL=6.12 another Debian guest kernel (build/guest-6.12)."
 
 .PHONY: check-help
 check-help:
@@ -134,10 +135,10 @@ check-help:
 # What was built goes; what was downloaded stays: QEMU's source (with our
 # files grafted in, refreshed by every build) and the guest kernel.  Named
 # by what stays, so whatever a .mk adds under $(BUILD) goes too.
-GUEST_DOWNLOADS	:= kernel kver vmlinuz apt-headers.log
+GUEST_DOWNLOADS	:= kernel kver vmlinuz apt-headers.log apt root buildroot root.list root.log
 clean:
 	[ ! -d $(BUILD) ] || find $(BUILD) -mindepth 1 -maxdepth 1 \
-		! -name qemu-src ! -name guest -exec rm -rf {} +
+		! -name qemu-src ! -name guest ! -name 'guest-*' -exec rm -rf {} +
 	[ ! -d $(GUEST_DIR) ] || find $(GUEST_DIR) -mindepth 1 -maxdepth 1 \
 		$(foreach f,$(GUEST_DOWNLOADS),! -name $(f)) -exec rm -rf {} +
 

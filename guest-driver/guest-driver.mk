@@ -14,7 +14,25 @@
 #   GUEST_ACCEL      make function: $(call GUEST_ACCEL) prints kvm or tcg
 # Targets: guest (in all), boot (in test), test-driver (in test).
 
+# GUEST_KERNEL=VERSION (e.g. 6.12): that Debian kernel, built into
+# $(BUILD)/guest-VERSION (guest-driver/fetch-kernel-deb.sh: private apt
+# state, module built in that release's build root).  GUEST_KERNEL=PATH (a
+# vmlinuz; GUEST_KERNEL_BUILD= its headers or build tree when not found):
+# $(BUILD)/guest-NAME-CKSUM (guest-driver/fetch-kernel-path.sh).  Empty:
+# the host release's current kernel in $(BUILD)/guest, the default.
+GUEST_KERNEL	?=
+ifeq ($(GUEST_KERNEL),)
 GUEST_DIR	:= $(BUILD)/guest
+GUEST_FETCH	:= guest-driver/fetch-kernel.sh $(GUEST_DIR)
+else ifneq ($(findstring /,$(GUEST_KERNEL)),)
+GUEST_DIR	:= $(BUILD)/guest-$(notdir $(GUEST_KERNEL))-$(shell printf %s '$(abspath $(GUEST_KERNEL))' | cksum | cut -d' ' -f1)
+GUEST_FETCH	:= guest-driver/fetch-kernel-path.sh $(GUEST_DIR) $(abspath $(GUEST_KERNEL))
+else ifeq ($(shell echo '$(GUEST_KERNEL)' | grep -Ex '[0-9]+(\.[0-9]+)+'),$(GUEST_KERNEL))
+GUEST_DIR	:= $(BUILD)/guest-$(GUEST_KERNEL)
+GUEST_FETCH	:= guest-driver/fetch-kernel-deb.sh $(GUEST_DIR) $(GUEST_KERNEL)
+else
+$(error GUEST_KERNEL=$(GUEST_KERNEL): expected a Debian kernel version such as 6.12, or a path to a vmlinuz)
+endif
 GUEST_KVER_FILE	:= $(GUEST_DIR)/kver
 KERNEL_IMAGE	:= $(GUEST_DIR)/vmlinuz
 GUEST_KTREE	:= $(GUEST_DIR)/kernel
@@ -33,12 +51,12 @@ GUEST_MOD_CORE	:= core/tb_guest.c core/tb_guest.h core/tb_policy.c core/tb_polic
 GUEST_MOD_SRCS	:= guest-driver/tb_balloon.c guest-driver/Kbuild $(GUEST_MOD_CORE)
 
 # The fetch script writes vmlinuz, then kver, each only after success.
-$(KERNEL_IMAGE): guest-driver/fetch-kernel.sh | $(DEPS_STAMP)
-	$(msg) FETCH "guest kernel (linux-image-amd64)"
-	$(Q)guest-driver/fetch-kernel.sh $(GUEST_DIR)
+$(KERNEL_IMAGE): $(firstword $(GUEST_FETCH)) | $(DEPS_STAMP)
+	$(msg) FETCH "guest kernel ($(or $(GUEST_KERNEL),linux-image-amd64))"
+	$(Q)$(GUEST_FETCH)
 	$(Q)touch $@
 $(GUEST_KVER_FILE): $(KERNEL_IMAGE)
-	$(Q)test -s $@ || guest-driver/fetch-kernel.sh $(GUEST_DIR)
+	$(Q)test -s $@ || $(GUEST_FETCH)
 	$(Q)touch $@
 
 # Kbuild runs in a directory of links so nothing is generated in the tree.
@@ -50,12 +68,21 @@ $(MODULE_KO): $(GUEST_MOD_SRCS) $(GUEST_KVER_FILE)
 	$(Q)ln -s $(abspath guest-driver/tb_balloon.c) $(GUEST_MODDIR)/tb_balloon_drv.c
 	$(Q)for f in $(GUEST_MOD_CORE); do \
 		ln -s $(abspath $$f) $(GUEST_MODDIR)/; done
-	$(Q)kver=$$(cat $(GUEST_KVER_FILE)); \
-	test -f /usr/src/linux-headers-$$kver/Makefile || guest-driver/fetch-kernel.sh $(GUEST_DIR); \
+	$(Q)kver=$$(cat $(GUEST_KVER_FILE)); root=$$(cat $(GUEST_DIR)/buildroot 2>/dev/null || :); \
+	hdr=$$(cat $(GUEST_DIR)/headers 2>/dev/null || echo /usr/src/linux-headers-$$kver); \
+	test -f $$root$$hdr/Makefile || $(GUEST_FETCH); \
 	id=$$(git rev-parse --short=12 HEAD 2>/dev/null) && \
 		{ git diff --quiet HEAD -- $(GUEST_MOD_SRCS) || id=$$id-dirty; } || id=unknown; \
-	$(MAKE) -s -C /usr/src/linux-headers-$$kver M=$(abspath $(GUEST_MODDIR)) \
-		TB_BUILD_ID=$$id modules > $(GUEST_MODDIR)/kbuild.log 2>&1 || \
+	if [ -n "$$root" ]; then \
+		rm -rf $$root/tmp/tb-module && mkdir -p $$root/tmp/tb-module && \
+		cp -L $(GUEST_MODDIR)/* $$root/tmp/tb-module/ && \
+		chroot $$root make -s -C $$hdr M=/tmp/tb-module \
+			TB_BUILD_ID=$$id modules > $(GUEST_MODDIR)/kbuild.log 2>&1 && \
+		cp $$root/tmp/tb-module/tb_balloon.ko $@; \
+	else \
+	$(MAKE) -s -C $$hdr M=$(abspath $(GUEST_MODDIR)) \
+		TB_BUILD_ID=$$id modules > $(GUEST_MODDIR)/kbuild.log 2>&1; \
+	fi || \
 		{ cat $(GUEST_MODDIR)/kbuild.log >&2; \
 		  echo "guest-driver: module build failed (log: $(GUEST_MODDIR)/kbuild.log)" >&2; exit 1; }
 	$(Q)if grep -q 'warning:' $(GUEST_MODDIR)/kbuild.log; then \
@@ -90,3 +117,16 @@ test-driver: guest $(QEMU_BIN)
 	$(Q)guest-driver/tests/run-selftest.sh $(QEMU_BIN) $(KERNEL_IMAGE) $(INITRAMFS) \
 		"$(call GUEST_ACCEL)" $(GUEST_DIR)/selftest
 include guest-driver/tests/tests.mk
+
+# The second guest kernel (not in `make test`; .ci/run calls it): Debian
+# 13's 6.12 downloaded, the module built in its build root, booted, five
+# scenarios at CI size, then the virtio-balloon reference on the same
+# kernel: fragmentation, which stock virtio-balloon passes (on the other
+# four it fails by design: no floor, no partial grants; on pinned-2g its
+# OOM kills take the pinning process, and on 6.12 the guest then panics,
+# "System is deadlocked on memory", where 6.1 survived: one run each).
+KERNEL_TEST_SCENARIOS := pinned-2g low-reservation partial-grant hotplug-clip fragmentation
+.PHONY: test-kernel-6.12
+test-kernel-6.12:
+	$(Q)$(MAKE) --no-print-directory regress GUEST_KERNEL=6.12 ONLY='$(KERNEL_TEST_SCENARIOS)'
+	$(Q)$(MAKE) --no-print-directory scenario GUEST_KERNEL=6.12 BACKEND=virtio NAME=fragmentation SET='--ci'

@@ -61,7 +61,13 @@ add_mod() { # add_mod PATH: dependencies first (recursive, hence local)
 	esac
 	order="$order $n"
 }
+# Built into the kernel (modules.builtin; 6.12 has virtio_pci there): none.
+builtin() {
+	[ -f "$moddir/modules.builtin" ] && sed 's/.*\///; s/\.ko$//' "$moddir/modules.builtin" |
+		tr - _ | grep -qx "$(echo "$1" | tr - _)"
+}
 for m in virtio_pci virtio_balloon; do
+	builtin "$m" && continue
 	p=$(deps_of "$m" | head -1)
 	[ -n "$p" ] || die "$m not found in $moddir/modules.dep"
 	add_mod "$p"
@@ -70,9 +76,11 @@ for n in $order; do echo "$n"; done > "$stage/lib/tb/virtio.order"
 # zram and its zsmalloc, for guest swap (the agent's `swap` request loads
 # them in this order; lzo-rle, zram's default, is built in).
 order=""
-p=$(deps_of zram | head -1)
-[ -n "$p" ] || die "zram not found in $moddir/modules.dep"
-add_mod "$p"
+if ! builtin zram; then
+	p=$(deps_of zram | head -1)
+	[ -n "$p" ] || die "zram not found in $moddir/modules.dep"
+	add_mod "$p"
+fi
 for n in $order; do echo "$n"; done > "$stage/lib/tb/zram.order"
 echo "$kver" > "$stage/lib/tb/kver"
 

@@ -48,6 +48,7 @@
 #include <linux/slab.h>
 #include <linux/swap.h>
 #include <linux/sysfs.h>
+#include <linux/version.h>
 #include <linux/workqueue.h>
 
 #include "tb_guest.h"
@@ -187,7 +188,8 @@ static const char *const tb_stat_names[TB_STAT_NR] = {
  * @irq_requested: the interrupt handler is installed; @irq_lock
  * @irq_lock:	serialises freeing the interrupt (storm work, remove)
  * @irq_off_work: frees the interrupt after a storm (not in hard irq)
- * @shrinker:	deflates under memory pressure
+ * @shrinker:	deflates under memory pressure (allocated from 6.7 on,
+ *		@shrinker_mem before)
  * @shrinker_registered: @shrinker is registered
  * @kobj:	/sys/kernel/tb_balloon
  * @dbg:	debugfs directory
@@ -227,7 +229,10 @@ struct tb_balloon {
 	struct mutex irq_lock;
 	struct work_struct irq_off_work;
 
-	struct shrinker shrinker;
+	struct shrinker *shrinker;
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0)
+	struct shrinker shrinker_mem;
+#endif
 	bool shrinker_registered;
 	struct notifier_block oom_nb;
 	struct kobject *kobj;
@@ -1080,6 +1085,16 @@ static u64 tb_deflate_for_pressure(struct tb_balloon *b, u64 pages,
 	return got;
 }
 
+/* The shrinker's balloon (from 6.7 on the kernel allocates the shrinker). */
+static struct tb_balloon *tb_of_shrinker(struct shrinker *s)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	return s->private_data;
+#else
+	return container_of(s, struct tb_balloon, shrinker_mem);
+#endif
+}
+
 /*
  * Memory pressure: a task is stuck in direct reclaim.  While available
  * memory is below the floor, give back what brings it to floor + band
@@ -1090,7 +1105,7 @@ static u64 tb_deflate_for_pressure(struct tb_balloon *b, u64 pages,
  */
 static unsigned long tb_shrink_count(struct shrinker *s, struct shrink_control *sc)
 {
-	struct tb_balloon *b = container_of(s, struct tb_balloon, shrinker);
+	struct tb_balloon *b = tb_of_shrinker(s);
 
 	if (!deflate_on_pressure || blocking_alloc || READ_ONCE(b->gone))
 		return 0;
@@ -1100,7 +1115,7 @@ static unsigned long tb_shrink_count(struct shrinker *s, struct shrink_control *
 
 static unsigned long tb_shrink_scan(struct shrinker *s, struct shrink_control *sc)
 {
-	struct tb_balloon *b = container_of(s, struct tb_balloon, shrinker);
+	struct tb_balloon *b = tb_of_shrinker(s);
 	u64 want, got;
 
 	if (!deflate_on_pressure || blocking_alloc || current_is_kswapd() ||
@@ -1339,6 +1354,42 @@ static void tb_deflate_all(struct tb_balloon *b)
 		before, left);
 }
 
+/* The shrinker is allocated by the kernel from 6.7 on, embedded before. */
+static int tb_shrinker_add(struct tb_balloon *b)
+{
+	struct shrinker *s;
+	int ret = 0;
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	s = shrinker_alloc(0, KBUILD_MODNAME);
+	if (!s)
+		return -ENOMEM;
+	s->private_data = b;
+#else
+	s = &b->shrinker_mem;
+#endif
+	s->count_objects = tb_shrink_count;
+	s->scan_objects = tb_shrink_scan;
+	s->seeks = DEFAULT_SEEKS;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	shrinker_register(s);
+#else
+	ret = register_shrinker(s, KBUILD_MODNAME);
+#endif
+	if (!ret)
+		b->shrinker = s;
+	return ret;
+}
+
+static void tb_shrinker_del(struct tb_balloon *b)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 7, 0)
+	shrinker_free(b->shrinker);
+#else
+	unregister_shrinker(b->shrinker);
+#endif
+}
+
 static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct tb_policy_params pp;
@@ -1459,10 +1510,7 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_kobj;
 
-	b->shrinker.count_objects = tb_shrink_count;
-	b->shrinker.scan_objects = tb_shrink_scan;
-	b->shrinker.seeks = DEFAULT_SEEKS;
-	ret = register_shrinker(&b->shrinker, KBUILD_MODNAME);
+	ret = tb_shrinker_add(b);
 	if (ret)
 		goto err_kobj;
 	b->shrinker_registered = true;
@@ -1503,7 +1551,7 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 err_oom:
 	unregister_oom_notifier(&b->oom_nb);
 err_shrinker:
-	unregister_shrinker(&b->shrinker);
+	tb_shrinker_del(b);
 err_kobj:
 	kobject_put(b->kobj);
 err_devgroup:
@@ -1546,7 +1594,7 @@ static void tb_remove(struct pci_dev *pdev)
 	cancel_work_sync(&b->irq_off_work);
 	cancel_delayed_work_sync(&b->work);
 	unregister_oom_notifier(&b->oom_nb);
-	unregister_shrinker(&b->shrinker);
+	tb_shrinker_del(b);
 
 	mutex_lock(&b->lock);
 	tb_deflate_all(b);

@@ -13,7 +13,8 @@ PKGS="build-essential pkg-config git dpkg-dev ca-certificates
  linux-perf
  clang libclang-rt-14-dev
  parallel rsync openssh-server openssh-client libxml2-utils netcat-openbsd
- chromium python3-websocket"
+ chromium python3-websocket
+ mmdebstrap"
 
 missing=""
 for p in $PKGS; do
