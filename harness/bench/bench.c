@@ -67,6 +67,7 @@ static struct {
 	const char *sim_job;	/* job file for the sim speed */
 	const char *only;	/* "emu", "virtio", or NULL: both */
 	const char *cmdlines;	/* "0,1": init_on_alloc values to run */
+	const char *cases;	/* NULL: all; else a list of case names */
 	bool quick;
 	int runs;
 	uint64_t memory;
@@ -850,20 +851,38 @@ static void reps_zero_on_inflate(struct sess *s, int runs)
 		sess_fail(s, "cannot clear zero_on_inflate again");
 }
 
+/* The cases --cases names; all of them without it. */
+static const char *const case_names[] = { "zeroing", "latency", "steps",
+					  "zeroed", "fragmented" };
+
+static bool want_case(const char *name)
+{
+	if (!opt.cases)
+		return true;
+	size_t n = strlen(name);
+	for (const char *p = opt.cases; (p = strstr(p, name)); p += n)
+		if ((p == opt.cases || p[-1] == ',') &&
+		    (p[n] == ',' || !p[n]))
+			return true;
+	return false;
+}
+
 static void run_session(const char *backend, int ioa)
 {
 	struct sess *s = calloc(1, sizeof(*s));
 	sess_start(s, backend, ioa);
-	if (ioa)
+	if (ioa && want_case("zeroing"))
 		reps_zeroing(s, opt.quick ? 2 : 3);
-	reps_latency(s, opt.lat_runs);
-	for (int touched = 0; touched <= 1; touched++)
+	if (want_case("latency"))
+		reps_latency(s, opt.lat_runs);
+	for (int touched = 0; touched <= 1 && want_case("steps"); touched++)
 		for (int i = 0; i < opt.nsizes; i++)
 			reps_inflate_deflate(s, opt.sizes[i], touched, NULL,
 					     opt.runs);
-	if (!strcmp(backend, "emu"))
+	if (!strcmp(backend, "emu") && want_case("zeroed"))
 		reps_zero_on_inflate(s, opt.runs);
-	reps_fragmented(s, opt.runs);
+	if (want_case("fragmented"))
+		reps_fragmented(s, opt.runs);
 	sess_stop(s);
 	free(s);
 	/* Each session's records are kept as soon as they exist. */
@@ -967,6 +986,8 @@ static void usage(FILE *f)
 "  --memory SIZE     guest RAM (default 4G; quick 1G)\n"
 "  --only emu|virtio one backend only (development)\n"
 "  --ioa 0,1         init_on_alloc values to run (default 0,1)\n"
+"  --cases LIST      only these cases (development), of zeroing, latency,\n"
+"                    steps, zeroed, fragmented; e.g. --cases fragmented\n"
 "  --harness PATH --sim-job FILE   simulation speed on the sim backend\n");
 }
 
@@ -985,6 +1006,7 @@ int main(int argc, char **argv)
 		{ "memory", required_argument, NULL, 'm' },
 		{ "only", required_argument, NULL, 'O' },
 		{ "ioa", required_argument, NULL, 'I' },
+		{ "cases", required_argument, NULL, 'C' },
 		{ "harness", required_argument, NULL, 'H' },
 		{ "sim-job", required_argument, NULL, 'J' },
 		{ "report", required_argument, NULL, 'r' },
@@ -1008,6 +1030,7 @@ int main(int argc, char **argv)
 		case 'm': memory = optarg; break;
 		case 'O': opt.only = optarg; break;
 		case 'I': opt.cmdlines = optarg; break;
+		case 'C': opt.cases = optarg; break;
 		case 'H': opt.harness = optarg; break;
 		case 'J': opt.sim_job = optarg; break;
 		case 'r': return bench_report(optarg);
@@ -1048,6 +1071,20 @@ int main(int argc, char **argv)
 			    (unsigned long long)(opt.sizes[i] >> 20),
 			    (unsigned long long)(opt.memory >> 20));
 
+	if (opt.cases) {
+		char *d = strdup(opt.cases), *sv = NULL;
+		for (char *t = strtok_r(d, ",", &sv); t;
+		     t = strtok_r(NULL, ",", &sv)) {
+			size_t k = 0, nk = sizeof(case_names) /
+					   sizeof(case_names[0]);
+			while (k < nk && strcmp(t, case_names[k]))
+				k++;
+			if (k == nk)
+				die("--cases: unknown case '%s' (zeroing, "
+				    "latency, steps, zeroed, fragmented)", t);
+		}
+		free(d);
+	}
 	if (mkdir(opt.out, 0755) && errno != EEXIST)
 		die("mkdir %s: %s", opt.out, strerror(errno));
 	signal(SIGINT, on_signal);
@@ -1077,6 +1114,8 @@ int main(int argc, char **argv)
 			    (b.tv_nsec - a.tv_nsec) / 1e9));
 	json_object_set_new(extra, "quick", json_boolean(opt.quick));
 	json_object_set_new(extra, "runs", json_integer(opt.runs));
+	if (opt.cases)
+		json_object_set_new(extra, "cases", json_string(opt.cases));
 	json_object_set_new(extra, "host", json_sprintf("%s %s, %ld CPUs",
 			    u.sysname, u.release, sysconf(_SC_NPROCESSORS_ONLN)));
 	json_object_set_new(extra, "kernel_version", json_string(
