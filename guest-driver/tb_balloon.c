@@ -568,6 +568,16 @@ static struct page *tb_alloc_page(struct tb_balloon *b, unsigned int order)
 }
 
 /*
+ * Up to @want 4 KiB pages at once from the bulk allocator (one pass over
+ * the per-CPU list, as vmalloc does), without direct reclaim: no page it
+ * finds had to sleep.  Each goes into batch slot @at on; returns how many.
+ * At most TB_BULK a call, as the allocator keeps interrupts off while it
+ * fills the array (and zeroes each page with init_on_alloc).
+ */
+#define TB_BULK		64u
+static unsigned int tb_alloc_bulk(struct tb_balloon *b, unsigned int at, unsigned int want);
+
+/*
  * A page just allocated for the balloon.  poison_check writes the pattern
  * that stands in for the old data a page may hold; then, without discard,
  * the host keeps whatever the page holds when it comes back, so the page
@@ -597,6 +607,22 @@ static void tb_prepare_page(struct tb_balloon *b, struct page *page, unsigned in
 	if (poison_check)
 		b->stats[TB_STAT_POISONED] += 1u << order;
 	cond_resched();
+}
+
+static unsigned int tb_alloc_bulk(struct tb_balloon *b, unsigned int at, unsigned int want)
+{
+	gfp_t gfp = tb_gfp(b, TB_ORDER_4K) & ~__GFP_DIRECT_RECLAIM;
+	unsigned int got, i;
+
+	want = min(want, TB_BULK);
+	/* The allocator fills the NULL slots only. */
+	memset(&b->shadow[at], 0, want * sizeof(*b->shadow));
+	got = alloc_pages_bulk_array(gfp, want, &b->shadow[at]);
+	for (i = at; i < at + got; i++) {
+		tb_prepare_page(b, b->shadow[i], TB_ORDER_4K);
+		tb_put_entry(b, i, b->shadow[i], TB_ORDER_4K);
+	}
+	return got;
 }
 
 /* poison_check: a page the host granted back must be all zeroes. */
@@ -662,6 +688,17 @@ static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 			}
 
 			order = tb_guest_inflate_order(pass, rem, b->features & TB_F_PAGE_2M);
+			/* 4 KiB pages in bulk; when the bulk allocator finds
+			 * none, one page the usual way (which may reclaim). */
+			if (order == TB_ORDER_4K && !blocking_alloc && rem > 1) {
+				unsigned int got = tb_alloc_bulk(b, n, min_t(u64, nbatch - n, rem));
+
+				if (got) {
+					n += got;
+					queued += got;
+					continue;
+				}
+			}
 			page = tb_alloc_page(b, order);
 			if (!page) {
 				b->stats[order ? TB_STAT_ALLOC_FAIL_2M : TB_STAT_ALLOC_FAIL_4K]++;

@@ -22,6 +22,7 @@
 #include "qemu/error-report.h"
 #include "qemu/module.h"
 #include "qemu/timer.h"
+#include "qemu/thread.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
 #include "qapi/qapi-events-machine.h"
@@ -34,6 +35,8 @@
 #include "migration/vmstate.h"
 #include "sysemu/balloon.h"
 #include "trace.h"
+#include <sys/syscall.h>
+#include <sys/uio.h>
 
 #define TB_IN_QEMU 1
 #include "tb_batch.h"
@@ -51,6 +54,30 @@ DECLARE_INSTANCE_CHECKER(TBBalloonState, TB_BALLOON, TYPE_TB_BALLOON)
 #define TB_HOSTILE_OVERCOUNT    7            /* CMD_DONE = BATCH_COUNT + 7 */
 
 QEMU_BUILD_BUG_ON(sizeof(struct tb_entry) != TB_ENTRY_SIZE);
+
+/*
+ * Accepted pages are discarded by a worker thread ("tb-discard"), off the
+ * vCPU that sent the inflate, which meanwhile goes on to the guest's next
+ * batch: the guest's allocation and the host's discard overlap.  Each
+ * batch hands its ranges over when its decisions are made (adjacent
+ * pages as one range); the worker frees them on private anonymous RAM
+ * with one process_madvise(MADV_DONTNEED) for many ranges where the host
+ * kernel takes it for the calling process (one TLB flush for them all),
+ * otherwise range by range with ram_block_discard_range.  At most
+ * TB_DISCARD_QUEUE ranges and TB_DISCARD_QUEUE_BYTES wait: a batch past
+ * that waits for room.  Whatever gives pages back to the guest or reports
+ * on them (DEFLATE, RESET, an emptied balloon, the stats, migration)
+ * waits for the queue to drain first (tb_discard_drain), so a page the
+ * guest gets back is always discarded before and never after.
+ */
+#define TB_DISCARD_QUEUE        (2 * TB_BATCH_MAX)
+#define TB_DISCARD_QUEUE_BYTES  (256 * MiB)
+
+typedef struct TBDiscardRange {
+    RAMBlock *rb;
+    uint64_t offset;                         /* in rb */
+    uint64_t len;
+} TBDiscardRange;
 
 /* Counters behind the "stats" property; all migrate. */
 typedef struct TBBalloonStats {
@@ -127,6 +154,24 @@ struct TBBalloonState {
 
     TBBalloonStats stats;
     struct tb_entry batch[TB_BATCH_MAX];     /* scratch copy of a batch */
+    TBDiscardRange discards[TB_BATCH_MAX];   /* this batch's, coalesced */
+    uint32_t n_discards;
+
+    /* The discard worker; dq_* under dq_lock. */
+    QemuThread dq_thread;
+    QemuMutex dq_lock;
+    QemuCond dq_work;                        /* ranges queued, or stop */
+    QemuCond dq_idle;                        /* the worker took or did some */
+    TBDiscardRange dq[TB_DISCARD_QUEUE];     /* ring */
+    uint32_t dq_head, dq_count;
+    uint64_t dq_bytes;                       /* queued */
+    bool dq_busy;                            /* worker holds ranges */
+    bool dq_stop, dq_started;
+    uint64_t dq_discarded, dq_failures;      /* not yet in stats */
+    int self_pidfd;                          /* worker's; -1: no vector */
+    TBDiscardRange dq_work_set[TB_DISCARD_QUEUE];   /* worker's own */
+    /* tb_gpa_to_ram's window of RAM, this batch only (win_len 0: none) */
+    uint64_t win_gpa, win_len, win_ram;
 
     /* "batch-log": commands and target changes; not migrated. */
     struct tb_batchlog *blog;                /* from realize on */
@@ -291,9 +336,13 @@ static void tb_balloon_changed(TBBalloonState *s, uint64_t old_pages)
  * records it when it emptied something or when it was a RESET command
  * (@cmd): a reset at boot is not news.
  */
+static void tb_discard_drain(TBBalloonState *s);
+
 static void tb_empty(TBBalloonState *s, bool cmd)
 {
     uint64_t old = s->host.balloon_pages;
+
+    tb_discard_drain(s);        /* every page is the guest's again */
 
     tb_host_reset(&s->host);
     s->stats.reset_pages += old;
@@ -314,7 +363,7 @@ static void tb_empty(TBBalloonState *s, bool cmd)
  * backend region at the node's offset: the leaf found is then a backend,
  * and its offsets up to machine->ram add up to the RAM offset.
  */
-static bool tb_gpa_to_ram(void *opaque, uint64_t gpa, uint64_t len,
+static bool tb_gpa_lookup(void *opaque, uint64_t gpa, uint64_t len,
                           uint64_t *ram_offset)
 {
     MachineState *ms = MACHINE(qdev_get_machine());
@@ -336,6 +385,43 @@ static bool tb_gpa_to_ram(void *opaque, uint64_t gpa, uint64_t len,
     *ram_offset = off;
     memory_region_unref(sec.mr);
     return ok;
+}
+
+/*
+ * tb_batch_ops.gpa_to_ram, as tb_gpa_lookup, with the last window of RAM
+ * found kept for the rest of the batch: a batch of 4 KiB entries costs
+ * one memory_region_find per window instead of one per entry.  A batch
+ * runs under the BQL, so the memory map cannot change during it
+ * (tb_do_batch forgets the window before each batch).  Windows of 1 GiB,
+ * 64 MiB or 2 MiB around the entry, the first that is all RAM.
+ */
+static bool tb_gpa_to_ram(void *opaque, uint64_t gpa, uint64_t len,
+                          uint64_t *ram_offset)
+{
+    static const uint64_t windows[] = { 1 * GiB, 64 * MiB, 2 * MiB };
+    TBBalloonState *s = opaque;
+    size_t i;
+
+    if (s->win_len && gpa >= s->win_gpa &&
+        gpa + len <= s->win_gpa + s->win_len) {
+        *ram_offset = s->win_ram + (gpa - s->win_gpa);
+        return true;
+    }
+    for (i = 0; i < ARRAY_SIZE(windows); i++) {
+        uint64_t w = QEMU_ALIGN_DOWN(gpa, windows[i]), off;
+
+        if (gpa + len > w + windows[i] || w + windows[i] < w) {
+            continue;
+        }
+        if (tb_gpa_lookup(s, w, windows[i], &off)) {
+            s->win_gpa = w;
+            s->win_len = windows[i];
+            s->win_ram = off;
+            *ram_offset = off + (gpa - w);
+            return true;
+        }
+    }
+    return tb_gpa_lookup(s, gpa, len, ram_offset);
 }
 
 /*
@@ -381,13 +467,16 @@ static bool tb_batch_in_ram(uint64_t addr, uint64_t len)
     return ok;
 }
 
-/* Free an accepted entry's host memory; it reads as zero afterwards. */
+/*
+ * Free an accepted entry's host memory; it reads as zero once the batch's
+ * discards are flushed (tb_discard_flush, before the command completes).
+ */
 static void tb_discard(TBBalloonState *s, uint64_t ram_offset, uint64_t len)
 {
     uint64_t offset = 0;
     RAMBlock *rb = tb_ram_block(ram_offset, len, &offset);
+    TBDiscardRange *last;
     size_t psize;
-    int ret;
 
     if (s->hostile_keep_data) {
         /* Advertised TB_F_DISCARD, yet the old contents stay. */
@@ -408,17 +497,197 @@ static void tb_discard(TBBalloonState *s, uint64_t ram_offset, uint64_t len)
                          "smaller entries are not discarded", psize);
         return;
     }
-    ret = ram_block_discard_range(rb, offset, len);
-    trace_tb_balloon_discard(ram_offset, len, ret);
-    if (ret < 0) {
-        /*
-         * Already reported by ram_block_discard_range; the page stays
-         * allocated on the host, which costs memory but not correctness.
-         */
-        s->stats.discard_failures++;
+    last = s->n_discards ? &s->discards[s->n_discards - 1] : NULL;
+    if (last && last->rb == rb && last->offset + last->len == offset) {
+        last->len += len;
         return;
     }
-    s->stats.discarded_pages += len >> TB_PAGE_SHIFT;
+    assert(s->n_discards < TB_BATCH_MAX);   /* one per entry at most */
+    s->discards[s->n_discards++] = (TBDiscardRange){ rb, offset, len };
+}
+
+/* Worker: one range done (@ret < 0: failed, already reported). */
+static void tb_discard_done(TBBalloonState *s, const TBDiscardRange *d,
+                            int ret, uint64_t *pages, uint64_t *failures)
+{
+    trace_tb_balloon_discard(d->offset, d->len, ret);
+    if (ret < 0) {
+        /*
+         * The page stays allocated on the host, which costs memory but
+         * not correctness.
+         */
+        (*failures)++;
+        return;
+    }
+    *pages += d->len >> TB_PAGE_SHIFT;
+}
+
+/* Private anonymous RAM in host pages: what plain MADV_DONTNEED frees. */
+static bool tb_discard_by_madvise(RAMBlock *rb)
+{
+    return qemu_ram_get_fd(rb) < 0 && !qemu_ram_is_shared(rb) &&
+           qemu_ram_pagesize(rb) == qemu_real_host_page_size();
+}
+
+/*
+ * Worker: process_madvise(MADV_DONTNEED) of @d[0..n), as far as they are
+ * private anonymous RAM; returns how many ranges it discarded whole (0
+ * when the kernel does not take it for us).
+ */
+static uint32_t tb_discard_vector(TBBalloonState *s, const TBDiscardRange *d,
+                                  uint32_t n, uint64_t *pages,
+                                  uint64_t *failures)
+{
+#if defined(__linux__) && defined(SYS_process_madvise) && defined(MADV_DONTNEED)
+    struct iovec iov[TB_BATCH_MAX];
+    uint32_t k, m = 0;
+    uint64_t want = 0;
+    ssize_t got;
+
+    for (k = 0; k < n && m < TB_BATCH_MAX && tb_discard_by_madvise(d[k].rb);
+         k++) {
+        iov[m].iov_base = (uint8_t *)qemu_ram_get_host_addr(d[k].rb) +
+                          d[k].offset;
+        iov[m].iov_len = d[k].len;
+        want += iov[m].iov_len;
+        m++;
+    }
+    if (m < 2 || s->self_pidfd < 0) {
+        return 0;
+    }
+    got = syscall(SYS_process_madvise, s->self_pidfd, iov, (size_t)m,
+                  MADV_DONTNEED, 0u);
+    if (got < 0) {
+        /* EINVAL: a kernel that takes only MADV_COLD and the like. */
+        close(s->self_pidfd);
+        s->self_pidfd = -1;
+        return 0;
+    }
+    if ((uint64_t)got != want) {
+        /* Partly done (e.g. a signal): the rest again, range by range. */
+        for (k = 0; k < m && (uint64_t)got >= iov[k].iov_len; k++) {
+            got -= iov[k].iov_len;
+        }
+        m = k;
+    }
+    for (k = 0; k < m; k++) {
+        tb_discard_done(s, &d[k], 0, pages, failures);
+    }
+    return m;
+#else
+    return 0;
+#endif
+}
+
+/* Worker: discard @d[0..n). */
+static void tb_discard_ranges(TBBalloonState *s, const TBDiscardRange *d,
+                              uint32_t n, uint64_t *pages, uint64_t *failures)
+{
+    uint32_t i = 0;
+
+    while (i < n) {
+        uint32_t done = tb_discard_vector(s, d + i, n - i, pages, failures);
+
+        if (done) {
+            i += done;
+            continue;
+        }
+        tb_discard_done(s, &d[i], ram_block_discard_range(d[i].rb,
+                        d[i].offset, d[i].len), pages, failures);
+        i++;
+    }
+}
+
+static void *tb_discard_worker(void *opaque)
+{
+    TBBalloonState *s = opaque;
+
+    qemu_mutex_lock(&s->dq_lock);
+    for (;;) {
+        uint64_t pages = 0, failures = 0;
+        uint32_t n = 0;
+
+        while (!s->dq_count && !s->dq_stop) {
+            qemu_cond_wait(&s->dq_work, &s->dq_lock);
+        }
+        if (!s->dq_count) {
+            break;                      /* stopped, nothing left */
+        }
+        while (s->dq_count) {
+            s->dq_work_set[n++] = s->dq[s->dq_head];
+            s->dq_bytes -= s->dq[s->dq_head].len;
+            s->dq_head = (s->dq_head + 1) % TB_DISCARD_QUEUE;
+            s->dq_count--;
+        }
+        s->dq_busy = true;
+        qemu_cond_broadcast(&s->dq_idle);       /* room in the queue */
+        qemu_mutex_unlock(&s->dq_lock);
+
+        tb_discard_ranges(s, s->dq_work_set, n, &pages, &failures);
+
+        qemu_mutex_lock(&s->dq_lock);
+        s->dq_discarded += pages;
+        s->dq_failures += failures;
+        s->dq_busy = false;
+        qemu_cond_broadcast(&s->dq_idle);
+    }
+    qemu_mutex_unlock(&s->dq_lock);
+    return NULL;
+}
+
+/* Hand this batch's discards to the worker (waiting for room). */
+static void tb_discard_flush(TBBalloonState *s)
+{
+    uint64_t bytes = 0;
+    uint32_t i;
+
+    if (!s->n_discards) {
+        return;
+    }
+    for (i = 0; i < s->n_discards; i++) {
+        bytes += s->discards[i].len;
+    }
+    if (!s->dq_started) {
+        /* No worker (not realized): here and now. */
+        uint64_t pages = 0, failures = 0;
+
+        tb_discard_ranges(s, s->discards, s->n_discards, &pages, &failures);
+        s->stats.discarded_pages += pages;
+        s->stats.discard_failures += failures;
+        s->n_discards = 0;
+        return;
+    }
+    qemu_mutex_lock(&s->dq_lock);
+    while (s->dq_count &&
+           (s->dq_count + s->n_discards > TB_DISCARD_QUEUE ||
+            s->dq_bytes + bytes > TB_DISCARD_QUEUE_BYTES)) {
+        qemu_cond_wait(&s->dq_idle, &s->dq_lock);
+    }
+    for (i = 0; i < s->n_discards; i++) {
+        s->dq[(s->dq_head + s->dq_count) % TB_DISCARD_QUEUE] = s->discards[i];
+        s->dq_count++;
+    }
+    s->dq_bytes += bytes;
+    qemu_cond_signal(&s->dq_work);
+    qemu_mutex_unlock(&s->dq_lock);
+    s->n_discards = 0;
+}
+
+/* Wait until every queued discard is done; their counts into stats. */
+static void tb_discard_drain(TBBalloonState *s)
+{
+    if (!s->dq_started) {
+        return;
+    }
+    qemu_mutex_lock(&s->dq_lock);
+    while (s->dq_count || s->dq_busy) {
+        qemu_cond_wait(&s->dq_idle, &s->dq_lock);
+    }
+    s->stats.discarded_pages += s->dq_discarded;
+    s->stats.discard_failures += s->dq_failures;
+    s->dq_discarded = 0;
+    s->dq_failures = 0;
+    qemu_mutex_unlock(&s->dq_lock);
 }
 
 /*
@@ -515,8 +784,14 @@ static enum tb_cmd_result tb_do_batch(TBBalloonState *s, enum tb_cmd cmd,
         return TB_CMD_ERR_ADDR;
     }
 
+    if (cmd == TB_CMD_DEFLATE) {
+        tb_discard_drain(s);    /* no page back before its discard */
+    }
+    s->n_discards = 0;
+    s->win_len = 0;
     r = tb_batch_run(&s->cfg, &s->host, cmd, s->batch, count, &ops, &res);
     assert(r == TB_CMD_OK);     /* command and count checked above */
+    tb_discard_flush(s);
     if (cmd == TB_CMD_INFLATE) {
         s->stats.inflated_pages += res.ok_pages;
     } else {
@@ -821,6 +1096,18 @@ static void tb_realize(PCIDevice *pdev, Error **errp)
         s->target = s->ram_size;        /* no balloon asked for */
     }
 
+#if defined(__linux__) && defined(SYS_pidfd_open)
+    s->self_pidfd = syscall(SYS_pidfd_open, getpid(), 0u);
+#else
+    s->self_pidfd = -1;
+#endif
+    qemu_mutex_init(&s->dq_lock);
+    qemu_cond_init(&s->dq_work);
+    qemu_cond_init(&s->dq_idle);
+    s->dq_stop = false;
+    qemu_thread_create(&s->dq_thread, "tb-discard", tb_discard_worker, s,
+                       QEMU_THREAD_JOINABLE);
+    s->dq_started = true;
     pci_config_set_interrupt_pin(pdev->config, 1);
     timer_init_ms(&s->reply_timer, QEMU_CLOCK_VIRTUAL, tb_reply_timer, s);
     timer_init_ms(&s->flap_timer, QEMU_CLOCK_VIRTUAL, tb_flap_timer, s);
@@ -845,6 +1132,22 @@ static void tb_unrealize(PCIDevice *pdev)
     s->host.map = NULL;
     g_free(s->blog);
     s->blog = NULL;
+    if (s->dq_started) {
+        tb_discard_drain(s);
+        qemu_mutex_lock(&s->dq_lock);
+        s->dq_stop = true;
+        qemu_cond_signal(&s->dq_work);
+        qemu_mutex_unlock(&s->dq_lock);
+        qemu_thread_join(&s->dq_thread);
+        s->dq_started = false;
+        qemu_cond_destroy(&s->dq_work);
+        qemu_cond_destroy(&s->dq_idle);
+        qemu_mutex_destroy(&s->dq_lock);
+    }
+    if (s->self_pidfd >= 0) {
+        close(s->self_pidfd);
+        s->self_pidfd = -1;
+    }
     qemu_remove_balloon_handler(s);
 }
 
@@ -1011,6 +1314,7 @@ static void tb_get_stats(Object *obj, Visitor *v, const char *name,
     bool ok;
     int c, i;
 
+    tb_discard_drain(s);        /* discarded-pages: all that was queued */
     if (!visit_start_struct(v, name, NULL, 0, errp)) {
         return;
     }
@@ -1215,6 +1519,7 @@ static void tb_instance_init(Object *obj)
     s->max_reservation = TB_UNSET;
     s->max_balloon = TB_UNSET;
     s->host.pool = TB_POOL_UNLIMITED;
+    s->self_pidfd = -1;
 
     /* The properties: the list is TB_DEVICE_PROPS in core/tb_knobs.h. */
 #define TB_PROP(field, name, type, unit, def, def_text, flags, be, desc)    \
@@ -1226,6 +1531,13 @@ static void tb_instance_init(Object *obj)
 }
 
 /* Migration */
+
+/* The stats that migrate count every discard queued so far. */
+static int tb_pre_save(void *opaque)
+{
+    tb_discard_drain(opaque);
+    return 0;
+}
 
 static int tb_post_load(void *opaque, int version_id)
 {
@@ -1266,6 +1578,7 @@ static const VMStateDescription vmstate_tb_balloon = {
     .name = TYPE_TB_BALLOON,
     .version_id = 1,
     .minimum_version_id = 1,
+    .pre_save = tb_pre_save,
     .post_load = tb_post_load,
     .fields = (VMStateField[]) {
         VMSTATE_PCI_DEVICE(pdev, TBBalloonState),
