@@ -383,6 +383,33 @@ START_TEST(test_floor_curve_grows_with_memory_size)
 }
 END_TEST
 
+START_TEST(test_boot_pages_overstated_by_device_are_clamped)
+{
+	uint64_t present = 512 * MIB - 150;	/* pc, 512 MiB: holes, ACPI */
+	bool over = true;
+
+	/* An honest device: the machine's RAM, a little above present. */
+	ck_assert_uint_eq(tb_guest_boot_pages(512 * MIB, present, &over), 512 * MIB);
+	ck_assert(!over);
+	/* Understated: taken as said (the reservation is only smaller). */
+	ck_assert_uint_eq(tb_guest_boot_pages(256 * MIB, present, &over), 256 * MIB);
+	ck_assert(!over);
+	/* Within the slack (1/64 + 16 MiB) still taken ... */
+	ck_assert_uint_eq(tb_guest_boot_pages(present + TB_BOOT_SLACK(present), present, &over),
+			  present + TB_BOOT_SLACK(present));
+	ck_assert(!over);
+	/* ... one page past it is the device overstating. */
+	ck_assert_uint_eq(tb_guest_boot_pages(present + TB_BOOT_SLACK(present) + 1, present, &over),
+			  present);
+	ck_assert(over);
+	ck_assert_uint_eq(tb_guest_boot_pages(1024 * MIB, present, &over), present);
+	ck_assert(over);
+	/* Nothing known of the guest's memory: the device is taken. */
+	ck_assert_uint_eq(tb_guest_boot_pages(1024 * MIB, 0, &over), 1024 * MIB);
+	ck_assert(!over);
+}
+END_TEST
+
 START_TEST(test_floor_curve_is_continuous_and_rising)
 {
 	static const uint64_t knees[] = { 128, 512, 2048, 8192 };
@@ -791,6 +818,7 @@ static Suite *guest_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_floor_curve_grows_with_memory_size);
 	tcase_add_test(tc, test_floor_curve_is_continuous_and_rising);
+	tcase_add_test(tc, test_boot_pages_overstated_by_device_are_clamped);
 	tcase_add_test(tc, test_floor_is_safeguard_min_and_sysfs_floor);
 	tcase_add_test(tc, test_floor_set_but_never_below_watermark_nor_above_memory);
 	tcase_add_test(tc, test_floor_none_is_the_old_safeguard_and_no_inflate_cap);

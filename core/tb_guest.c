@@ -40,6 +40,12 @@ uint64_t tb_guest_floor_curve(uint64_t n)
 	return TB_MIB(244) + n / 64;
 }
 
+uint64_t tb_guest_boot_pages(uint64_t device, uint64_t present, bool *overstated)
+{
+	*overstated = present && device > present + TB_BOOT_SLACK(present);
+	return *overstated ? present : device;
+}
+
 void tb_guest_init(struct tb_guest *g, const struct tb_policy_params *set,
 		   uint64_t boot_pages, const struct tb_floor_params *fp)
 {

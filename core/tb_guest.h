@@ -68,6 +68,12 @@
 	"safeguard=%llu KiB target=%llu KiB " \
 	"batch=%u irq=%s discard=%s 2m=%s blocking_alloc=%d"
 
+/* BOOT_PAGES above the memory the guest found (tb_guest_boot_pages):
+ * (unsigned long long) device's boot pages, present pages, pages taken. */
+#define TB_MSG_BOOT_CLAMP \
+	"device overstates boot memory: BOOT_PAGES %llu, the guest has %llu " \
+	"pages: taking %llu"
+
 /* Poll interval bounds, ms: a zero or absurd interval is clamped. */
 #define TB_POLL_MS_MIN	10u
 #define TB_POLL_MS_MAX	600000u
@@ -106,6 +112,18 @@
  * of the floor.  Both can be set instead (floor_pages, band_pages).
  */
 uint64_t tb_guest_floor_curve(uint64_t boot_pages);
+
+/*
+ * The boot pages to count with: the device's BOOT_PAGES (@device), unless
+ * it is more than the memory the guest itself found (@present: the
+ * present pages of its memory map, the kernel's own reserved memory
+ * included) by over TB_BOOT_SLACK(@present); then @present, and
+ * *@overstated is set.  An honest device reports the machine's RAM, a
+ * little more than @present (firmware holes, ACPI tables); one that
+ * overstates it would make the reservation, min and safeguard fictitious.
+ */
+#define TB_BOOT_SLACK(present)	((present) / 64 + (16ull << (20 - TB_PAGE_SHIFT)))
+uint64_t tb_guest_boot_pages(uint64_t device, uint64_t present, bool *overstated);
 
 /* What the device's registers say, read by the caller. */
 struct tb_guest_regs {

@@ -124,7 +124,13 @@
 	  "hostile: TB_IRQ_TARGET back after every IRQ_ACK")		\
 	X(flap_ms, "flap-ms", u32, "ms", 0, NULL, 0, TB_BE_OURS,	\
 	  "hostile: toggle the target with boot RAM at this period of "	\
-	  "virtual time, 0: off")
+	  "virtual time, 0: off")					\
+	X(hostile_boot_pages, "hostile-boot-pages", size, "bytes", 0,	\
+	  NULL, 0, TB_BE_OURS,						\
+	  "hostile: BOOT_PAGES reads this instead of guest RAM, 0: off") \
+	X(hostile_bad_magic, "hostile-bad-magic", u32, "", 0, NULL, 0,	\
+	  TB_BE_OURS,							\
+	  "hostile: the next N reads of MAGIC return 0xffffffff, 0: off")
 
 /*
  * TB_DRIVER_PARAMS(X): X(var, type, perm, unit, def, backends, desc)

@@ -19,10 +19,13 @@
  * VMware's drivers poll once a second.  A pass moves at most what the policy
  * plans, in commands of up to `batch` entries, and requeues itself.
  *
- * The device is not trusted (issue 10): CMD_DONE, every entry's status,
- * the entries past the batch (canaries), the interrupt rate and MAGIC are
- * checked; what does not add up is counted ("bad replies" and its parts in
- * debugfs) and never makes us free or keep a page we should not.
+ * The device is not trusted (issues 10, 20): CMD_DONE, every entry's
+ * status, the entries past the batch (canaries), the interrupt rate, MAGIC
+ * (read again before the device is taken for silent) and BOOT_PAGES
+ * (against the guest's own memory map) are checked; what does not add up
+ * is counted ("bad replies" and its parts, "magic glitches", "boot pages
+ * clamped" in debugfs) and never makes us free or keep a page we should
+ * not.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -120,6 +123,11 @@ enum tb_stat {
 	TB_STAT_POISONED,
 	TB_STAT_CHECKED,
 	TB_STAT_STALE,
+	TB_STAT_BOOT_CLAMPED,
+	TB_STAT_MAGIC_GLITCHES,
+	TB_STAT_DEVICE_SILENT,
+	TB_STAT_DEVICE_BACK,
+	TB_STAT_PRESSURE_STOPS,
 	TB_STAT_NR
 };
 
@@ -154,6 +162,11 @@ static const char *const tb_stat_names[TB_STAT_NR] = {
 	[TB_STAT_POISONED] = "poisoned pages",
 	[TB_STAT_CHECKED] = "checked pages",
 	[TB_STAT_STALE] = "stale pages",
+	[TB_STAT_BOOT_CLAMPED] = "boot pages clamped",
+	[TB_STAT_MAGIC_GLITCHES] = "magic glitches",
+	[TB_STAT_DEVICE_SILENT] = "device silent",
+	[TB_STAT_DEVICE_BACK] = "device back",
+	[TB_STAT_PRESSURE_STOPS] = "pressure stops",
 };
 
 /**
@@ -176,7 +189,11 @@ static const char *const tb_stat_names[TB_STAT_NR] = {
  * @nr:		entries on each list; written under @lock, read locklessly
  *		by sysfs and the shrinker's count
  * @features:	TB_REG_FEATURES at probe
- * @gone:	the device stopped answering (surprise removal); @lock
+ * @gone:	the device does not answer (MAGIC reads wrong, again and
+ *		again): nothing is sent to it, its balloon stays; @lock
+ * @dev_boot_pages: BOOT_PAGES as the device said it at probe
+ * @pressure_waiting: a shrinker found @lock taken: an inflate pass stops
+ *		and the next pass gives back
  * @removing:	remove() runs: no pass may be queued again
  * @oom_waiting: the OOM notifier waits for @lock: an inflate pass stops
  *		allocating and lets it go
@@ -199,6 +216,8 @@ static const char *const tb_stat_names[TB_STAT_NR] = {
  * @denied:	deflate entries not granted, by status; @lock
  * @stats:	other counters, enum tb_stat; @lock
  * @irqs:	interrupts handled
+ * @given_back:	pages any deflate gave back to the guest (for the OOM
+ *		notifier, which may not get @lock)
  * @irq_storms:	times the interrupt was given up
  */
 struct tb_balloon {
@@ -219,6 +238,8 @@ struct tb_balloon {
 	bool gone;
 	bool removing;
 	bool oom_waiting;
+	bool pressure_waiting;
+	u64 dev_boot_pages;
 
 	unsigned long irq_window;
 	unsigned int irq_count;
@@ -246,6 +267,7 @@ struct tb_balloon {
 	atomic64_t irqs;
 	atomic64_t irq_storms;
 	atomic64_t irq_empty_total;
+	atomic64_t given_back;
 };
 
 /* The one bound device, for /sys/kernel/tb_balloon; NULL when unbound. */
@@ -303,11 +325,7 @@ static u64 tb_min_wmark_pages(void)
 	return sum;
 }
 
-/*
- * The device is gone when MAGIC stops reading back (all-ones after a
- * surprise removal).  Its balloon then means nothing: give every page back
- * to the guest at once.
- */
+/* Every page back to the guest without asking the device (unload). */
 static void tb_release_all_local(struct tb_balloon *b)
 {
 	struct page *page, *tmp;
@@ -322,19 +340,45 @@ static void tb_release_all_local(struct tb_balloon *b)
 	}
 }
 
+/*
+ * Does the device answer?  MAGIC reads back unless it is gone (all-ones
+ * after a surprise removal) or a read went wrong.  One wrong read is not
+ * enough: it is read TB_MAGIC_REREADS more times over a few ms.  A device
+ * that does not answer is sent nothing, but its balloon stays: the host
+ * still counts those pages, so freeing them would leave the two books
+ * apart for good.  It is asked again each pass; remove() (the device
+ * really went) gives the pages back.
+ */
+#define TB_MAGIC_REREADS	4
+
 static bool tb_alive(struct tb_balloon *b)
 {
-	u32 magic;
+	u32 magic = tb_rd(b, TB_REG_MAGIC);
+	int i;
 
+	if (magic == TB_MAGIC) {
+		if (b->gone) {
+			b->gone = false;
+			b->stats[TB_STAT_DEVICE_BACK]++;
+			pr_warn("device answers again: %llu balloon pages\n", tb_balloon_pages(b));
+		}
+		return true;
+	}
 	if (b->gone)
 		return false;
-	magic = tb_rd(b, TB_REG_MAGIC);
-	if (magic == TB_MAGIC)
-		return true;
+	for (i = 0; i < TB_MAGIC_REREADS; i++) {
+		usleep_range(1000, 2000);
+		if (tb_rd(b, TB_REG_MAGIC) == TB_MAGIC) {
+			b->stats[TB_STAT_MAGIC_GLITCHES]++;
+			pr_warn_ratelimited("MAGIC read 0x%08x once, then right: the device is still there\n",
+					    magic);
+			return true;
+		}
+	}
 	b->gone = true;
-	pr_err("device gone (MAGIC reads 0x%08x): %llu balloon pages released to the guest\n",
+	b->stats[TB_STAT_DEVICE_SILENT]++;
+	pr_err("device not answering (MAGIC reads 0x%08x): its %llu balloon pages stay ballooned until it answers or is removed\n",
 	       magic, tb_balloon_pages(b));
-	tb_release_all_local(b);
 	return false;
 }
 
@@ -480,7 +524,8 @@ static u8 tb_entry_status(struct tb_balloon *b, unsigned int i)
 
 /*
  * A command failed: the batch's pages stay in the balloon, as the device may
- * hold them.  If the device is gone they are the guest's again.
+ * hold them, also when it does not answer (it may again); remove() gives
+ * them back if it went.
  */
 static void tb_keep_batch(struct tb_balloon *b, unsigned int n)
 {
@@ -490,10 +535,6 @@ static void tb_keep_batch(struct tb_balloon *b, unsigned int n)
 		unsigned int order = b->shadow_order[i];
 		int s = order ? TB_2M : TB_4K;
 
-		if (b->gone) {
-			__free_pages(b->shadow[i], order);
-			continue;
-		}
 		list_add(&b->shadow[i]->lru, &b->pages[s]);
 		WRITE_ONCE(b->nr[s], b->nr[s] + 1);
 	}
@@ -677,12 +718,31 @@ static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 		unsigned int n = 0, i;
 		u32 done = 0, oks = 0, unknown = 0;
 
+		/*
+		 * The pass measured the guest's memory when it started; with
+		 * a slow device it lasts long enough for a workload to take
+		 * that memory meanwhile: leave the floor and band each batch.
+		 */
+		if (placed && !b->g.no_floor) {
+			u64 level = tb_guest_inflate_floor(&b->g), avail = si_mem_available();
+			u64 spare = avail > level ? avail - level : 0;
+
+			if (placed + spare < want) {
+				b->stats[TB_STAT_FLOOR_STOPS]++;
+				want = placed + spare;
+				if (!spare)
+					break;
+			}
+		}
+
 		while (n < nbatch && placed + queued < want) {
 			u64 rem = want - placed - queued;
 			unsigned int order;
 
-			/* Someone is about to be OOM-killed: stop taking. */
-			if (READ_ONCE(b->oom_waiting)) {
+			/* Someone is about to be OOM-killed, or a shrinker
+			 * could not get the lock: stop taking. */
+			if (READ_ONCE(b->oom_waiting) || READ_ONCE(b->pressure_waiting)) {
+				b->stats[TB_STAT_PRESSURE_STOPS]++;
 				alloc_failed = true;
 				break;
 			}
@@ -871,6 +931,7 @@ static u64 tb_deflate_pages(struct tb_balloon *b, u64 want, unsigned int order,
 				else
 					__free_pages(page, o);
 				granted += tb_entry_pages(o);
+				atomic64_add(tb_entry_pages(o), &b->given_back);
 				continue;
 			}
 			if (st != TB_ST_PENDING)
@@ -936,6 +997,7 @@ static unsigned long tb_pass(struct tb_balloon *b)
 	struct tb_guest_step st;
 
 	b->stats[TB_STAT_PASSES]++;
+	WRITE_ONCE(b->pressure_waiting, false);
 	if (!tb_alive(b))
 		return idle;
 	tb_refresh(b);
@@ -1158,8 +1220,18 @@ static unsigned long tb_shrink_scan(struct shrinker *s, struct shrink_control *s
 	if (!deflate_on_pressure || blocking_alloc || current_is_kswapd() ||
 	    (sc->gfp_mask & __GFP_NORETRY))
 		return SHRINK_STOP;
-	if (!mutex_trylock(&b->lock))
+	if (!mutex_trylock(&b->lock)) {
+		/*
+		 * A pass holds the lock, perhaps waiting on a slow device
+		 * (reply-delay-ms up to cmd_timeout_ms a command): tell an
+		 * inflate pass to stop, and have the next pass give back.
+		 */
+		if (tb_guest_pressure_want(&b->g, si_mem_available(), tb_balloon_pages(b))) {
+			WRITE_ONCE(b->pressure_waiting, true);
+			tb_kick(b);
+		}
 		return SHRINK_STOP;
+	}
 	/* The whole give-back at once, not nr_to_scan: it is bounded by the
 	 * floor, and a later call in the same reclaim then finds none due. */
 	want = tb_guest_pressure_want(&b->g, si_mem_available(), tb_balloon_pages(b));
@@ -1203,9 +1275,19 @@ static int tb_oom_notify(struct notifier_block *nb, unsigned long dummy, void *p
 {
 	struct tb_balloon *b = container_of(nb, struct tb_balloon, oom_nb);
 	unsigned long *freed = parm;
+	s64 before = atomic64_read(&b->given_back);
 
-	if (!deflate_on_pressure || blocking_alloc || !tb_lock_for_oom(b))
+	if (!deflate_on_pressure || blocking_alloc)
 		return NOTIFY_OK;
+	if (!tb_lock_for_oom(b)) {
+		/*
+		 * A pass kept the lock, as it does for every command of a
+		 * slow device; pages it gave back meanwhile (a deflate for
+		 * the same pressure) spare a process just as well.
+		 */
+		*freed += atomic64_read(&b->given_back) - before;
+		return NOTIFY_OK;
+	}
 	*freed += tb_deflate_for_pressure(b, oom_pages, TB_STAT_OOM_CALLS,
 					  TB_STAT_OOM_PAGES);
 	mutex_unlock(&b->lock);
@@ -1331,6 +1413,7 @@ static int tb_stats_show(struct seq_file *f, void *offset)
 	tb_stat_line(f, "inflate floor pages", tb_guest_inflate_floor(&b->g));
 	tb_stat_line(f, "available pages", si_mem_available());
 	tb_stat_line(f, "boot pages", b->g.boot_pages);
+	tb_stat_line(f, "device boot pages", b->dev_boot_pages);
 	tb_stat_line(f, "max balloon pages", b->g.max_balloon);
 	tb_stat_line(f, "balloon pages", tb_balloon_pages(b));
 	tb_stat_line(f, "balloon 2m entries", b->nr[TB_2M]);
@@ -1481,17 +1564,33 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_unmap;
 	}
 	b->features = tb_rd(b, TB_REG_FEATURES);
-	b->g.boot_pages = tb_rd(b, TB_REG_BOOT_PAGES);
-	if (!b->g.boot_pages || b->g.boot_pages == U32_MAX) {
-		dev_err(&pdev->dev, "device reports %llu boot pages\n", b->g.boot_pages);
+	b->dev_boot_pages = tb_rd(b, TB_REG_BOOT_PAGES);
+	if (!b->dev_boot_pages || b->dev_boot_pages == U32_MAX) {
+		dev_err(&pdev->dev, "device reports %llu boot pages\n", b->dev_boot_pages);
 		ret = -ENODEV;
 		goto err_unmap;
 	}
+	/* The device's word against the memory the guest found itself. */
+	{
+		bool over;
 
-	pci_set_master(pdev);
+		b->g.boot_pages = tb_guest_boot_pages(b->dev_boot_pages, get_num_physpages(),
+						      &over);
+		if (over) {
+			b->stats[TB_STAT_BOOT_CLAMPED]++;
+			dev_warn(&pdev->dev, TB_MSG_BOOT_CLAMP " (totalram %lu)\n",
+				 b->dev_boot_pages, (unsigned long long)get_num_physpages(),
+				 b->g.boot_pages, totalram_pages());
+		}
+	}
+
+	/* Bus mastering only once DMA can be set up; undone on any error. */
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
-	if (ret)
+	if (ret) {
+		dev_err(&pdev->dev, "no 64-bit DMA: %d\n", ret);
 		goto err_unmap;
+	}
+	pci_set_master(pdev);
 	b->batch = dma_alloc_coherent(&pdev->dev, TB_BATCH_ALLOC, &b->batch_dma, GFP_KERNEL);
 	b->shadow = kcalloc(TB_BATCH_MAX, sizeof(*b->shadow), GFP_KERNEL);
 	b->shadow_order = kcalloc(TB_BATCH_MAX, sizeof(*b->shadow_order), GFP_KERNEL);

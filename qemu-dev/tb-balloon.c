@@ -18,6 +18,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/units.h"
+#include "qemu/host-utils.h"
 #include "qemu/log.h"
 #include "qemu/error-report.h"
 #include "qemu/module.h"
@@ -33,6 +34,7 @@
 #include "hw/boards.h"
 #include "hw/pci/pci.h"
 #include "migration/vmstate.h"
+#include "migration/misc.h"
 #include "sysemu/balloon.h"
 #include "trace.h"
 #include <sys/syscall.h>
@@ -91,6 +93,8 @@ typedef struct TBBalloonStats {
     uint64_t discarded_pages;                /* freed on the host */
     uint64_t discard_failures;               /* ram_block_discard_range < 0 */
     uint64_t guest_errors;                   /* LOG_GUEST_ERROR events */
+    uint64_t held_off_pages;                 /* accepted while discard was
+                                              * held off (not migrated) */
     /* What the hostile settings did (stats.hostile.*); not migrated. */
     uint64_t overgrants;                     /* CMD_DONE inflated */
     uint64_t extra_statuses;                 /* OK written past COUNT */
@@ -98,6 +102,7 @@ typedef struct TBBalloonStats {
     uint64_t target_flaps;                   /* flap-ms target toggles */
     uint64_t storm_irqs;                     /* irq-storm re-assertions */
     uint64_t kept_pages;                     /* accepted, not discarded */
+    uint64_t bad_magic_reads;                /* MAGIC read as ~0 */
 } TBBalloonStats;
 
 struct TBBalloonState {
@@ -129,6 +134,8 @@ struct TBBalloonState {
     QEMUTimer flap_timer;
     uint64_t flap_base;                      /* the target the host set */
     bool flap_high;                          /* target is RAM, not base */
+    uint64_t hostile_boot_pages;             /* BOOT_PAGES says this, bytes */
+    uint32_t hostile_bad_magic;              /* MAGIC reads left to garble */
 
     /* The balloon: decisions and bitmap live in core/tb_host.c. */
     struct tb_host_config cfg;
@@ -206,6 +213,19 @@ static uint64_t tb_max_reservation_bytes(TBBalloonState *s)
 static bool tb_can_discard(TBBalloonState *s)
 {
     return s->discard && !ram_block_discard_is_disabled();
+}
+
+/*
+ * While a postcopy migration comes in (a page discarded now would be
+ * fetched from the source again, or a later-arriving page lost) or a
+ * background snapshot runs (it write-protects RAM with userfaultfd and
+ * saves each page as it was: a discard under it loses the snapshot's
+ * copy), accepted pages are kept, as virtio-balloon does.  Only the host
+ * memory is not returned; the balloon's accounting is the same.
+ */
+static bool tb_discard_held_off(void)
+{
+    return migration_in_incoming_postcopy() || migration_in_bg_snapshot();
 }
 
 static uint32_t tb_features(TBBalloonState *s)
@@ -485,6 +505,11 @@ static void tb_discard(TBBalloonState *s, uint64_t ram_offset, uint64_t len)
         return;
     }
     if (!tb_can_discard(s) || !rb) {
+        return;
+    }
+    if (tb_discard_held_off()) {
+        trace_tb_balloon_discard_held_off(ram_offset, len);
+        s->stats.held_off_pages += len >> TB_PAGE_SHIFT;
         return;
     }
     psize = qemu_ram_pagesize(rb);
@@ -921,6 +946,13 @@ static uint64_t tb_mmio_read(void *opaque, hwaddr addr, unsigned size)
     switch (addr) {
     case TB_REG_MAGIC:
         val = TB_MAGIC;
+        if (s->hostile_bad_magic) {
+            /* What a read of a removed device gives. */
+            s->hostile_bad_magic--;
+            s->stats.bad_magic_reads++;
+            trace_tb_balloon_hostile_bad_magic(s->hostile_bad_magic);
+            val = UINT32_MAX;
+        }
         break;
     case TB_REG_VERSION:
         val = TB_VERSION;
@@ -935,7 +967,9 @@ static uint64_t tb_mmio_read(void *opaque, hwaddr addr, unsigned size)
         val = tb_pages32(s->target);
         break;
     case TB_REG_BOOT_PAGES:
-        val = tb_pages32(s->ram_size);
+        /* hostile-boot-pages: overstated (or understated) RAM. */
+        val = tb_pages32(s->hostile_boot_pages ? s->hostile_boot_pages :
+                         s->ram_size);
         break;
     case TB_REG_MAX_RESERVATION:
         val = tb_pages32(tb_max_reservation_bytes(s));
@@ -1190,6 +1224,8 @@ static void tb_get_size(Object *obj, Visitor *v, const char *name,
               s->host.pool << TB_PAGE_SHIFT;
     } else if (!strcmp(name, "actual")) {
         val = tb_realized(s) ? tb_actual_bytes(s) : 0;
+    } else if (!strcmp(name, "hostile-boot-pages")) {
+        val = s->hostile_boot_pages;
     } else { /* balloon-size */
         val = s->host.balloon_pages << TB_PAGE_SHIFT;
     }
@@ -1211,6 +1247,8 @@ static void tb_set_size(Object *obj, Visitor *v, const char *name,
         s->max_reservation = val;
     } else if (!strcmp(name, "max-balloon")) {
         s->max_balloon = val;
+    } else if (!strcmp(name, "hostile-boot-pages")) {
+        s->hostile_boot_pages = val;
     } else { /* pool: UINT64_MAX is unlimited */
         s->host.pool = val == UINT64_MAX ? TB_POOL_UNLIMITED :
                        val >> TB_PAGE_SHIFT;
@@ -1326,7 +1364,8 @@ static void tb_get_stats(Object *obj, Visitor *v, const char *name,
          tb_visit_u64(v, "discard-failures", st->discard_failures, errp) &&
          tb_visit_u64(v, "partial-grants", st->partial_grants, errp) &&
          tb_visit_u64(v, "pages-short", st->pages_short, errp) &&
-         tb_visit_u64(v, "guest-errors", st->guest_errors, errp);
+         tb_visit_u64(v, "guest-errors", st->guest_errors, errp) &&
+         tb_visit_u64(v, "discards-held-off", st->held_off_pages, errp);
 
     /* commands by type */
     ok = ok && visit_start_struct(v, "commands", NULL, 0, errp);
@@ -1374,7 +1413,8 @@ static void tb_get_stats(Object *obj, Visitor *v, const char *name,
          tb_visit_u64(v, "bad-statuses", st->bad_statuses, errp) &&
          tb_visit_u64(v, "target-flaps", st->target_flaps, errp) &&
          tb_visit_u64(v, "storm-irqs", st->storm_irqs, errp) &&
-         tb_visit_u64(v, "kept-pages", st->kept_pages, errp);
+         tb_visit_u64(v, "kept-pages", st->kept_pages, errp) &&
+         tb_visit_u64(v, "bad-magic-reads", st->bad_magic_reads, errp);
     ok = ok && visit_check_struct(v, errp);
     if (ok) {
         visit_end_struct(v, NULL);
@@ -1539,10 +1579,93 @@ static int tb_pre_save(void *opaque)
     return 0;
 }
 
-static int tb_post_load(void *opaque, int version_id)
+/* Not a command: pending_cmd when the stream had no pending subsection. */
+#define TB_NO_PENDING   UINT32_MAX
+
+static int tb_pre_load(void *opaque)
 {
     TBBalloonState *s = opaque;
 
+    s->pending_cmd = TB_NO_PENDING;
+    return 0;
+}
+
+/*
+ * The incoming stream is input like any other: a corrupt or hostile one
+ * must fail to load (-EINVAL, the migration fails, the source keeps
+ * running), never abort QEMU in tb_run() or leave a balloon whose count
+ * disagrees with its bitmap (query-balloon's "actual" would wrap).
+ */
+static int tb_check_loaded(TBBalloonState *s)
+{
+    uint64_t bits = 0, tail_mask = 0;
+    uint32_t result = s->cmd_status & ~TB_CMD_BUSY;
+    uint32_t i;
+
+    if (s->host.map_pfns % 64) {
+        tail_mask = ~0ull << (s->host.map_pfns % 64);
+    }
+    for (i = 0; i < s->map_words; i++) {
+        bits += ctpop64(s->host.map[i]);
+    }
+    if (s->map_words && (s->host.map[s->map_words - 1] & tail_mask)) {
+        error_report("tb-balloon: incoming balloon bitmap has pages past "
+                     "the end of RAM (%" PRIu64 " pages)", s->host.map_pfns);
+        return -EINVAL;
+    }
+    if (s->host.balloon_pages != bits) {
+        error_report("tb-balloon: incoming balloon of %" PRIu64 " pages, "
+                     "but %" PRIu64 " in its bitmap", s->host.balloon_pages,
+                     bits);
+        return -EINVAL;
+    }
+    if (result >= TB_CMD_RESULT_NR) {
+        error_report("tb-balloon: incoming CMD_STATUS 0x%x: no such result",
+                     s->cmd_status);
+        return -EINVAL;
+    }
+    if (s->cmd_status & TB_CMD_BUSY) {
+        if (s->pending_cmd == TB_NO_PENDING) {
+            error_report("tb-balloon: incoming command busy, but no "
+                         "pending command in the stream");
+            return -EINVAL;
+        }
+        if (s->pending_cmd >= TB_CMD_NR) {
+            error_report("tb-balloon: incoming pending command %u: no such "
+                         "command", s->pending_cmd);
+            return -EINVAL;
+        }
+        if (!timer_pending(&s->reply_timer)) {
+            error_report("tb-balloon: incoming command busy without its "
+                         "reply timer");
+            return -EINVAL;
+        }
+    }
+    if (s->driver_status & ~TB_DRIVER_READY) {
+        error_report("tb-balloon: incoming DRIVER_STATUS 0x%x",
+                     s->driver_status);
+        return -EINVAL;
+    }
+    if ((s->irq_enable | s->irq_status) & ~(TB_IRQ_TARGET | TB_IRQ_CMD_DONE)) {
+        error_report("tb-balloon: incoming IRQ_STATUS 0x%x / IRQ_ENABLE 0x%x",
+                     s->irq_status, s->irq_enable);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int tb_post_load(void *opaque, int version_id)
+{
+    TBBalloonState *s = opaque;
+    int ret = tb_check_loaded(s);
+
+    if (ret) {
+        /* Nothing of the stream's may run: no command, no balloon. */
+        timer_del(&s->reply_timer);
+        s->cmd_status = 0;
+        tb_host_reset(&s->host);
+        return ret;
+    }
     tb_sync_cfg(s);
     tb_update_irq(s);
     if (s->flap_ms) {
@@ -1579,6 +1702,7 @@ static const VMStateDescription vmstate_tb_balloon = {
     .version_id = 1,
     .minimum_version_id = 1,
     .pre_save = tb_pre_save,
+    .pre_load = tb_pre_load,
     .post_load = tb_post_load,
     .fields = (VMStateField[]) {
         VMSTATE_PCI_DEVICE(pdev, TBBalloonState),

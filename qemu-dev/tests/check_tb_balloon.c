@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tbq.h"
@@ -1002,6 +1004,317 @@ START_TEST(test_migration_keeps_balloon)
 }
 END_TEST
 
+/*
+ * A saved stream to corrupt: 513 pages in the balloon (a 2 MiB and a
+ * 4 KiB entry), target 200 MiB, and with @busy a third inflate still
+ * running (reply-delay-ms) when it is saved.  Written to @path.
+ */
+#define MIG_DEV "tb-balloon,id=b,pool=0"
+
+static void save_stream(bool busy, char *path, size_t cap)
+{
+	struct tb_entry e[2] = { ent(PFN_2M(64), TB_ORDER_2M), ent(0x3fff, TB_ORDER_4K) };
+	struct tb_entry third = ent(0x3000, TB_ORDER_4K);
+	char file[160];
+	struct tbq *src;
+
+	q = tbq_start(MIG_DEV, NULL);
+	ready();
+	json_decref(tbq_qmp(q, "{\"execute\":\"balloon\",\"arguments\":{\"value\":%llu}}",
+			    200 * MiB));
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, 2), TB_CMD_OK);
+	if (busy) {
+		qom_set("reply-delay-ms", "50");
+		tbq_memwrite(q, BATCH + 0x1000, &third, sizeof(third));
+		ck_assert_uint_eq(raw_cmd(BATCH + 0x1000, 1, TB_CMD_INFLATE), TB_CMD_BUSY);
+	}
+	snprintf(file, sizeof(file), "%s/state", q->dir);
+	json_decref(tbq_qmp(q, "{\"execute\":\"migrate\",\"arguments\":"
+			    "{\"uri\":\"exec:cat > %s\"}}", file));
+	wait_migrated();
+	snprintf(path, cap, "%s.state", q->dir);
+	ck_assert_int_eq(rename(file, path), 0);
+	src = q;
+	q = NULL;
+	tbq_stop(src);
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf;
+	long n;
+
+	ck_assert_msg(f, "%s: %m", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc(n);
+	ck_assert(buf && fread(buf, 1, n, f) == (size_t)n);
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+static void spit(const char *path, const unsigned char *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_msg(f && fwrite(buf, 1, len, f) == len && fclose(f) == 0, "%s: %m", path);
+}
+
+static uint64_t be_get(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | *p++;
+	return v;
+}
+
+static void be_put(unsigned char *p, int n, uint64_t v)
+{
+	while (n--) {
+		p[n] = v & 0xff;
+		v >>= 8;
+	}
+}
+
+/* Offset of the first @needle in @buf (the binary sections come before
+ * the JSON description at the end of the stream, which names them too). */
+static size_t find(const unsigned char *buf, size_t len, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (i = 0; i + n <= len; i++)
+		if (!memcmp(buf + i, needle, n))
+			return i;
+	ck_abort_msg("'%s' not in the stream", needle);
+	return 0;
+}
+
+/*
+ * Our section's fields, as vmstate_tb_balloon lays them out: after
+ * ".../tb-balloon", instance id and version (4 bytes each), the PCI
+ * device (version 4, config 256, irq state 16), then target.
+ */
+#define MIG_PCI_STATE		276
+#define MIG_OFF_CMD_STATUS	(8 + 4 * 4)
+#define MIG_OFF_MAP_WORDS	(8 + 9 * 4)
+#define MIG_OFF_MAP		(MIG_OFF_MAP_WORDS + 4)
+
+static size_t fields_at(const unsigned char *buf, size_t len)
+{
+	size_t at = find(buf, len, "/tb-balloon") + strlen("/tb-balloon") + 8 + MIG_PCI_STATE;
+
+	ck_assert_uint_eq(be_get(buf + at, 8), 200 * MiB);	/* target: found */
+	return at;
+}
+
+static size_t balloon_pages_at(const unsigned char *buf, size_t len)
+{
+	size_t f = fields_at(buf, len);
+	uint64_t words = be_get(buf + f + MIG_OFF_MAP_WORDS, 4);
+
+	ck_assert_uint_eq(words, RAM_PAGES / 64);
+	return f + MIG_OFF_MAP + words * 8;
+}
+
+/* pending_cmd: the first field of subsection "tb-balloon/pending". */
+static size_t pending_cmd_at(const unsigned char *buf, size_t len)
+{
+	return find(buf, len, "tb-balloon/pending") + strlen("tb-balloon/pending") + 4;
+}
+
+/*
+ * Load @path into a new QEMU (-incoming) and expect it to refuse: QEMU
+ * exits with an error naming @why, not a signal.  If the load is taken,
+ * virtual time is stepped so a pending command would run (a stream with
+ * a bad command aborted QEMU there).
+ */
+static void expect_load_refused(const char *path, const char *why)
+{
+	const char *extra[3];
+	char inc[200], *log;
+	int st;
+
+	snprintf(inc, sizeof(inc), "exec:cat %s", path);
+	extra[0] = "-incoming";
+	extra[1] = inc;
+	extra[2] = NULL;
+	q = tbq_spawn(MIG_DEV, extra);
+	st = tbq_wait_exit(q, 3000);
+	if (st == -1) {
+		/* Loaded: let a pending command run (no reply awaited). */
+		const char *step = "clock_step 1000000000\n";
+
+		(void)!send(q->qt, step, strlen(step), MSG_NOSIGNAL);
+		st = tbq_wait_exit(q, 3000);
+	}
+	log = tbq_read_log(q);
+	unlink(path);
+	ck_assert_msg(st != -1, "QEMU took the corrupt stream and runs on; its log:\n%s", log);
+	ck_assert_msg(!WIFSIGNALED(st), "QEMU was killed by signal %d loading a corrupt stream:\n%s",
+		      WTERMSIG(st), log);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) != 0, "QEMU exited %d:\n%s",
+		      WEXITSTATUS(st), log);
+	ck_assert_msg(strstr(log, why), "QEMU's log does not say '%s':\n%s", why, log);
+	ck_assert_msg(strstr(log, "load of migration failed"), "no load failure in:\n%s", log);
+	free(log);
+}
+
+START_TEST(test_migration_busy_command_finishes_after_load)
+{
+	const char *extra[3];
+	char path[200], inc[220];
+	int i;
+
+	save_stream(true, path, sizeof(path));
+	snprintf(inc, sizeof(inc), "exec:cat %s", path);
+	extra[0] = "-incoming";
+	extra[1] = inc;
+	extra[2] = NULL;
+	q = tbq_start_raw(MIG_DEV, extra);
+	q->bar0 = TBQ_BAR0;
+	for (i = 0; i < 500; i++) {
+		json_t *r = tbq_qmp(q, "{\"execute\":\"query-status\"}");
+		int in = strcmp(json_string_value(json_object_get(r, "status")),
+				"inmigrate") == 0;
+
+		json_decref(r);
+		if (!in)
+			break;
+		usleep(20000);
+	}
+	unlink(path);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_STATUS), TB_CMD_BUSY);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 513);
+	tbq_clock_step(q, 1000ull * 1000 * 1000);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_STATUS), TB_CMD_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), 1);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 514);
+	check_accounting();
+}
+END_TEST
+
+START_TEST(test_migration_corrupt_pending_cmd_refused)
+{
+	unsigned char *buf;
+	char path[200];
+	size_t len, at;
+
+	save_stream(true, path, sizeof(path));
+	buf = slurp(path, &len);
+	at = pending_cmd_at(buf, len);
+	ck_assert_uint_eq(be_get(buf + at, 4), TB_CMD_INFLATE);
+	be_put(buf + at, 4, TB_CMD_NR);		/* no such command */
+	spit(path, buf, len);
+	free(buf);
+	expect_load_refused(path, "tb-balloon: incoming pending command 4");
+}
+END_TEST
+
+START_TEST(test_migration_corrupt_balloon_count_refused)
+{
+	unsigned char *buf;
+	char path[200];
+	size_t len, at;
+
+	save_stream(false, path, sizeof(path));
+	buf = slurp(path, &len);
+	at = balloon_pages_at(buf, len);
+	ck_assert_uint_eq(be_get(buf + at, 8), 513);
+	be_put(buf + at, 8, RAM_PAGES + 1);	/* "actual" would wrap */
+	spit(path, buf, len);
+	free(buf);
+	expect_load_refused(path, "tb-balloon: incoming balloon of 65537 pages, but 513 in its bitmap");
+}
+END_TEST
+
+START_TEST(test_migration_busy_without_pending_refused)
+{
+	unsigned char *buf;
+	char path[200];
+	size_t len, at;
+
+	save_stream(false, path, sizeof(path));
+	buf = slurp(path, &len);
+	at = fields_at(buf, len) + MIG_OFF_CMD_STATUS;
+	ck_assert_uint_eq(be_get(buf + at, 4), TB_CMD_OK);
+	be_put(buf + at, 4, TB_CMD_BUSY);	/* busy forever: no timer */
+	spit(path, buf, len);
+	free(buf);
+	expect_load_refused(path, "tb-balloon: incoming command busy, but no pending command");
+}
+END_TEST
+
+static const char *migrate_status(void)
+{
+	static char st[32];
+	json_t *r = tbq_qmp(q, "{\"execute\":\"query-migrate\"}");
+	const char *s = json_string_value(json_object_get(r, "status"));
+
+	snprintf(st, sizeof(st), "%s", s ? s : "none");
+	json_decref(r);
+	return st;
+}
+
+/*
+ * A background snapshot write-protects guest RAM (userfaultfd) and saves
+ * each page as it was when the snapshot began; a page discarded under it
+ * loses that copy and its write tracking.  virtio-balloon holds discards
+ * off meanwhile; so must we: the page enters the balloon, the host keeps
+ * its memory until the snapshot is over.
+ */
+START_TEST(test_migration_background_snapshot_holds_discard_off)
+{
+	char file[160];
+	json_t *r;
+	int i;
+
+	start("");
+	ready();
+	r = tbq_qmp_raw(q, "{\"execute\":\"migrate-set-capabilities\",\"arguments\":"
+			"{\"capabilities\":[{\"capability\":\"background-snapshot\","
+			"\"state\":true}]}}");
+	if (json_object_get(r, "error")) {
+		/* Needs userfaultfd write-protection from the host kernel. */
+		fprintf(stderr, "test_migration_background_snapshot_holds_discard_off: "
+			"SKIPPED: %s\n", json_string_value(json_object_get(
+				json_object_get(r, "error"), "desc")));
+		json_decref(r);
+		return;
+	}
+	json_decref(r);
+	/* Slow enough to still run while we inflate (cancelled below). */
+	json_decref(tbq_qmp(q, "{\"execute\":\"migrate-set-parameters\",\"arguments\":"
+			    "{\"max-bandwidth\":20000}}"));
+	snprintf(file, sizeof(file), "%s/snapshot", q->dir);
+	json_decref(tbq_qmp(q, "{\"execute\":\"migrate\",\"arguments\":"
+			    "{\"uri\":\"exec:cat > %s\"}}", file));
+	for (i = 0; i < 250 && strcmp(migrate_status(), "active"); i++)
+		usleep(20000);
+	ck_assert_str_eq(migrate_status(), "active");
+
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x4000, TB_ORDER_4K), TB_ST_OK);
+	ck_assert_str_eq(migrate_status(), "active");
+	ck_assert_uint_eq(stat("discarded-pages"), 0);
+	ck_assert_uint_eq(stat("discards-held-off"), 1);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 1);
+
+	json_decref(tbq_qmp(q, "{\"execute\":\"migrate_cancel\"}"));
+	for (i = 0; i < 250 && strcmp(migrate_status(), "cancelled"); i++)
+		usleep(20000);
+	ck_assert_str_eq(migrate_status(), "cancelled");
+	unlink(file);
+	/* Over: the next page is discarded again. */
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x4001, TB_ORDER_4K), TB_ST_OK);
+	ck_assert_uint_eq(stat("discarded-pages"), 1);
+	ck_assert_uint_eq(stat("discards-held-off"), 1);
+	check_accounting();
+}
+END_TEST
+
 /* ---- hostile settings: a device that lies to the driver ----------------- */
 
 /* Entry @i's status byte in the batch buffer at BATCH. */
@@ -1163,6 +1476,31 @@ static bool device_present(const char *id)
 	json_decref(r);
 	return ok;
 }
+
+START_TEST(test_hostile_boot_pages_and_bad_magic)
+{
+	start("hostile-boot-pages=1G");
+	/* BOOT_PAGES lies; the host's own accounting does not. */
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BOOT_PAGES), 1024 * MiB >> TB_PAGE_SHIFT);
+	ck_assert_uint_eq(tbq_actual(q), RAM);
+	ck_assert_uint_eq(tbq_qom_u64(q, "hostile-boot-pages"), 1024 * MiB);
+	ready();
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, 0x4000, TB_ORDER_4K), TB_ST_OK);
+	qom_set("hostile-boot-pages", "0");
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BOOT_PAGES), RAM_PAGES);
+
+	/* The next two reads of MAGIC are what a removed device gives. */
+	qom_set("hostile-bad-magic", "2");
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_MAGIC), 0xffffffffu);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_VERSION), TB_VERSION);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_MAGIC), 0xffffffffu);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_MAGIC), TB_MAGIC);
+	ck_assert_uint_eq(tbq_qom_u64(q, "hostile-bad-magic"), 0);
+	ck_assert_uint_eq(stat("hostile.bad-magic-reads"), 2);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_BALLOON_PAGES), 1);
+	check_accounting();
+}
+END_TEST
 
 START_TEST(test_hotplug_unplug_full_balloon_then_add_again)
 {
@@ -1463,6 +1801,11 @@ static Suite *tb_balloon_suite(void)
 
 	TC("migration");
 	tcase_add_test(tc, test_migration_keeps_balloon);
+	tcase_add_test(tc, test_migration_busy_command_finishes_after_load);
+	tcase_add_test(tc, test_migration_corrupt_pending_cmd_refused);
+	tcase_add_test(tc, test_migration_corrupt_balloon_count_refused);
+	tcase_add_test(tc, test_migration_busy_without_pending_refused);
+	tcase_add_test(tc, test_migration_background_snapshot_holds_discard_off);
 
 	TC("hostile");
 	tcase_add_test(tc, test_hostile_overgrant_claims_more_than_sent);
@@ -1470,6 +1813,7 @@ static Suite *tb_balloon_suite(void)
 	tcase_add_test(tc, test_hostile_flap_ms_toggles_target);
 	tcase_add_test(tc, test_hostile_irq_storm_line_never_drops);
 	tcase_add_test(tc, test_hostile_keep_data_advertises_discard_keeps_contents);
+	tcase_add_test(tc, test_hostile_boot_pages_and_bad_magic);
 	tcase_add_test(tc, test_hotplug_unplug_full_balloon_then_add_again);
 
 	TC("batch-log");

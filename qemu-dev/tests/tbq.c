@@ -490,7 +490,7 @@ uint32_t tbq_batch(struct tbq *q, uint64_t batch, uint32_t cmd,
 
 /* Start-up */
 
-struct tbq *tbq_start_raw(const char *device, const char *const *extra)
+struct tbq *tbq_spawn(const char *device, const char *const *extra)
 {
 	struct tbq *q = calloc(1, sizeof(*q));
 	const char *qemu = getenv("TB_QEMU"), *tmp;
@@ -556,6 +556,12 @@ struct tbq *tbq_start_raw(const char *device, const char *const *extra)
 	}
 	q->qt = accept_one(q, lqt);
 	q->qmp = accept_one(q, lqmp);
+	return q;
+}
+
+struct tbq *tbq_start_raw(const char *device, const char *const *extra)
+{
+	struct tbq *q = tbq_spawn(device, extra);
 
 	/* QMP greeting, then capabilities negotiation. */
 	read_line(q, q->qmp, q->qmpbuf, &q->qmplen, sizeof(q->qmpbuf),
@@ -571,6 +577,43 @@ struct tbq *tbq_start(const char *device, const char *const *extra)
 
 	tbq_enable_device(q);
 	return q;
+}
+
+int tbq_wait_exit(struct tbq *q, int timeout_ms)
+{
+	int i, status;
+
+	ck_assert(q->pid > 0);
+	for (i = 0; i <= timeout_ms / 10; i++) {
+		pid_t r = waitpid(q->pid, &status, WNOHANG);
+
+		ck_assert_msg(r >= 0, "waitpid: %s", strerror(errno));
+		if (r == q->pid) {
+			q->pid = 0;
+			return status;
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+char *tbq_read_log(struct tbq *q)
+{
+	char path[160], *buf = NULL;
+	size_t len = 0;
+	FILE *f, *m = open_memstream(&buf, &len);
+	int c;
+
+	ck_assert(m);
+	snprintf(path, sizeof(path), "%s/qemu.log", q->dir);
+	f = fopen(path, "r");
+	if (f) {
+		while ((c = getc(f)) != EOF)
+			putc(c, m);
+		fclose(f);
+	}
+	fclose(m);
+	return buf;
 }
 
 void tbq_stop(struct tbq *q)

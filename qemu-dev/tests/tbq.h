@@ -41,6 +41,14 @@ struct tbq {
 struct tbq *tbq_start(const char *device, const char *const *extra);
 /* Same, without looking for the device (-incoming etc.). */
 struct tbq *tbq_start_raw(const char *device, const char *const *extra);
+/* Only start QEMU and take its two connections: no QMP handshake, for a
+ * QEMU that may exit at once (a failing -incoming). */
+struct tbq *tbq_spawn(const char *device, const char *const *extra);
+/* Wait up to @timeout_ms for QEMU to exit: its wait status, or -1 when it
+ * still runs. */
+int tbq_wait_exit(struct tbq *q, int timeout_ms);
+/* What QEMU wrote to stdout and stderr so far (caller frees). */
+char *tbq_read_log(struct tbq *q);
 /* Kill QEMU (SIGKILL) and free everything; safe on NULL. */
 void tbq_stop(struct tbq *q);
 
