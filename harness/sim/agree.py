@@ -103,6 +103,21 @@ def step_policies(s):
             if st.get("policy")}
 
 
+def agree_on(out, sim, emu, key, tol, unit, nd):
+    """Append (key, agrees, text) for one figure of @sim and @emu (dicts),
+    @tol(emu value) the tolerance; nothing when neither has it."""
+    a, b = sim.get(key), emu.get(key)
+    if a is None and b is None:
+        return
+    if a is None or b is None:
+        out.append((key, False, f"sim {fmt(a, unit, nd)}, emu "
+                    f"{fmt(b, unit, nd)} (one has none)"))
+        return
+    t = tol(b)
+    out.append((key, abs(a - b) <= t, f"sim {a:.{nd}f}{unit}, emu "
+                f"{b:.{nd}f}{unit} (tolerance {t:.{nd}f}{unit})"))
+
+
 def compare_policy(ps, pe):
     """(figure, agrees, text) for a policy step: the stuck declarations
     equal and within 1 s, oscillation both or neither (cycles within
@@ -111,16 +126,7 @@ def compare_policy(ps, pe):
     out = []
 
     def both(key, tol, unit, nd):
-        a, b = ps.get(key), pe.get(key)
-        if a is None and b is None:
-            return
-        if a is None or b is None:
-            out.append((key, False, f"sim {fmt(a, unit, nd)}, emu "
-                        f"{fmt(b, unit, nd)} (one has none)"))
-            return
-        t = tol(b)
-        out.append((key, abs(a - b) <= t, f"sim {a:.{nd}f}{unit}, emu "
-                    f"{b:.{nd}f}{unit} (tolerance {t:.{nd}f}{unit})"))
+        agree_on(out, ps, pe, key, tol, unit, nd)
 
     both("stuck", lambda e: 0, "", 0)
     both("stuck_s", lambda e: 1.0, " s", 1)
@@ -134,16 +140,7 @@ def compare_metrics(ms, me, size_tol):
     out = []
 
     def both(key, tol, unit, nd):
-        a, b = ms.get(key), me.get(key)
-        if a is None and b is None:
-            return
-        if a is None or b is None:
-            out.append((key, False, f"sim {fmt(a, unit, nd)}, emu "
-                        f"{fmt(b, unit, nd)} (one has none)"))
-            return
-        t = tol(b)
-        out.append((key, abs(a - b) <= t, f"sim {a:.{nd}f}{unit}, emu "
-                    f"{b:.{nd}f}{unit} (tolerance {t:.{nd}f}{unit})"))
+        agree_on(out, ms, me, key, tol, unit, nd)
 
     both("cycles", lambda e: 0, "", 0)
     both("stall_mib", lambda e: size_tol, " MiB", 0)
