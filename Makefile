@@ -67,7 +67,7 @@ help:
 	"" \
 	"top level" \
 	"  make / make all            QEMU with our device, module, initramfs, harness, tools" \
-	"  make test                  every test (about 27 min); SANITIZE=1: host code under ASan + UBSan" \
+	"  make test                  every test (about 30 min); SANITIZE=1: host code under ASan + UBSan" \
 	"  make deps                  install missing Debian packages (root)" \
 	"  make fuzz FUZZ_SECONDS=N   every libFuzzer target N s (default 60; crashes -> regress/)" \
 	"  make test-fuzz             the same, as part of make test" \
