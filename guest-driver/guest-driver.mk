@@ -129,13 +129,13 @@ include guest-driver/tests/tests.mk
 # rates sit at fragmentation's 1000 MiB/s limits: 836 and 1019 MiB/s in
 # one clean-clone run, passing in another).
 KERNEL_TEST_SCENARIOS := pinned-2g low-reservation partial-grant hotplug-clip fragmentation
-K612_VIRTIO := $(RESULTS)/fragmentation/k612-virtio-$(shell date +%s)
+K612_VIRTIO_ID := k612-virtio-$(shell date +%s)
 .PHONY: test-kernel-6.12
 test-kernel-6.12:
 	$(Q)$(MAKE) --no-print-directory regress GUEST_KERNEL=6.12 ONLY='$(KERNEL_TEST_SCENARIOS)'
 	-$(Q)$(MAKE) --no-print-directory scenario GUEST_KERNEL=6.12 BACKEND=virtio \
-		NAME=fragmentation SET='--ci --run-id $(notdir $(K612_VIRTIO))'
-	$(Q)f=$(K612_VIRTIO)/summary.json; \
+		NAME=fragmentation SET='--ci --run-id $(K612_VIRTIO_ID)'
+	$(Q)f=$(RESULTS)/fragmentation/$(K612_VIRTIO_ID)/summary.json; \
 	grep -q '"complete": true' $$f && grep -q '"guest_kernel": "6\.12' $$f || \
 		{ echo "test-kernel-6.12: the virtio reference did not run to its end on 6.12 ($$f)" >&2; exit 1; }; \
 	echo "test-kernel-6.12: virtio reference on $$(grep -o '"guest_kernel": "[^"]*"' $$f): $$(grep -c '"verdict": "pass"' $$f) verdicts pass, $$(grep -c '"verdict": "fail"' $$f) fail"
