@@ -250,6 +250,19 @@ GP
 	echo "plot: $run/rate-by-size.png"
 }
 
+# What the convergence and policy plots of a run share: TSV, "-" missing,
+# the key below, time since QEMU start.
+run_plot_head() {
+	cat <<GP
+set terminal $term
+set datafile separator "\t"
+set datafile missing "-"
+set key outside bottom center horizontal
+set grid
+set xlabel "time since QEMU start (s)"
+GP
+}
+
 # policy.png: a host policy's decisions (policy.tsv): the guest's available
 # memory as the policy read it, the window it wants, the target it set and
 # the reservation it read; stuck declarations marked.
@@ -262,12 +275,7 @@ plot_policy() {
 		"$(q "$run/policy.tsv") skip 2 using 1:9 with steps lw 1 dt 2 lc rgb \"#7f7f7f\" title \"window (available wanted)\"" \
 		"'' skip 2 using 1:10 with steps lw 1 dt 2 lc rgb \"#7f7f7f\" notitle")
 	gnuplot <<GP
-set terminal $term
-set datafile separator "\t"
-set datafile missing "-"
-set key outside bottom center horizontal
-set grid
-set xlabel "time since QEMU start (s)"
+$(run_plot_head)
 $(marks "$run" "")
 set output $(q "$run/policy.png.part")
 set title $(q "$title: host policy decisions")
@@ -300,12 +308,7 @@ if [ "${1:-}" != --overlay ]; then
 	trap 'rm -f "$dev"' EXIT
 	device_rows "$run/curve.tsv" "$dev"
 	gnuplot <<GP
-set terminal $term
-set datafile separator "\t"
-set datafile missing "-"
-set key outside bottom center horizontal
-set grid
-set xlabel "time since QEMU start (s)"
+$(run_plot_head)
 ${from:+set xrange [$from:*]}
 $(marks "$run" "$from")
 set output $(q "$run/convergence.png.part")
