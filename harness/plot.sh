@@ -274,6 +274,10 @@ plot_policy() {
 		"$run/policy.tsv" && win=$(printf '%s, %s,' \
 		"$(q "$run/policy.tsv") skip 2 using 1:9 with steps lw 1 dt 2 lc rgb \"#7f7f7f\" title \"window (available wanted)\"" \
 		"'' skip 2 using 1:10 with steps lw 1 dt 2 lc rgb \"#7f7f7f\" notitle")
+	# Stuck marks only when something was declared stuck (no empty legend).
+	stuck=
+	awk -F'\t' 'NR > 2 && $11 == "set stuck" { f = 1; exit } END { exit !f }' \
+		"$run/policy.tsv" && stuck=', "" skip 2 using 1:(strcol(11) eq "set stuck" ? $8 : 1/0) with points pt 9 ps 2 lc rgb "black" title "declared stuck"'
 	gnuplot <<GP
 $(run_plot_head)
 $(marks "$run" "")
@@ -282,8 +286,7 @@ set title $(q "$title: host policy decisions")
 set ylabel "MiB"
 plot $win $(q "$run/policy.tsv") skip 2 using 1:5 with linespoints pt 7 ps 0.5 lc rgb "#9467bd" title "available (read)", \
      "" skip 2 using 1:7 with steps lw 1.5 lc rgb "#1f77b4" title "reservation (read)", \
-     "" skip 2 using 1:8 with steps lw 2 lc rgb "#d62728" title "target (set)", \
-     "" skip 2 using 1:(strcol(11) eq "set stuck" ? \$8 : 1/0) with points pt 9 ps 2 lc rgb "black" title "declared stuck"
+     "" skip 2 using 1:8 with steps lw 2 lc rgb "#d62728" title "target (set)"$stuck
 GP
 	mv "$run/policy.png.part" "$run/policy.png"
 	echo "plot: $run/policy.png"
