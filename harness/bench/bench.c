@@ -324,8 +324,11 @@ static double qemu_cpu_fine(struct sess *s)
 	return sum;
 }
 
-/* Each QEMU thread's run time so far by name (comm: "CPU 0/TCG",
- * "tb-discard", the main loop "qemu-system-x86", ...), seconds. */
+/* Each QEMU thread's run time so far, seconds, by name where QEMU named it
+ * (-name debug-threads=on: "CPU 0/TCG", "tb-discard"), else "qemu+N",
+ * N its thread id less the process's: threads get ids in the order QEMU
+ * creates them (+0 the main loop, +1 call_rcu, then the vCPUs, then the
+ * devices' threads such as tb-discard). */
 static json_t *qemu_threads_cpu(struct sess *s)
 {
 	char path[64];
@@ -348,6 +351,9 @@ static json_t *qemu_threads_cpu(struct sess *s)
 			comm[0] = 0;
 		fclose(f);
 		comm[strcspn(comm, "\n")] = 0;
+		if (!strncmp(comm, "qemu-system", 11))
+			snprintf(comm, sizeof(comm), "qemu+%ld",
+				 atol(e->d_name) - (long)s->qemu_pid);
 		snprintf(p, sizeof(p), "%s/%s/schedstat", path, e->d_name);
 		f = fopen(p, "r");
 		if (!f)

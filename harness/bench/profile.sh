@@ -50,7 +50,7 @@ for s in $seen; do
 			 join(" ")' "$out/raw.json")
 		o="$out/$s-inflate-$t"
 		perf report -q -i "$out/$s.perf.data" --stdio --no-children \
-			--time "$win" --sort comm 2>/dev/null | grep '%' \
+			--time "$win" --sort pid 2>/dev/null | grep '%' \
 			>"$o.threads.txt" || true
 		perf report -q -i "$out/$s.perf.data" --stdio --no-children \
 			--time "$win" --sort comm,dso,sym -g none 2>/dev/null |
