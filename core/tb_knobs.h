@@ -101,6 +101,10 @@
 	  "free accepted pages on the host")				\
 	X(page_2m, "page-2m", flag, "", 1, NULL, 0, TB_SIM_AND_OURS,	\
 	  "accept 2 MiB entries")					\
+	X(discard_worker, "discard-worker", flag, "", 1, NULL, 0,	\
+	  TB_BE_OURS,							\
+	  "free accepted pages on a worker thread, in ranges (off: one "	\
+	  "discard per entry on the vCPU, before the command completes)") \
 	X(stats, "stats", stats, "", 0, NULL, TB_KNOB_RO, TB_BE_OURS,	\
 	  "counters by command, result and entry status")		\
 	X(batch_log, "batch-log", log, "", 0, NULL, TB_KNOB_RO,		\
@@ -206,6 +210,9 @@
 	  "Rate of target interrupts that bring no new target "		\
 	  "(GENERATION unchanged) above which the interrupt is given up " \
 	  "for polling; 0: no limit")					\
+	X(bulk_alloc, flag, 0644, "", 1, TB_BE_OURS,			\
+	  "Take 4 KiB inflate pages from the bulk allocator, 64 a call, "	\
+	  "without direct reclaim (0: one allocation a page)")		\
 	X(zero_on_inflate, flag, 0644, "", 0, TB_BE_OURS,		\
 	  "Clear every page before it is given to the host, even when "	\
 	  "the device discards (NetBSD's balloon(4))")			\

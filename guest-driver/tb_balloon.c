@@ -749,8 +749,10 @@ static void tb_inflate(struct tb_balloon *b, const struct tb_pass *pass)
 
 			order = tb_guest_inflate_order(pass, rem, b->features & TB_F_PAGE_2M);
 			/* 4 KiB pages in bulk; when the bulk allocator finds
-			 * none, one page the usual way (which may reclaim). */
-			if (order == TB_ORDER_4K && !blocking_alloc && rem > 1) {
+			 * none, one page the usual way (which may reclaim).
+			 * bulk_alloc=0: one allocation a page, as before. */
+			if (order == TB_ORDER_4K && READ_ONCE(bulk_alloc) && !blocking_alloc &&
+			    rem > 1) {
 				unsigned int got = tb_alloc_bulk(b, n, min_t(u64, nbatch - n, rem));
 
 				if (got) {

@@ -71,6 +71,11 @@ QEMU_BUILD_BUG_ON(sizeof(struct tb_entry) != TB_ENTRY_SIZE);
  * on them (DEFLATE, RESET, an emptied balloon, the stats, migration)
  * waits for the queue to drain first (tb_discard_drain), so a page the
  * guest gets back is always discarded before and never after.
+ * discard-worker=off is the path before the worker: each accepted entry
+ * is discarded on the vCPU, during its batch, by ram_block_discard_range
+ * (one madvise an entry), and each entry's address is looked up alone
+ * (no window).  The switch is read per batch, so qom-set takes effect at
+ * the next command; ranges already queued are still the worker's.
  */
 #define TB_DISCARD_QUEUE        (2 * TB_BATCH_MAX)
 #define TB_DISCARD_QUEUE_BYTES  (256 * MiB)
@@ -95,6 +100,10 @@ typedef struct TBBalloonStats {
     uint64_t guest_errors;                   /* LOG_GUEST_ERROR events */
     uint64_t held_off_pages;                 /* accepted while discard was
                                               * held off (not migrated) */
+    uint64_t discard_ranges;                 /* ranges freed or tried: an
+                                              * entry each with
+                                              * discard-worker=off (not
+                                              * migrated) */
     /* What the hostile settings did (stats.hostile.*); not migrated. */
     uint64_t overgrants;                     /* CMD_DONE inflated */
     uint64_t extra_statuses;                 /* OK written past COUNT */
@@ -119,6 +128,7 @@ struct TBBalloonState {
     bool refuse_all;
     uint32_t reply_delay_ms;
     bool discard;
+    bool discard_worker;                     /* off: discard on the vCPU */
     bool page_2m;
     bool enforce_max_balloon;                /* off: MAX_BALLOON is advice */
 
@@ -174,7 +184,7 @@ struct TBBalloonState {
     uint64_t dq_bytes;                       /* queued */
     bool dq_busy;                            /* worker holds ranges */
     bool dq_stop, dq_started;
-    uint64_t dq_discarded, dq_failures;      /* not yet in stats */
+    uint64_t dq_discarded, dq_failures, dq_ranges;  /* not yet in stats */
     int self_pidfd;                          /* worker's; -1: no vector */
     TBDiscardRange dq_work_set[TB_DISCARD_QUEUE];   /* worker's own */
     /* tb_gpa_to_ram's window of RAM, this batch only (win_len 0: none) */
@@ -414,6 +424,7 @@ static bool tb_gpa_lookup(void *opaque, uint64_t gpa, uint64_t len,
  * runs under the BQL, so the memory map cannot change during it
  * (tb_do_batch forgets the window before each batch).  Windows of 1 GiB,
  * 64 MiB or 2 MiB around the entry, the first that is all RAM.
+ * discard-worker=off: one lookup per entry, as before the window.
  */
 static bool tb_gpa_to_ram(void *opaque, uint64_t gpa, uint64_t len,
                           uint64_t *ram_offset)
@@ -422,6 +433,9 @@ static bool tb_gpa_to_ram(void *opaque, uint64_t gpa, uint64_t len,
     TBBalloonState *s = opaque;
     size_t i;
 
+    if (!s->discard_worker) {
+        return tb_gpa_lookup(s, gpa, len, ram_offset);  /* the old path */
+    }
     if (s->win_len && gpa >= s->win_gpa &&
         gpa + len <= s->win_gpa + s->win_len) {
         *ram_offset = s->win_ram + (gpa - s->win_gpa);
@@ -520,6 +534,19 @@ static void tb_discard(TBBalloonState *s, uint64_t ram_offset, uint64_t len)
          */
         warn_report_once("tb-balloon: RAM backed by %zu-byte pages, "
                          "smaller entries are not discarded", psize);
+        return;
+    }
+    if (!s->discard_worker) {
+        /* discard-worker=off: this entry alone, here and now. */
+        int ret = ram_block_discard_range(rb, offset, len);
+
+        trace_tb_balloon_discard(ram_offset, len, ret);
+        s->stats.discard_ranges++;
+        if (ret < 0) {
+            s->stats.discard_failures++;
+        } else {
+            s->stats.discarded_pages += len >> TB_PAGE_SHIFT;
+        }
         return;
     }
     last = s->n_discards ? &s->discards[s->n_discards - 1] : NULL;
@@ -653,6 +680,7 @@ static void *tb_discard_worker(void *opaque)
         qemu_mutex_lock(&s->dq_lock);
         s->dq_discarded += pages;
         s->dq_failures += failures;
+        s->dq_ranges += n;
         s->dq_busy = false;
         qemu_cond_broadcast(&s->dq_idle);
     }
@@ -679,6 +707,7 @@ static void tb_discard_flush(TBBalloonState *s)
         tb_discard_ranges(s, s->discards, s->n_discards, &pages, &failures);
         s->stats.discarded_pages += pages;
         s->stats.discard_failures += failures;
+        s->stats.discard_ranges += s->n_discards;
         s->n_discards = 0;
         return;
     }
@@ -710,8 +739,10 @@ static void tb_discard_drain(TBBalloonState *s)
     }
     s->stats.discarded_pages += s->dq_discarded;
     s->stats.discard_failures += s->dq_failures;
+    s->stats.discard_ranges += s->dq_ranges;
     s->dq_discarded = 0;
     s->dq_failures = 0;
+    s->dq_ranges = 0;
     qemu_mutex_unlock(&s->dq_lock);
 }
 
@@ -1313,6 +1344,7 @@ static void tb_set_##field(Object *obj, bool val, Error **errp)         \
 }
 TB_BOOL_PROP(refuse_all)
 TB_BOOL_PROP(discard)
+TB_BOOL_PROP(discard_worker)
 TB_BOOL_PROP(page_2m)
 TB_BOOL_PROP(enforce_max_balloon)
 TB_BOOL_PROP(hostile_overgrant)
@@ -1362,6 +1394,7 @@ static void tb_get_stats(Object *obj, Visitor *v, const char *name,
          tb_visit_u64(v, "reset-pages", st->reset_pages, errp) &&
          tb_visit_u64(v, "discarded-pages", st->discarded_pages, errp) &&
          tb_visit_u64(v, "discard-failures", st->discard_failures, errp) &&
+         tb_visit_u64(v, "discard-ranges", st->discard_ranges, errp) &&
          tb_visit_u64(v, "partial-grants", st->partial_grants, errp) &&
          tb_visit_u64(v, "pages-short", st->pages_short, errp) &&
          tb_visit_u64(v, "guest-errors", st->guest_errors, errp) &&

@@ -324,6 +324,66 @@ static double qemu_cpu_fine(struct sess *s)
 	return sum;
 }
 
+/* Each QEMU thread's run time so far, seconds, by name where QEMU named it
+ * (-name debug-threads=on: "CPU 0/TCG", "tb-discard"), else "qemu+N",
+ * N its thread id less the process's: threads get ids in the order QEMU
+ * creates them (+0 the main loop, +1 call_rcu, then the vCPUs, then the
+ * devices' threads such as tb-discard). */
+static json_t *qemu_threads_cpu(struct sess *s)
+{
+	char path[64];
+	json_t *o = json_object();
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)s->qemu_pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return o;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		char p[300], comm[64] = "";
+		unsigned long long ns;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/comm", path, e->d_name);
+		FILE *f = fopen(p, "r");
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
+		comm[strcspn(comm, "\n")] = 0;
+		if (!strncmp(comm, "qemu-system", 11))
+			snprintf(comm, sizeof(comm), "qemu+%ld",
+				 atol(e->d_name) - (long)s->qemu_pid);
+		snprintf(p, sizeof(p), "%s/%s/schedstat", path, e->d_name);
+		f = fopen(p, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu", &ns) == 1)
+			json_object_set_new(o, comm, json_real(ns / 1e9 +
+				json_number_value(json_object_get(o, comm))));
+		fclose(f);
+	}
+	closedir(d);
+	return o;
+}
+
+/* @after - @before per thread name, into @x as "threads_cpu_s"; frees
+ * both. */
+static void threads_delta(json_t *before, json_t *after, json_t *x)
+{
+	json_t *o = json_object(), *v;
+	const char *k;
+	json_object_foreach(after, k, v) {
+		double d = json_number_value(v) -
+			   json_number_value(json_object_get(before, k));
+		if (d > 0.0005)
+			json_object_set_new(o, k, json_real(d));
+	}
+	json_object_set_new(x, "threads_cpu_s", o);
+	json_decref(before);
+	json_decref(after);
+}
+
 static void sess_start(struct sess *s, const char *backend, int ioa)
 {
 	char path[PATH_MAX + 32];
@@ -464,7 +524,9 @@ struct step_res {
 	double rate;		/* MiB/s, 10% -> 90% of the step */
 	double cpu, cpu_ticks;	/* QEMU CPU s until settled */
 	int64_t moved;		/* bytes the reservation moved */
-	int64_t rss_drop;	/* bytes QEMU's RSS fell until settled */
+	int64_t rss_drop;	/* bytes QEMU's RSS fell (inflate: until it
+				 * stopped falling after the settle) */
+	int64_t rss_drop_settle;	/* the same at the settle sample */
 	bool ok;
 	bool rate_bound;	/* rate is a lower bound (not resolved) */
 	int64_t ram_rss_drop;	/* the same, guest-RAM mapping only */
@@ -572,7 +634,26 @@ static struct step_res step(struct sess *s, uint64_t tgt, double interval,
 	r.moved = llabs(v[end].actual - a0);
 	r.cpu = v[end].cpu - v[0].cpu;
 	r.cpu_ticks = qemu_cpu(s) - tick0;	/* to the end of the window */
-	r.rss_drop = v[0].rss - v[end].rss;
+	r.rss_drop = r.rss_drop_settle = v[0].rss - v[end].rss;
+	/*
+	 * An inflate's host memory returned: QEMU's RSS once it stops falling
+	 * (read every 50 ms, up to 2 s), not at the settle sample.  Our device
+	 * frees an inflate's pages on its worker after the command completed
+	 * (at the end of a large step up to one batch, 1 GiB of 2 MiB pages,
+	 * after the reservation moved); virtio-balloon frees them before.  How
+	 * much came back is this figure; how fast, the rates'.  (At the
+	 * settle sample one of three 512 MiB runs of 20261201-175520-quick
+	 * read 0.0000.)  Both devices alike.
+	 */
+	if (r.ok && tgt < (uint64_t)a0) {
+		int64_t last = qemu_rss(s), now;
+		for (double t1 = snow(s) + 2; snow(s) < t1; last = now) {
+			wait_until(s, snow(s) + 0.05);
+			if ((now = qemu_rss(s)) >= last)
+				break;
+		}
+		r.rss_drop = v[0].rss - last;
+	}
 	/* RSS growth before the reservation first moved: pages the guest
 	 * driver zeroed that were not host-resident (init_on_alloc=1). */
 	for (int i = 1; i <= end && v[i].actual == a0; i++)
@@ -640,8 +721,8 @@ static void device_delta(struct sess *s, json_t *before, json_t *x)
 {
 	json_t *after = device_stats(s);
 	static const char *const k[] = { "inflated-pages", "discarded-pages",
-					 "discard-failures" };
-	for (size_t i = 0; after && i < 3; i++) {
+					 "discard-failures", "discard-ranges" };
+	for (size_t i = 0; after && i < sizeof(k) / sizeof(k[0]); i++) {
 		json_t *a = json_object_get(after, k[i]);
 		json_t *b = json_object_get(before, k[i]);
 		if (json_is_integer(a) && json_is_integer(b))
@@ -652,32 +733,48 @@ static void device_delta(struct sess *s, json_t *before, json_t *x)
 	json_decref(before);
 }
 
-static void reps_inflate_deflate(struct sess *s, uint64_t size, bool touched,
-				 const char *label, int runs)
+/* Repetitions @first .. @last of one inflate and deflate of @size. */
+static void reps_inflate_deflate_from(struct sess *s, uint64_t size,
+				      bool touched, const char *label,
+				      int first, int last)
 {
 	char tag[64];
 	const char *tch = label ? label : touched ? "touched" : "untouched";
 	uint64_t top = opt.memory, bottom = opt.memory - size;
 	double limit = 60 + 30 * size / GIB;
 
-	for (int rep = 1; rep <= runs; rep++) {
+	for (int rep = first; rep <= last; rep++) {
 		if (touched)
 			touch_free_memory(s);
 		wait_until(s, snow(s) + PAUSE);
 		json_t *dev0 = device_stats(s);
 		snprintf(tag, sizeof(tag), "inflate-%llu-%s-%d",
 			 (unsigned long long)(size >> 20), tch, rep);
+		json_t *th0 = qemu_threads_cpu(s);
+		struct timespec m0, m1;
+		clock_gettime(CLOCK_MONOTONIC, &m0);
 		struct step_res in = step(s, bottom, opt.interval, limit, tag);
+		clock_gettime(CLOCK_MONOTONIC, &m1);
+		json_t *th1 = qemu_threads_cpu(s);
 		if (!in.ok)
 			note("   %s: not settled within %.0f s (reservation "
 			     "moved %.0f MiB)", tag, limit, in.moved / MIB);
-		json_t *x = json_pack("{s:f,s:f,s:f,s:f}", "moved_mib",
+		json_t *x = json_pack("{s:f,s:f,s:f,s:f,s:f}", "moved_mib",
 				      in.moved / MIB, "rss_drop_mib",
 				      in.rss_drop / MIB, "ram_rss_drop_mib",
-				      in.ram_rss_drop / MIB, "cpu_ticks_s",
+				      in.ram_rss_drop / MIB,
+				      "rss_drop_at_settle_mib",
+				      in.rss_drop_settle / MIB, "cpu_ticks_s",
 				      in.cpu_ticks);
 		if (dev0)
 			device_delta(s, dev0, x);
+		/* Where QEMU's CPU went during the step, by thread, and when
+		 * it ran (CLOCK_MONOTONIC, as perf record -k CLOCK_MONOTONIC
+		 * stamps its samples: profile.sh cuts its profiles there). */
+		threads_delta(th0, th1, x);
+		json_object_set_new(x, "mono_s", json_pack("[f,f]",
+			m0.tv_sec + m0.tv_nsec / 1e9,
+			m1.tv_sec + m1.tv_nsec / 1e9));
 		if (in.ok) {
 			record(s, "inflate_rate", "MiB/s", in.rate, size, tch,
 			       rep, json_pack("{s:b}", "lower_bound",
@@ -733,6 +830,40 @@ static void reps_inflate_deflate(struct sess *s, uint64_t size, bool touched,
 		     "%7.1f MiB/s settle %6.3f s", tag + 8, in.rate,
 		     in.settle, de.rate, de.settle);
 	}
+}
+
+static void reps_inflate_deflate(struct sess *s, uint64_t size, bool touched,
+				 const char *label, int runs)
+{
+	reps_inflate_deflate_from(s, size, touched, label, 1, runs);
+}
+
+/*
+ * The fragmented case's own variant: the 4 KiB path as it was before issue
+ * 22, both of its switches off (the device frees each entry on the vCPU:
+ * discard-worker=off; the driver allocates page by page: bulk_alloc=0),
+ * both writable at run time.  @old: set them so (true) or back to their
+ * defaults.  Returns false when either cannot be set (the variant is then
+ * not measured).
+ */
+#define BULK_PARAM "/sys/module/tb_balloon/parameters/bulk_alloc"
+static bool old_4k_path(struct sess *s, bool old)
+{
+	char buf[32];
+
+	if (s->be.ops->set_prop(&s->be, "discard-worker", old ? "off" : "on") ||
+	    s->be.ops->get_prop(&s->be, "discard-worker", buf, sizeof(buf)) ||
+	    strcmp(buf, old ? "false" : "true")) {
+		note("   discard-worker: cannot set it %s (%s)",
+		     old ? "off" : "on", s->be.error);
+		return false;
+	}
+	if (strncmp(agent(s, 10, "sysfs-write " BULK_PARAM " %d", !old),
+		    "ok", 2)) {
+		note("   bulk_alloc: cannot set it to %d (%s)", !old, s->reply);
+		return false;
+	}
+	return true;
 }
 
 /* Host sets a target -> first change of the reservation: small steps,
@@ -830,7 +961,22 @@ static void reps_fragmented(struct sess *s, int runs)
 		"holes_file_mib", (json_int_t)frag, "held_mib",
 		(json_int_t)(left > 0 ? left : 0), "step_mib",
 		(json_int_t)(step_size >> 20)));
-	reps_inflate_deflate(s, step_size, false, "fragmented", runs);
+	/* On our device, today's path against the one before issue 22
+	 * ("fragmented-old", both switches off) in the same boot, the
+	 * repetitions interleaved so that neither gets the quieter host. */
+	bool old = !strcmp(s->be.ops->name, "emu");
+	for (int rep = 1; rep <= runs; rep++) {
+		reps_inflate_deflate_from(s, step_size, false, "fragmented",
+					  rep, rep);
+		if (!old)
+			continue;
+		if ((old = old_4k_path(s, true)))
+			reps_inflate_deflate_from(s, step_size, false,
+						  "fragmented-old", rep, rep);
+		if (!old_4k_path(s, false))
+			sess_fail(s, "cannot set discard-worker and bulk_alloc "
+				  "back on");
+	}
 	if (hold)
 		agent(s, 60, "free %ld", hold);
 	agent(s, 120, "free %ld", id);

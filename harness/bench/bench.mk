@@ -3,7 +3,8 @@
 # reclaim memory, against virtio-balloon + Linux's virtio_balloon in the
 # same run, on the same QEMU binary (only the device and driver differ).
 #
-#   make bench               full: 5 runs, 1G and 3G steps (< 20 min)
+#   make bench               full: 5 runs, 1G and 3G steps (< 20 min;
+#                            20261201-203742: 814 s, 14.6 min under the lock)
 #   make bench QUICK=1       3 runs, 512M step, 1G guest (< 3 min)
 #   make bench-report DIR=results/bench/<run-id>   redo the table/plots
 #   make bench-profile BENCH_ARGS=...   perf of QEMU while a subset runs

@@ -176,6 +176,36 @@ static const char *metric_title(const char *m)
 	return m;
 }
 
+/*
+ * Variants: ours again with one setting changed, recorded as
+ * "<memory>-<suffix>" (bench.c).  Their rows set them against virtio's
+ * plain run (virtio has no such setting) and, in the conditions, against
+ * ours without the change: "(<base>: its median, variant / base)".
+ */
+struct variant {
+	const char *suffix;	/* of the record's "touched" */
+	const char *setting;	/* what the variant changed */
+	const char *base;	/* what the plain run is called */
+};
+
+static const struct variant variants[] = {
+	{ "-zeroed", "zero_on_inflate=1", "off" },
+	{ "-old", "discard-worker=off bulk_alloc=0 (the 4 KiB path before "
+		  "issue 22)", "new" },
+};
+
+static const struct variant *variant_of(const char *touched)
+{
+	size_t n = strlen(touched);
+
+	for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
+		size_t k = strlen(variants[i].suffix);
+		if (n > k && !strcmp(touched + n - k, variants[i].suffix))
+			return &variants[i];
+	}
+	return NULL;
+}
+
 /* ---- the goals: where ours must stand against virtio-balloon ---- */
 
 struct goal {
@@ -191,8 +221,9 @@ static struct goal goal_of(const char *metric, int ioa, const char *touched,
 	bool both = ours->n && ref->n && ref->med > 0;
 	bool frag = !strcmp(touched, "fragmented");
 
-	/* zero_on_inflate's runs measure its cost: no goal of their own. */
-	if (strstr(touched, "-zeroed"))
+	/* A variant's runs measure what its setting changes: no goal of
+	 * their own. */
+	if (variant_of(touched))
 		return g;
 
 	/* Goals on the rate over the whole step: our slopes are often only
@@ -255,6 +286,13 @@ static void plot_panel(FILE *gp, const char *dir, int ioa, const char *dirn,
 	snprintf(fv, sizeof(fv), "%s/curves/virtio-ioa%d-%s-%d-%s-%d.tsv",
 		 dir, ioa, dirn, size, touched, v.med_rep);
 	bool he = e.n && !access(fe, R_OK), hv = v.n && !access(fv, R_OK);
+	/* The fragmented panels: ours before issue 22 too. */
+	char old[64], fo[PATH_MAX];
+	snprintf(old, sizeof(old), "%s-old", touched);
+	struct stat3 eo = stats_of(recs, m, ioa, size, old, "emu");
+	snprintf(fo, sizeof(fo), "%s/curves/emu-ioa%d-%s-%d-%s-%d.tsv", dir,
+		 ioa, dirn, size, old, eo.med_rep);
+	bool ho = eo.n && !access(fo, R_OK);
 	if (!he && !hv) {
 		fprintf(gp, "set label 1 \"no data\" at graph 0.5,0.5 center\n"
 			"plot 2 notitle lc rgb \"white\"\nunset label 1\n");
@@ -268,6 +306,10 @@ static void plot_panel(FILE *gp, const char *dir, int ioa, const char *dirn,
 	if (hv)
 		fprintf(gp, "\"%s\" using 1:3 with linespoints pt 7 ps 0.4 "
 			"lw 2 lc rgb \"#1f77b4\" title \"virtio-balloon\"", fv);
+	if (ho)
+		fprintf(gp, "%s\"%s\" using 1:3 with linespoints pt 7 ps 0.4 "
+			"lw 2 lc rgb \"#ff7f0e\" title \"ours, discard-worker="
+			"off bulk_alloc=0\"", he || hv ? ", " : "", fo);
 	fputc('\n', gp);
 }
 
@@ -449,7 +491,11 @@ int bench_report(const char *dir)
 		"to settle, reaction included), the stricter figure. Zeroing "
 		"bandwidth: the agent touching 1 GiB of fresh anonymous memory "
 		"(cold: first touch since boot, the host populates too; "
-		"host-backed: again, the ceiling for touched memory).\n\n",
+		"host-backed: again, the ceiling for touched memory). Rows "
+		"with a setting in their conditions are ours again with that "
+		"setting, in the same boot, against virtio's plain run; "
+		"\"(off: X, Nx)\" or \"(new: X, Nx)\" is ours without it "
+		"and the variant / that.\n\n",
 		1000 * json_number_value(json_object_get(run,
 						"sample_interval_s")));
 	fprintf(md, "| metric | conditions | ours (tb-balloon) | virtio | "
@@ -464,27 +510,26 @@ int bench_report(const char *dir)
 		int ioa = (int)json_integer_value(json_object_get(r,
 							"init_on_alloc"));
 		double size = json_number_value(json_object_get(r, "size_mib"));
-		/* Ours with zero_on_inflate against virtio's plain run (it has
-		 * no such thing) and against ours without it. */
-		bool zeroed = strstr(t, "-zeroed") != NULL;
+		/* A variant against virtio's plain run and ours without it. */
+		const struct variant *var = variant_of(t);
 		char plain[32];
-		snprintf(plain, sizeof(plain), "%.*s", (int)strcspn(t, "-"), t);
+		snprintf(plain, sizeof(plain), "%.*s", (int)(strlen(t) -
+			 (var ? strlen(var->suffix) : 0)), t);
 		struct stat3 o = stats_of(recs, m, ioa, size, t, "emu");
-		struct stat3 v = stats_of(recs, m, ioa, size, zeroed ? plain : t,
-					  "virtio");
+		struct stat3 v = stats_of(recs, m, ioa, size, plain, "virtio");
 		struct stat3 off = stats_of(recs, m, ioa, size, plain, "emu");
 		struct stat3 z = stats_of(recs, strcmp(t, "untouched") ?
 					  "zeroing_bw" : "zeroing_bw_cold",
 					  ioa, -1, "-", "emu");
 		struct goal g = goal_of(m, ioa, t, &o, &v, &z);
-		char cond[160], so[64], sv[64], ratio[32];
+		char cond[256], so[64], sv[64], ratio[32];
 		if (!strcmp(m, "latency") || !strncmp(m, "zeroing_bw", 10))
 			snprintf(cond, sizeof(cond), "init_on_alloc=%d, "
 				 "%.0f MiB", ioa, size);
-		else if (zeroed)
+		else if (var)
 			snprintf(cond, sizeof(cond), "init_on_alloc=%d, "
-				 "%.0f MiB, %s, zero_on_inflate=1 (off: %.4g, "
-				 "%.2fx)", ioa, size, plain, off.med,
+				 "%.0f MiB, %s, %s (%s: %.4g, %.2fx)", ioa, size,
+				 plain, var->setting, var->base, off.med,
 				 off.n && off.med > 0 ? o.med / off.med : 0);
 		else
 			snprintf(cond, sizeof(cond), "init_on_alloc=%d, "
@@ -539,6 +584,19 @@ int bench_report(const char *dir)
 	fprintf(md, "\nGoals met: %d, not met: %d.  Plots: curves-ioa*.png "
 		"(balloon size of the median run, ours over virtio).\n",
 		nmet, nmiss);
+	/* What was measured beside the bench (profiles: where the time
+	 * goes), kept in the run's directory, written by hand. */
+	char notes[PATH_MAX];
+	snprintf(notes, sizeof(notes), "%s/notes.md", dir);
+	FILE *nf = fopen(notes, "r");
+	if (nf) {
+		char buf[4096];
+		size_t n;
+		fputc('\n', md);
+		while ((n = fread(buf, 1, sizeof(buf), nf)))
+			fwrite(buf, 1, n, md);
+		fclose(nf);
+	}
 	fclose(md);
 	rename(part, path);
 

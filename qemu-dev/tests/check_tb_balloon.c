@@ -529,21 +529,20 @@ END_TEST
 
 /*
  * A batch of scattered 4 KiB entries (every other page, as fragmented
- * free memory gives them, and a run of adjacent ones) is discarded in one
- * go (tb_discard_flush): each accepted page, and only those, reads zero
- * and leaves the host.
+ * free memory gives them, and a run of adjacent ones after them): 896 +
+ * 128 entries.  Inflates it and checks that each accepted page, and only
+ * those, reads zero and left the host, with @ranges discard ranges.
+ * @before_stats: check the memory before reading the stats, which wait for
+ * the worker (tb_discard_drain): done when the command is.
  */
-START_TEST(test_memory_scattered_4k_batch_discards_each_page_only)
+static void scattered_4k_batch(uint64_t ranges, bool before_stats)
 {
 	struct tb_entry *e = calloc(TB_BATCH_MAX, sizeof(*e));
 	uint64_t base = 144 * MiB, span = 8 * MiB, before, after;
 	uint8_t page[4096];
 	unsigned int i, n = 0;
 
-	start("");
-	ready();
 	tbq_memset(q, base, span + 2 * MiB, 0x5a);
-	/* 896 every other page, then 128 adjacent ones after them */
 	for (i = 0; i < 896; i++)
 		e[n++] = ent((base >> 12) + 2 * i, TB_ORDER_4K);
 	for (i = 0; i < 128; i++)
@@ -552,12 +551,10 @@ START_TEST(test_memory_scattered_4k_batch_discards_each_page_only)
 	before = tbq_rss(q);
 	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, n), TB_CMD_OK);
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), n);
-	after = rss_discarded();
+	after = before_stats ? tbq_rss(q) : rss_discarded();
 	ck_assert_msg(before > after && before - after >= n * 4096ull * 95 / 100,
 		      "RSS %llu -> %llu: dropped less than 95%% of %u pages",
 		      (unsigned long long)before, (unsigned long long)after, n);
-	ck_assert_uint_eq(stat("discarded-pages"), n);
-	ck_assert_uint_eq(stat("discard-failures"), 0);
 	for (i = 0; i < 896; i += 111) {
 		tbq_memread(q, base + 2 * i * 4096ull, page, sizeof(page));
 		ck_assert_uint_eq(page[0], 0);
@@ -570,8 +567,33 @@ START_TEST(test_memory_scattered_4k_batch_discards_each_page_only)
 	ck_assert_uint_eq(page[100], 0);
 	tbq_memread(q, base + span + 128 * 4096ull, page, sizeof(page));
 	ck_assert_uint_eq(page[100], 0x5a);
+	ck_assert_uint_eq(stat("discarded-pages"), n);
+	ck_assert_uint_eq(stat("discard-failures"), 0);
+	ck_assert_uint_eq(stat("discard-ranges"), ranges);
 	check_accounting();
 	free(e);
+}
+
+/* The worker (default): the 128 adjacent pages go as one range. */
+START_TEST(test_memory_scattered_4k_batch_discards_each_page_only)
+{
+	start("");
+	ready();
+	scattered_4k_batch(896 + 1, false);
+}
+END_TEST
+
+/*
+ * discard-worker=off, set at run time as the bench does: the path before
+ * the worker, one discard per entry (no ranges), all done when the
+ * command completes.
+ */
+START_TEST(test_memory_discard_worker_off_discards_each_entry_before_done)
+{
+	start("");
+	ready();
+	qom_set("discard-worker", "false");
+	scattered_4k_batch(1024, true);
 }
 END_TEST
 
@@ -1779,6 +1801,7 @@ static Suite *tb_balloon_suite(void)
 	TC("memory");
 	tcase_add_test(tc, test_memory_rss_drops_when_inflated);
 	tcase_add_test(tc, test_memory_scattered_4k_batch_discards_each_page_only);
+	tcase_add_test(tc, test_memory_discard_worker_off_discards_each_entry_before_done);
 	tcase_add_test(tc, test_memory_deflated_pages_read_zero);
 	tcase_add_test(tc, test_memory_kept_without_discard);
 	tcase_add_test(tc, test_memory_ram_above_4g);
