@@ -262,6 +262,58 @@ START_TEST(test_begin_reached_once_per_episode)
 }
 END_TEST
 
+/* A fallback holds for the rest of its episode; the next target starts at
+ * 2 MiB again (vmw_balloon starts every inflate at 2 MiB), be it the
+ * host's or the admin's. */
+START_TEST(test_new_target_starts_at_2m_after_a_fallback)
+{
+	struct tb_guest_regs r = regs(2, BOOT / 2);
+	struct tb_guest_step st;
+
+	tb_guest_refresh(&g, &r);
+	st = tb_guest_begin(&g, BOOT, 0, 0);
+	ck_assert_uint_eq(st.pass.order, TB_ORDER_2M);
+	tb_guest_inflated(&g, &st.pass, 0, true, false);
+	ck_assert_uint_eq(g.pol.fallbacks, 1);
+	st = tb_guest_begin(&g, BOOT, 0, 0);
+	ck_assert_uint_eq(st.pass.order, TB_ORDER_4K);
+	tb_guest_inflated(&g, &st.pass, st.pass.pages, false, false);
+	st = tb_guest_begin(&g, BOOT - st.pass.pages, 0, 0);
+	ck_assert_uint_eq(st.pass.order, TB_ORDER_4K);
+
+	/* The host's next target: 2 MiB first. */
+	r = regs(3, BOOT / 4);
+	ck_assert_uint_eq(tb_guest_refresh(&g, &r), TB_REFRESH_NEW);
+	st = tb_guest_begin(&g, BOOT / 2, 0, 0);
+	ck_assert_int_eq(st.pass.dir, TB_DIR_INFLATE);
+	ck_assert_uint_eq(st.pass.order, TB_ORDER_2M);
+
+	/* The same after a fallback under an admin's target. */
+	tb_guest_inflated(&g, &st.pass, 0, true, false);
+	ck_assert_uint_eq(tb_guest_begin(&g, BOOT / 2, 0, 0).pass.order,
+			  TB_ORDER_4K);
+	ck_assert_int_eq(tb_guest_store(&g, TB_ATTR_TARGET, BOOT / 8 * 4),
+			 TB_STORE_OK);
+	ck_assert_uint_eq(tb_guest_begin(&g, BOOT / 2, 0, 0).pass.order,
+			  TB_ORDER_2M);
+}
+END_TEST
+
+/* use_2m=0: a new episode stays at 4 KiB. */
+START_TEST(test_new_target_without_2m_stays_at_4k)
+{
+	struct tb_policy_params p = { .use_2m = false };
+	struct tb_guest_regs r = regs(1, BOOT);
+
+	tb_guest_init(&g, &p, BOOT, &FP);
+	tb_guest_probe(&g, &r);
+	r = regs(2, BOOT / 2);
+	tb_guest_refresh(&g, &r);
+	ck_assert_uint_eq(tb_guest_begin(&g, BOOT, 0, 0).pass.order,
+			  TB_ORDER_4K);
+}
+END_TEST
+
 START_TEST(test_begin_held_at_min_warns_once_when_enabled)
 {
 	struct tb_guest_regs r = regs(2, 10);
@@ -773,6 +825,8 @@ static Suite *guest_suite(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_init_zero_tunables_take_policy_defaults);
 	tcase_add_test(tc, test_init_min_starts_at_safeguard);
+	tcase_add_test(tc, test_new_target_starts_at_2m_after_a_fallback);
+	tcase_add_test(tc, test_new_target_without_2m_stays_at_4k);
 	tcase_add_test(tc, test_probe_takes_host_target_clipped);
 	tcase_add_test(tc, test_refresh_new_host_target_wins_and_starts_episode);
 	tcase_add_test(tc, test_refresh_unchanged_host_keeps_admin_target);

@@ -8,8 +8,8 @@
  * a short grant, between rate_min and rate_max.  Memory pressure does not
  * wait for a pass: its deflates (the shrinker, the OOM notifier) are not
  * rate limited.  2 MiB pages are tried first; a failed 2 MiB
- * allocation falls back to 4 KiB, and upgrade_after good 4 KiB passes move
- * back up.
+ * allocation falls back to 4 KiB, and upgrade_after good 4 KiB passes or
+ * the next episode move back up.
  */
 #include "tb_policy.h"
 
@@ -175,6 +175,13 @@ void tb_policy_settled(struct tb_policy *pol)
 {
 	pol->warned = false;
 	pol->backoff_ms = 0;
+	/* A fallback says this episode's free memory was fragmented, not the
+	 * next one's: every episode starts at 2 MiB again, as vmw_balloon
+	 * starts every inflate at its largest page size. */
+	if (pol->p.use_2m) {
+		pol->order = TB_ORDER_2M;
+		pol->good_4k = 0;
+	}
 }
 
 bool tb_policy_warn_once(struct tb_policy *pol)

@@ -138,7 +138,9 @@ bool tb_policy_deflated(struct tb_policy *pol, uint64_t asked,
 /* The guest is short of memory: slow down and hold off for @holdoff_ms. */
 void tb_policy_pressure(struct tb_policy *pol, uint32_t holdoff_ms);
 
-/* The target was reached (or changed): a new episode begins. */
+/* The target was reached (or changed): a new episode begins, back-off,
+ * warning and page size (2 MiB again after a fallback, with use_2m) as at
+ * init; the rates are kept. */
 void tb_policy_settled(struct tb_policy *pol);
 
 /* Should the once-per-episode warning be printed now?  True only once. */

@@ -67,6 +67,7 @@ struct be_sample {
 	int64_t balloon_4k;	/* balloon made of 4 KiB pages, bytes */
 	int64_t balloon_2m;	/* balloon made of 2 MiB pages, bytes */
 	int64_t host_rss;	/* host process RSS, bytes */
+	int64_t ram_rss;	/* the resident part of it that is guest RAM */
 	int64_t refusals;	/* inflate entries the host refused */
 	int64_t partial_grants;	/* deflate commands granted less than asked */
 	int64_t fallbacks;	/* driver's 2 MiB -> 4 KiB fallbacks */

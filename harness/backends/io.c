@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -402,6 +403,48 @@ int64_t be_proc_rss(pid_t pid)
 			break;
 	fclose(f);
 	return kb < 0 ? -1 : kb * 1024;
+}
+
+int64_t be_proc_ram_rss(pid_t pid, const uint64_t *sizes, size_t n)
+{
+	char path[64], line[512];
+	bool taken[BE_RAM_MAPS] = { false }, in_ram = false;
+	long long sum = 0, kb;
+	size_t found = 0;
+	FILE *f;
+
+	if (n > BE_RAM_MAPS)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a, b;
+		char perms[8];
+
+		/* A mapping's first line: "start-end perms offset ..."; the
+		 * field lines ("Rss:    12 kB") hold no '-' before a ' '. */
+		if (sscanf(line, "%llx-%llx %7s ", &a, &b, perms) == 3 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in_ram = false;
+			/* Guest RAM is writable, never executable: TCG's code
+			 * buffer (rwx) may be as large as a NUMA node. */
+			if (perms[1] != 'w' || perms[2] == 'x')
+				continue;
+			for (size_t i = 0; i < n && !in_ram; i++)
+				if (!taken[i] && b - a == sizes[i])
+					in_ram = taken[i] = true;
+			continue;
+		}
+		if (in_ram && sscanf(line, "Rss: %lld", &kb) == 1) {
+			sum += kb;
+			found++;
+			in_ram = false;
+		}
+	}
+	fclose(f);
+	return found == n ? sum * 1024 : -1;
 }
 
 void be_device_stats(json_t *stats, struct be_sample *s)

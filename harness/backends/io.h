@@ -94,6 +94,17 @@ double be_elapsed(const struct timespec *t0);
 /* A process's resident set, bytes; -1 when it cannot be read. */
 int64_t be_proc_rss(pid_t pid);
 
+/* The most guest-RAM mappings be_proc_ram_rss() takes (numa-nodes). */
+#define BE_RAM_MAPS 8
+
+/* The resident part of a process's guest-RAM mappings, bytes, from
+ * /proc/PID/smaps: the Rss summed over one writable, not executable
+ * mapping of each of the @n @sizes (QEMU maps each RAM backend whole, so
+ * the machine's RAM is one mapping of its size, or one per NUMA node).
+ * It tells the RAM the host holds apart from QEMU's own memory (heap,
+ * TCG's code buffer).  -1 when it cannot be read or a size is missing. */
+int64_t be_proc_ram_rss(pid_t pid, const uint64_t *sizes, size_t n);
+
 /* tb-balloon's `stats` property (qemu-dev/tb-balloon.txt) into the sample:
  * partial grants, and refusals = inflate entries neither ok nor pending. */
 void be_device_stats(json_t *stats, struct be_sample *s);

@@ -58,6 +58,8 @@ struct qemu_be {
 	int stderr_fd;
 	bool unplugged;		/* device_del done: no balloon to query */
 	bool deleted;		/* DEVICE_DELETED seen for our device */
+	uint64_t ram_sizes[BE_RAM_MAPS]; /* guest RAM's mappings, bytes */
+	size_t nram;
 };
 
 static struct qemu_be *priv(struct backend *be)
@@ -157,6 +159,8 @@ static int qstart(struct backend *be)
 	ARG("-nodefaults"); ARG("-display"); ARG("none"); ARG("-no-reboot");
 	ARG("-m"); ARGF("%llu", (unsigned long long)(plan->memory >> 20));
 	ARG("-smp"); ARGF("%d", plan->vcpus);
+	q->ram_sizes[0] = plan->memory;
+	q->nram = 1;
 	/*
 	 * NUMA nodes or a named memory backend: guest RAM from -object
 	 * memory-backend-*, one per node (split in whole 2 MiB, the last node
@@ -172,6 +176,8 @@ static int qstart(struct backend *be)
 
 		for (int i = 0; i < nodes; i++) {
 			uint64_t sz = i < nodes - 1 ? each : mib - each * (nodes - 1);
+			q->ram_sizes[i] = sz << 20;
+			q->nram = i + 1;
 			ARG("-object");
 			ARGF("memory-backend-%s,id=tbmem%d,size=%lluM%s",
 			     shared ? "memfd" : type, i, (unsigned long long)sz,
@@ -610,13 +616,22 @@ static int qagent_send(struct backend *be, const char *line)
 	return be_agent_send(be, priv(be)->agent_fd, line);
 }
 
+/* QEMU's RSS, and the part of it that is guest RAM. */
+static void host_rss(const struct qemu_be *q, struct be_sample *s)
+{
+	if (q->pid <= 0)
+		return;
+	s->host_rss = be_proc_rss(q->pid);
+	s->ram_rss = be_proc_ram_rss(q->pid, q->ram_sizes, q->nram);
+}
+
 static int qsample(struct backend *be, struct be_sample *s)
 {
 	struct qemu_be *q = priv(be);
 	memset(s, 0xff, sizeof(*s));	/* all -1 */
 
 	if (q->unplugged) {	/* no balloon device: only the host side */
-		s->host_rss = q->pid > 0 ? be_proc_rss(q->pid) : -1;
+		host_rss(q, s);
 		return 0;
 	}
 	json_t *r = qmp_call(be, "query-balloon", NULL);
@@ -633,7 +648,7 @@ static int qsample(struct backend *be, struct be_sample *s)
 	json_decref(r);
 	s->target = q->target ? (int64_t)q->target :
 		    (int64_t)be->plan->memory;
-	s->host_rss = q->pid > 0 ? be_proc_rss(q->pid) : -1;
+	host_rss(q, s);
 	if (q->virtio)
 		return 0;
 

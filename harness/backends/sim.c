@@ -244,6 +244,7 @@ static int sim_be_sample(struct backend *be, struct be_sample *s)
 	s->balloon_4k = (int64_t)(st.balloon_4k * TB_PAGE_SIZE);
 	s->balloon_2m = (int64_t)(st.balloon_2m * TB_PAGE_SIZE);
 	s->host_rss = (int64_t)st.host_rss;
+	s->ram_rss = (int64_t)st.ram_rss;
 	s->refusals = (int64_t)st.refusals;
 	s->partial_grants = (int64_t)st.partial_grants;
 	s->fallbacks = (int64_t)st.fallbacks;

@@ -251,30 +251,13 @@ static int64_t qemu_rss(struct sess *s)
 	return be_proc_rss(s->qemu_pid);
 }
 
-/* Resident part of QEMU's guest-RAM mapping (the anonymous mapping of
- * exactly the guest's size), from /proc/PID/smaps: tells RAM returned
- * apart from QEMU's own heap moving during a step. */
+/* Resident part of QEMU's guest-RAM mapping (one, of the guest's size):
+ * tells RAM returned apart from QEMU's own heap moving during a step. */
 static int64_t ram_rss(struct sess *s)
 {
-	char path[64], line[512];
-	bool in_ram = false;
-	long long kb = -1;
-	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)s->qemu_pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long a, b;
-		if (sscanf(line, "%llx-%llx ", &a, &b) == 2 &&
-		    strchr(line, '-') < strchr(line, ' ')) {
-			in_ram = b - a == opt.memory;
-			continue;
-		}
-		if (in_ram && sscanf(line, "Rss: %lld", &kb) == 1)
-			break;
-	}
-	fclose(f);
-	return kb < 0 ? -1 : kb * 1024;
+	uint64_t size = opt.memory;
+
+	return be_proc_ram_rss(s->qemu_pid, &size, 1);
 }
 
 /* QEMU's CPU time, user + sys, all threads (dead ones included): the

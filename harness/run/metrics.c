@@ -245,12 +245,18 @@ static void curve_metrics(struct run *r, int i, struct step_metrics *m,
 				 (double)r->p->cycle_threshold : CYCLE_BYTES);
 
 	/* Host memory returned: QEMU's RSS drop over the step per byte the
-	 * balloon grew, from the samples at its start and end. */
+	 * balloon grew, from the samples at its start and end; and the same
+	 * over QEMU's guest-RAM mappings alone, which tells the RAM the host
+	 * got back apart from QEMU's own memory moving (reinflate.ini). */
 	const struct sample_rec *s0 = &rt->at_start, *s1 = sample_at(r, end);
 	if (s1 && s0->s.host_rss >= 0 && s1->s.host_rss >= 0 &&
 	    s0->s.actual >= 0 && s1->s.actual >= 0 &&
 	    s0->s.actual - s1->s.actual >= (int64_t)MIB)
 		m->rss_returned = (double)(s0->s.host_rss - s1->s.host_rss) /
+				  (double)(s0->s.actual - s1->s.actual);
+	if (!isnan(m->rss_returned) && s0->s.ram_rss > 0 &&
+	    s1->s.ram_rss > 0)
+		m->ram_returned = (double)(s0->s.ram_rss - s1->s.ram_rss) /
 				  (double)(s0->s.actual - s1->s.actual);
 	free(t);
 	free(a);
@@ -275,6 +281,7 @@ void metric_cols(const struct step_metrics *m,
 		{ "band_mib", m->band / MIB },
 		{ "settle_s", m->settle_s },
 		{ "rss_returned", m->rss_returned },
+		{ "ram_returned", m->ram_returned },
 	};
 	memcpy(out, c, sizeof(c));
 }
@@ -329,7 +336,7 @@ void metrics(struct run *r, int i, struct step_metrics *m)
 	m->converge_s = -1;
 	m->asked = m->achieved = m->t50 = m->t90 = m->t100 = NAN;
 	m->rate_mean = m->rate_peak = m->over = m->stop_s = m->stall = NAN;
-	m->band = m->settle_s = m->rss_returned = NAN;
+	m->band = m->settle_s = m->rss_returned = m->ram_returned = NAN;
 	m->cycles = -1;
 	m->times_from = "none";
 	if (!rt->started || !st->has_target)

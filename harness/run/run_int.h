@@ -203,6 +203,7 @@ struct step_metrics {
 	double settle_s;	/* s from the target until it stays within the
 				   tolerance of its value at the end */
 	double rss_returned;	/* host RSS drop / balloon growth */
+	double ram_returned;	/* the same, QEMU's guest-RAM mappings only */
 	const char *times_from;	/* the curve above: "batch-log" (every
 				   batch, batches.c) or "events+samples" */
 };
@@ -262,7 +263,7 @@ struct metric_col {
 	const char *key;
 	double v;
 };
-#define METRIC_COLS	14
+#define METRIC_COLS	15
 void metric_cols(const struct step_metrics *m,
 		 struct metric_col out[METRIC_COLS]);
 

@@ -1615,8 +1615,8 @@ void sim_stats(const struct sim *s, struct sim_stats *st)
 	st->actual = reservation(s);
 	st->balloon_4k = s->d.l4k.n;
 	st->balloon_2m = s->d.l2m.n * TB_PAGES_PER_2M;
-	st->host_rss = (s->c.timing.qemu_rss_mib << 20) +
-		       s->mem.touched_pages * TB_PAGE_SIZE;
+	st->ram_rss = s->mem.touched_pages * TB_PAGE_SIZE;
+	st->host_rss = (s->c.timing.qemu_rss_mib << 20) + st->ram_rss;
 	/* Counted by the device, as qom-get "stats" reports them: inflate
 	 * entries not accepted, and deflate commands short of pool. */
 	for (i = TB_ST_OK + 1; i < TB_ST_NR; i++)

@@ -125,6 +125,7 @@ struct sim_stats {
 	uint64_t target, actual;	/* pages: host target, reservation */
 	uint64_t balloon_4k, balloon_2m; /* pages held, by entry size */
 	uint64_t host_rss;		/* bytes */
+	uint64_t ram_rss;		/* the guest-RAM part of it, bytes */
 	uint64_t refusals, partial_grants, fallbacks;
 	uint64_t oom_kills;
 	uint64_t mem_free, mem_available, mem_total;	/* guest, pages */
