@@ -10,7 +10,10 @@ set -eu
 # system account with no home, no shell, no password, its own group.
 QEMU_USER=tb-qemu
 qemu_user() {
-	getent passwd $QEMU_USER >/dev/null && return 0
+	if getent passwd $QEMU_USER >/dev/null; then
+		qemu_kvm
+		return 0
+	fi
 	if [ "$(id -u)" != 0 ]; then
 		# Not needed by a harness that is not root (QEMU runs as
 		# that user), only said.
@@ -22,6 +25,14 @@ qemu_user() {
 	useradd --system --user-group --no-create-home --home-dir /nonexistent \
 		--shell /usr/sbin/nologin --comment "balloon-testbed QEMU" \
 		$QEMU_USER || { echo "deps: useradd $QEMU_USER failed" >&2; exit 1; }
+	qemu_kvm
+}
+# With KVM, QEMU opens /dev/kvm as that user: the kvm group, where it exists.
+qemu_kvm() {
+	getent group kvm >/dev/null || return 0
+	id -nG $QEMU_USER | tr ' ' '\n' | grep -qx kvm && return 0
+	[ "$(id -u)" = 0 ] || { echo "deps: $QEMU_USER is not in group kvm (as root: usermod -aG kvm $QEMU_USER)" >&2; return 0; }
+	usermod -aG kvm $QEMU_USER || { echo "deps: usermod -aG kvm $QEMU_USER failed" >&2; exit 1; }
 }
 
 PKGS="build-essential pkg-config git dpkg-dev ca-certificates
