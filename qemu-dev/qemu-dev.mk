@@ -21,7 +21,8 @@ QEMU_CONF_STAMP := $(QEMU_OBJ)/.tb-configured
 QEMU_FIRMWARE := /usr/share/seabios:/usr/lib/ipxe/qemu:/usr/share/qemu
 # Headless TCG testbed: no GUI, no Xen, no tools; default devices stay
 # (virtio-balloon-pci and friends are needed by the reference backend).
-QEMU_CONFIGURE_FLAGS := --target-list=x86_64-softmmu --disable-docs \
+# seccomp (libseccomp-dev): the harness starts QEMU with -sandbox on.
+QEMU_CONFIGURE_FLAGS := --target-list=x86_64-softmmu --disable-docs --enable-seccomp \
 	--disable-tools --disable-guest-agent --disable-user \
 	--disable-gtk --disable-sdl --disable-vnc --disable-opengl \
 	--disable-spice --disable-xen --disable-curses --disable-vte \

@@ -10,14 +10,22 @@
  * agent (ttyS1) and QMP are Unix sockets in a private temporary directory
  * (/tmp/tbh.XXXXXX, 0700; socket paths are short), removed as soon as both
  * are connected.  docs/robustness.md says what a killed harness leaves.
+ *
+ * A harness run as root starts QEMU as the system user tb-qemu
+ * (TB_QEMU_USER; scripts/deps.sh creates it): the child drops to it before
+ * exec, so QEMU never runs as root and PR_SET_PDEATHSIG, set after the drop
+ * (a change of credentials clears it), still holds.  QEMU is sandboxed
+ * with seccomp (QEMU_SANDBOX; TB_QEMU_SANDBOX=off leaves it out).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <jansson.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +45,16 @@
 
 /* The PCIe root port the balloon is plugged into on q35. */
 #define TB_ROOT_PORT	"tbport"
+
+/* QEMU's seccomp filter (QEMU 7.2's -sandbox): its default and obsolete
+ * sets, no set*id, no fork/exec/namespaces, no scheduling changes.  The
+ * device's discard worker (pidfd_open, process_madvise) is in none of
+ * them. */
+#define QEMU_SANDBOX	"on,obsolete=deny,elevateprivileges=deny," \
+			"spawn=deny,resourcecontrol=deny"
+/* The account QEMU runs as when the harness is root (TB_QEMU_USER). */
+#define QEMU_USER	"tb-qemu"
+#define QEMU_MAX_GROUPS	32
 
 struct qemu_be {
 	bool virtio;
@@ -60,6 +78,12 @@ struct qemu_be {
 	bool deleted;		/* DEVICE_DELETED seen for our device */
 	uint64_t ram_sizes[BE_RAM_MAPS]; /* guest RAM's mappings, bytes */
 	size_t nram;
+	/* Who QEMU runs as: drop = switch to uid/gid/groups before exec. */
+	bool drop, sandbox;
+	uid_t uid;
+	gid_t gid, groups[QEMU_MAX_GROUPS];
+	int ngroups;
+	char user[64];
 };
 
 static struct qemu_be *priv(struct backend *be)
@@ -70,6 +94,54 @@ static struct qemu_be *priv(struct backend *be)
 static double qnow(struct backend *be)
 {
 	return be_elapsed(&priv(be)->t0);
+}
+
+/*
+ * Who QEMU runs as, and whether sandboxed.  A harness run as root starts
+ * it as TB_QEMU_USER (default tb-qemu; "root" keeps root, for debugging);
+ * one that is not root starts it as itself.  TB_QEMU_SANDBOX=off leaves
+ * out -sandbox (a QEMU built without seccomp).
+ */
+static int qemu_identity(struct backend *be, struct qemu_be *q)
+{
+	const char *want = getenv("TB_QEMU_USER");
+	const char *sb = getenv("TB_QEMU_SANDBOX");
+	struct passwd *pw;
+
+	if (sb && *sb && strcmp(sb, "on") && strcmp(sb, "off"))
+		return be_errf(be, "TB_QEMU_SANDBOX='%s': want on or off", sb);
+	q->sandbox = !sb || strcmp(sb, "off");
+	if (geteuid() != 0) {
+		pw = getpwuid(geteuid());
+		snprintf(q->user, sizeof(q->user), "%s", pw ? pw->pw_name :
+			 "?");
+		if (want && *want && strcmp(want, q->user))
+			return be_errf(be, "TB_QEMU_USER=%s: the harness runs as "
+				       "%s (uid %d), not root, so QEMU runs as "
+				       "%s too", want, q->user, (int)geteuid(),
+				       q->user);
+		return 0;
+	}
+	if (!want || !*want)
+		want = QEMU_USER;
+	pw = getpwnam(want);
+	if (!pw)
+		return be_errf(be, "QEMU runs as the user '%s' when the harness "
+			       "is root, and there is no such account: `make "
+			       "deps` (scripts/deps.sh) creates %s; "
+			       "TB_QEMU_USER=root runs QEMU as root", want,
+			       QEMU_USER);
+	snprintf(q->user, sizeof(q->user), "%s", pw->pw_name);
+	if (pw->pw_uid == 0)
+		return 0;	/* the opt-out: QEMU as root */
+	q->drop = true;
+	q->uid = pw->pw_uid;
+	q->gid = pw->pw_gid;
+	q->ngroups = QEMU_MAX_GROUPS;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, q->groups, &q->ngroups) < 0)
+		return be_errf(be, "user %s is in more than %d groups",
+			       pw->pw_name, QEMU_MAX_GROUPS);
+	return 0;
 }
 
 static int qprepare(struct backend *be, const struct plan *plan,
@@ -104,8 +176,23 @@ static int qprepare(struct backend *be, const struct plan *plan,
 			       "or pass --initrd)", env->initrd ? env->initrd :
 			       "(none)");
 	be->program = qemu;
+	if (qemu_identity(be, q) < 0)
+		return -1;
+	/* A QEMU without seccomp refuses -sandbox, even with --version. */
 	char *const version[] = { (char *)qemu, "--version", NULL };
-	be_run_capture(version, be->host_version, sizeof(be->host_version));
+	char *const sandboxed[] = { (char *)qemu, "-sandbox", "on",
+				    "--version", NULL };
+	be_run_capture(q->sandbox ? sandboxed : version, be->host_version,
+		       sizeof(be->host_version));
+	if (q->sandbox && !be->host_version[0]) {
+		be_run_capture(version, be->host_version,
+			       sizeof(be->host_version));
+		if (be->host_version[0])
+			return be_errf(be, "QEMU '%s' refuses -sandbox (built "
+				       "without seccomp? `make qemu` builds "
+				       "ours with it); TB_QEMU_SANDBOX=off "
+				       "starts it without", qemu);
+	}
 	snprintf(be->accel, sizeof(be->accel), "%s",
 		 env->accel ? env->accel : "tcg");
 
@@ -135,6 +222,44 @@ static void remove_sockdir(struct qemu_be *q)
 	q->sockdir[0] = 0;
 }
 
+/*
+ * In the child, before exec: become QEMU's user (groups, gid, uid, with no
+ * way back), then check that it can reach what QEMU opens by name, so a
+ * path it may not read is one clear line in qemu.log.
+ */
+static int drop_to(const struct qemu_be *q, const char *qemu,
+		   const struct be_env *env, bool kvm)
+{
+	const char *need[][2] = {
+		{ qemu, "execute QEMU" }, { env->kernel, "read the kernel" },
+		{ env->initrd, "read the initramfs" },
+		{ kvm ? "/dev/kvm" : NULL, "open /dev/kvm" },
+	};
+
+	if (setgroups((size_t)q->ngroups, q->groups) || setgid(q->gid) ||
+	    setuid(q->uid)) {
+		dprintf(2, "harness: cannot run QEMU as %s (uid %d): %s\n",
+			q->user, (int)q->uid, strerror(errno));
+		return -1;
+	}
+	if (!setuid(0)) {
+		dprintf(2, "harness: QEMU's user %s could become root again\n",
+			q->user);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (need[i][0] && access(need[i][0], i == 0 ? X_OK : i == 3 ?
+					 R_OK | W_OK : R_OK)) {
+			dprintf(2, "harness: QEMU's user %s (uid %d) cannot %s "
+				"'%s': %s (every directory on the path must let "
+				"it through; TB_QEMU_USER=root runs QEMU as "
+				"root)\n", q->user, (int)q->uid, need[i][1],
+				need[i][0], strerror(errno));
+			return -1;
+		}
+	return 0;
+}
+
 static int qstart(struct backend *be)
 {
 	struct qemu_be *q = priv(be);
@@ -149,6 +274,10 @@ static int qstart(struct backend *be)
 	snprintf(q->sockdir, sizeof(q->sockdir), "/tmp/tbh.XXXXXX");
 	if (!mkdtemp(q->sockdir))
 		return be_errf(be, "mkdtemp: %s", strerror(errno));
+	/* QEMU creates its sockets there: its user's, still 0700. */
+	if (q->drop && chown(q->sockdir, q->uid, q->gid))
+		return be_errf(be, "chown %s to %s: %s", q->sockdir, q->user,
+			       strerror(errno));
 
 #define ARG(s) (argv[argc++] = (char *)(s))
 #define ARGF(...) (snprintf(buf[nb], PATH_MAX, __VA_ARGS__), \
@@ -157,6 +286,9 @@ static int qstart(struct backend *be)
 	ARG("-machine"); ARG(plan->machine);
 	ARG("-accel"); ARG(be->accel);
 	ARG("-nodefaults"); ARG("-display"); ARG("none"); ARG("-no-reboot");
+	if (q->sandbox) {
+		ARG("-sandbox"); ARG(QEMU_SANDBOX);
+	}
 	ARG("-m"); ARGF("%llu", (unsigned long long)(plan->memory >> 20));
 	ARG("-smp"); ARGF("%d", plan->vcpus);
 	q->ram_sizes[0] = plan->memory;
@@ -229,9 +361,14 @@ static int qstart(struct backend *be)
 #undef ARGF
 
 	/* Record the command line for whoever reads the results, quoted
-	 * so that it can be pasted into a shell. */
+	 * so that it can be pasted into a shell, after a comment line that
+	 * says who runs it. */
 	static char cmdline[64 * PATH_MAX];
-	size_t cl = 0;
+	size_t cl = (size_t)snprintf(cmdline, sizeof(cmdline), "# run as %s "
+				     "(uid %d, gid %d)%s\n", q->user,
+				     q->drop ? (int)q->uid : (int)geteuid(),
+				     q->drop ? (int)q->gid : (int)getegid(),
+				     q->sandbox ? ", sandboxed" : "");
 	for (int i = 0; i < argc && cl < sizeof(cmdline); i++) {
 		if (i)
 			cmdline[cl++] = ' ';
@@ -256,15 +393,20 @@ static int qstart(struct backend *be)
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
 		setpgid(0, 0);
+		dup2(devnull, 0);
+		dup2(con[1], 1);
+		if (errfd >= 0)
+			dup2(errfd, 2);
+		/* QEMU's user, before PR_SET_PDEATHSIG: a change of
+		 * credentials clears it. */
+		if (q->drop && drop_to(q, argv[0], env,
+					 !strcmp(be->accel, "kvm")))
+			_exit(126);
 		/* QEMU goes when the harness does, even by SIGKILL; a harness
 		 * gone before prctl() took effect is seen by getppid(). */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(126);
-		dup2(devnull, 0);
-		dup2(con[1], 1);
-		if (errfd >= 0)
-			dup2(errfd, 2);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		/* QEMU creates the agent and QMP sockets: owner-only (0600)

@@ -26,6 +26,8 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
+#include <spawn.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1037,18 +1039,69 @@ static void run_session(const char *backend, int ioa)
 	json_decref(doc);
 }
 
+int bench_spawn(char *const argv[], const char *out, const char *err,
+		char *cap, size_t caplen, const char *cwd)
+{
+	posix_spawn_file_actions_t fa;
+	FILE *tmp = cap ? tmpfile() : NULL;
+	pid_t pid;
+	int st;
+
+	if (cap && !tmp)
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (tmp) {
+		posix_spawn_file_actions_adddup2(&fa, fileno(tmp), 1);
+		posix_spawn_file_actions_adddup2(&fa, fileno(tmp), 2);
+	} else {
+		if (out)
+			posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY |
+				O_CREAT | O_TRUNC, 0644);
+		if (err && out && !strcmp(err, out))
+			posix_spawn_file_actions_adddup2(&fa, 1, 2);
+		else if (err)
+			posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY |
+				O_CREAT | O_TRUNC, 0644);
+	}
+	if (cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, cwd);
+	int e = (strchr(argv[0], '/') ? posix_spawn : posix_spawnp)(&pid,
+		argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (e) {
+		if (tmp)
+			fclose(tmp);
+		errno = e;
+		return -1;
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (tmp) {
+		size_t n = 0;
+		rewind(tmp);
+		if (caplen)
+			n = fread(cap, 1, caplen - 1, tmp);
+		if (caplen)
+			cap[n] = '\0';
+		fclose(tmp);
+	}
+	return st;
+}
+
 /* Simulation speed: the harness on the sim backend, a 4 GiB guest job. */
 static void sim_speed(json_t *extra)
 {
-	char cmd[4 * PATH_MAX];
+	static char help[64 * 1024];
 	if (!opt.harness || !opt.sim_job) {
 		json_object_set_new(extra, "sim_missing",
 				    json_string("no harness or job file"));
 		return;
 	}
-	snprintf(cmd, sizeof(cmd), "'%s' --help 2>&1 | grep -q 'sim'",
-		 opt.harness);
-	if (system(cmd)) {
+	char *const helpv[] = { (char *)opt.harness, "--help", NULL };
+	int hs = bench_spawn(helpv, NULL, NULL, help, sizeof(help), NULL);
+	if (hs == -1 || !strstr(help, "sim")) {
 		json_object_set_new(extra, "sim_missing", json_string(
 			"the harness has no sim backend linked in"));
 		return;
@@ -1058,13 +1111,16 @@ static void sim_speed(json_t *extra)
 	for (int rep = 1; rep <= runs; rep++) {
 		char id[32];
 		snprintf(id, sizeof(id), "sim-%d", rep);
-		snprintf(cmd, sizeof(cmd), "'%s' --backend sim --quiet "
-			 "--results '%s/sim' --run-id %s '%s' >'%s/sim-%d.log'"
-			 " 2>&1", opt.harness, opt.out, id, opt.sim_job,
-			 opt.out, rep);
+		char results[PATH_MAX + 8], log[PATH_MAX + 32];
+		snprintf(results, sizeof(results), "%s/sim", opt.out);
+		snprintf(log, sizeof(log), "%s/sim-%d.log", opt.out, rep);
+		char *const simv[] = { (char *)opt.harness, "--backend", "sim",
+				       "--quiet", "--results", results,
+				       "--run-id", id, (char *)opt.sim_job,
+				       NULL };
 		struct timespec a, b;
 		clock_gettime(CLOCK_MONOTONIC, &a);
-		int rc = system(cmd);
+		int rc = bench_spawn(simv, log, log, NULL, 0, NULL);
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		double wall = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec)
 			      / 1e9;

@@ -298,18 +298,22 @@ static void plot_panel(FILE *gp, const char *dir, int ioa, const char *dirn,
 			"plot 2 notitle lc rgb \"white\"\nunset label 1\n");
 		return;
 	}
+	/* gnuplot runs in @dir: its script names files relative to it,
+	 * built of fixed words and numbers only, never of @dir. */
+	size_t skip = strlen(dir) + 1;
 	fprintf(gp, "plot ");
 	if (he)
 		fprintf(gp, "\"%s\" using 1:3 with linespoints pt 7 ps 0.4 "
 			"lw 2 lc rgb \"#d62728\" title \"ours (tb-balloon)\"%s",
-			fe, hv ? ", " : "");
+			fe + skip, hv ? ", " : "");
 	if (hv)
 		fprintf(gp, "\"%s\" using 1:3 with linespoints pt 7 ps 0.4 "
-			"lw 2 lc rgb \"#1f77b4\" title \"virtio-balloon\"", fv);
+			"lw 2 lc rgb \"#1f77b4\" title \"virtio-balloon\"",
+			fv + skip);
 	if (ho)
 		fprintf(gp, "%s\"%s\" using 1:3 with linespoints pt 7 ps 0.4 "
 			"lw 2 lc rgb \"#ff7f0e\" title \"ours, discard-worker="
-			"off bulk_alloc=0\"", he || hv ? ", " : "", fo);
+			"off bulk_alloc=0\"", he || hv ? ", " : "", fo + skip);
 	fputc('\n', gp);
 }
 
@@ -335,9 +339,9 @@ static void plots(const char *dir, json_t *recs, json_t *sizes,
 		json_array_foreach(sizes, i, sz) {
 			int size = (int)json_integer_value(sz);
 			fprintf(gp, "set terminal pngcairo noenhanced size 1400,900 font "
-				"\",10\"\nset output \"%s/curves-ioa%d-%d.png\"\n"
+				"\",10\"\nset output \"curves-ioa%d-%d.png\"\n"
 				"set multiplot layout 2,2 title \"init_on_alloc"
-				"=%d, %d MiB step\"\n", dir, ioa, size, ioa,
+				"=%d, %d MiB step\"\n", ioa, size, ioa,
 				size);
 			plot_panel(gp, dir, ioa, "inflate", size, "untouched",
 				   recs);
@@ -360,18 +364,18 @@ static void plots(const char *dir, json_t *recs, json_t *sizes,
 				fs = (int)json_number_value(json_object_get(x,
 							"size_mib"));
 		fprintf(gp, "set terminal pngcairo noenhanced size 1400,450 font \",10\"\n"
-			"set output \"%s/curves-ioa%d-fragmented.png\"\n"
+			"set output \"curves-ioa%d-fragmented.png\"\n"
 			"set multiplot layout 1,2 title \"init_on_alloc=%d, "
-			"fragmented guest\"\n", dir, ioa, ioa);
+			"fragmented guest\"\n", ioa, ioa);
 		plot_panel(gp, dir, ioa, "inflate", fs, "fragmented", recs);
 		plot_panel(gp, dir, ioa, "deflate", fs, "fragmented", recs);
 		fprintf(gp, "unset multiplot\n");
 	}
 	fclose(gp);
-	char cmd[PATH_MAX + 64];
-	snprintf(cmd, sizeof(cmd), "gnuplot '%s/plots.gp' 2>'%s/plots.log'",
-		 dir, dir);
-	if (system(cmd))
+	char logf[PATH_MAX + 16];
+	snprintf(logf, sizeof(logf), "%s/plots.log", dir);
+	char *const gpv[] = { "gnuplot", "plots.gp", NULL };
+	if (bench_spawn(gpv, NULL, logf, NULL, 0, dir))
 		fprintf(stderr, "tb-bench: gnuplot failed, see %s/plots.log\n",
 			dir);
 }

@@ -11,8 +11,10 @@
 #   5. the harness SIGKILLed mid-step        -> QEMU goes too
 # and, during run 4, the security checks: the socket directory is gone
 # once the harness is connected (hostile.sh checks the modes they were
-# created with) and QEMU has no TCP or UDP socket at all (its fds against
-# /proc/net/{tcp,tcp6,udp,udp6}).
+# created with), QEMU has no TCP or UDP socket at all (its fds against
+# /proc/net/{tcp,tcp6,udp,udp6}), and QEMU runs as no root id, with no
+# capability, under its seccomp filter (/proc/PID/status: qemu-identity.sh;
+# TB_QEMU_USER=root or TB_QEMU_SANDBOX=off in the environment fail it).
 # QEMU SIGKILLed and SIGTERM are in bounded.sh.  Five boots, ~3-4 minutes.
 #
 #   sh harness/tests/faults.sh HARNESS [harness args...]
@@ -156,6 +158,11 @@ if wait_for "$run/events.log.part" "STEP " 180; then
 		ok "QEMU (pid $qpid) has no TCP or UDP socket"
 	else
 		notok "QEMU has network sockets: $inet"
+	fi
+	if ident=$(sh "$here/qemu-identity.sh" "$qpid"); then
+		ok "QEMU (pid $qpid) unprivileged and sandboxed: $ident"
+	else
+		notok "QEMU (pid $qpid) $ident"
 	fi
 	kill -INT $hp
 	t1=$(date +%s)

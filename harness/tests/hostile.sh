@@ -19,6 +19,9 @@ trap 'rm -rf "$tmp"' EXIT
 # repository needs no execute bit.
 printf '#!/bin/sh\nexec python3 %s "$@"\n' "$here/hostile_qemu.py" >"$tmp/qemu"
 chmod +x "$tmp/qemu"
+# A harness run as root starts it as tb-qemu, as it does QEMU: that user
+# must reach the wrapper (mktemp -d made the directory 0700).
+chmod 711 "$tmp"
 n=0 fail=0
 . "$(dirname "$0")/lib.sh"
 
@@ -88,6 +91,51 @@ if [ -z "$only" ] || [ "$only" = ok ]; then
 		ok "sockets owner-only as created: $modes"
 	else
 		notok "socket modes as created: '$modes', want dir=700 qmp=600 agent=600"
+	fi
+fi
+
+# Who the fake QEMU ran as: a harness run as root starts it as tb-qemu
+# (TB_QEMU_USER=root in the environment fails this), any harness with
+# QEMU's seccomp sandbox (TB_QEMU_SANDBOX=off fails it).
+if [ -z "$only" ] || [ "$only" = ok ]; then
+	idl=$(sed -n 's/^TB-IDENTITY //p' "$tmp/res/short/ok/console.log")
+	uid=$(echo "$idl" | sed -n 's/^uid=\([0-9]*\) .*/\1/p')
+	if [ "$(id -u)" = 0 ]; then
+		want="a uid other than 0"
+		[ -n "$uid" ] && [ "$uid" != 0 ] && [ "$uid" = "$(id -u tb-qemu 2>/dev/null)" ] && want=
+	else
+		want="uid $(id -u)"
+		[ "$uid" = "$(id -u)" ] && want=
+	fi
+	case $idl in
+	*" sandbox=on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny") ;;
+	*) want="$want${want:+, }-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny" ;;
+	esac
+	if [ -z "$want" ]; then
+		ok "QEMU started unprivileged and sandboxed: $idl"
+	else
+		notok "QEMU started as '$idl', want $want"
+	fi
+fi
+
+# A QEMU without seccomp (it refuses -sandbox) is refused before anything
+# starts, naming the opt-out; with TB_QEMU_SANDBOX=off it runs, unsandboxed.
+if [ -z "$only" ] || [ "$only" = no-seccomp ]; then
+	HOSTILE_MODE=no-seccomp timeout 30 "$harness" --quiet --qemu "$tmp/qemu" \
+		--kernel /dev/null --initrd /dev/null --plot '' \
+		--results "$tmp/ns" "$here/hostile/short.ini" >"$tmp/ns.out" 2>&1
+	rc=$?
+	HOSTILE_MODE=no-seccomp TB_QEMU_SANDBOX=off timeout 60 "$harness" --quiet \
+		--qemu "$tmp/qemu" --kernel /dev/null --initrd /dev/null --plot '' \
+		--results "$tmp/ns-off" "$here/hostile/short.ini" >"$tmp/ns-off.out" 2>&1
+	rc2=$?
+	if [ $rc = 2 ] && [ ! -e "$tmp/ns" ] &&
+	   grep -q "refuses -sandbox.*TB_QEMU_SANDBOX=off starts it without" "$tmp/ns.out" &&
+	   [ $rc2 = 0 ] && grep -q "sandbox=none" "$tmp/ns-off/short/"*/console.log; then
+		ok "no-seccomp: a QEMU that refuses -sandbox is refused (exit 2, nothing started); TB_QEMU_SANDBOX=off runs it"
+	else
+		notok "no-seccomp: exit $rc (want 2, no results), with TB_QEMU_SANDBOX=off exit $rc2 (want 0)"
+		tail -n 2 "$tmp/ns.out" "$tmp/ns-off.out" | cut -c1-300 | sed 's/^/#   /'
 	fi
 fi
 

@@ -25,10 +25,12 @@ ping, stats, exec) and then breaks the rule chosen by HOSTILE_MODE:
   balloon-change-flood  BALLOON_CHANGE events without end, each a new value
   sleep              behaves, and the guest runs until the harness ends it
                      (hostile.sh stops or kills the processes itself)
+  no-seccomp         refuses -sandbox, as a QEMU built without seccomp
 
 Every mode prints on the console the modes of the socket directory and of
 the two sockets as created (before the harness connects): "TB-SOCKETS dir=700
-qmp=600 agent=600".
+qmp=600 agent=600", and who it runs as: "TB-IDENTITY uid=999 gid=995
+groups=995 sandbox=on,...".
 
 A fake peer rather than a proxy in front of the real QEMU: each fault is
 exact and repeatable, and a case takes seconds instead of a guest boot.
@@ -44,6 +46,12 @@ import time
 
 MODE = os.environ.get("HOSTILE_MODE", "ok")
 BIG = 4 << 20
+
+# A QEMU built without seccomp: -sandbox is an error, even with --version.
+if MODE == "no-seccomp" and "-sandbox" in sys.argv:
+    sys.stderr.write("qemu-system-x86_64: -sandbox support is not enabled "
+                     "in this QEMU binary\n")
+    sys.exit(1)
 
 if "--version" in sys.argv:
     print("QEMU emulator version 0.0 (hostile_qemu.py, mode %s)" % MODE)
@@ -200,6 +208,11 @@ qmp_sock, agent_sock = listen(qmp_path), listen(agent_path)
 console("TB-SOCKETS dir=%o qmp=%o agent=%o" % tuple(
     os.stat(p).st_mode & 0o777 for p in
     (os.path.dirname(qmp_path), qmp_path, agent_path)))
+sandbox = (sys.argv[sys.argv.index("-sandbox") + 1]
+           if "-sandbox" in sys.argv else "none")
+console("TB-IDENTITY uid=%d gid=%d groups=%s sandbox=%s" % (
+    os.getuid(), os.getgid(),
+    ",".join(str(g) for g in os.getgroups()) or "-", sandbox))
 threading.Thread(target=qmp_server, args=(qmp_sock,), daemon=True).start()
 threading.Thread(target=agent_server, args=(agent_sock,),
                  daemon=True).start()
