@@ -52,9 +52,12 @@
 #include <linux/swap.h>
 #include <linux/sysfs.h>
 #include <linux/version.h>
+#include <linux/vmstat.h>
 #include <linux/workqueue.h>
+#include <linux/fs.h>
 
 #include "tb_guest.h"
+#include "tb_gstats.h"
 #include "tb_knobs.h"
 
 /*
@@ -268,6 +271,18 @@ struct tb_balloon {
 	atomic64_t irq_storms;
 	atomic64_t irq_empty_total;
 	atomic64_t given_back;
+
+	/* Guest figures to the device (TB_F_STATS): its own work item,
+	 * never under @lock, so a long pass does not delay a report. */
+	struct delayed_work stats_work;
+	void *stats_page;
+	dma_addr_t stats_dma;
+	u32 stats_seq;
+	unsigned long vm_ev[NR_VM_EVENT_ITEMS];
+	struct file *psi_file;		/* /proc/pressure/memory, or NULL */
+	bool psi_tried;
+	char psi_buf[160];
+	atomic64_t stats_reports;
 };
 
 /* The one bound device, for /sys/kernel/tb_balloon; NULL when unbound. */
@@ -1124,7 +1139,7 @@ static irqreturn_t tb_irq(int irq, void *data)
 	st = tb_rd(b, TB_REG_IRQ_STATUS);
 	if (st == ~0u)
 		return IRQ_NONE;
-	st &= TB_IRQ_TARGET | TB_IRQ_CMD_DONE;
+	st &= TB_IRQ_ALL;
 	if (!st)
 		return IRQ_NONE;
 	tb_wr(b, TB_REG_IRQ_ACK, st);
@@ -1159,6 +1174,8 @@ static irqreturn_t tb_irq(int irq, void *data)
 	}
 	if (news)
 		tb_kick(b);
+	if ((st & TB_IRQ_STATS) && b->stats_page && !READ_ONCE(b->removing))
+		mod_delayed_work(system_freezable_wq, &b->stats_work, 0);
 	return IRQ_HANDLED;
 }
 
@@ -1510,6 +1527,131 @@ static void tb_shrinker_del(struct tb_balloon *b)
 #endif
 }
 
+/*
+ * Guest figures to the device, every STATS_INTERVAL_MS (TB_F_STATS).  The
+ * figures are what the kernel keeps anyway: si_meminfo, si_mem_available,
+ * the page cache, the vm event counters, and PSI's memory line.  psi_system
+ * is not exported to modules (6.1), so PSI is read from
+ * /proc/pressure/memory through a file opened once; its seq_file keeps its
+ * buffer, so a report allocates nothing after the first.  A kernel without
+ * PSI (or booted with psi=0) has no such file: those figures are not sent.
+ */
+#define TB_STATS_MIN_MS		100	/* the most often a report goes */
+#define TB_STATS_IDLE_MS	1000	/* STATS_INTERVAL_MS 0: look again */
+
+/* "avg10=1.23" -> 123; "total=456" -> 456.  false when @key is missing. */
+static bool tb_psi_field(const char *line, const char *key, bool frac, u64 *v)
+{
+	const char *p = strstr(line, key);
+	u64 n = 0, f = 0;
+	int d = 0;
+
+	if (!p)
+		return false;
+	for (p += strlen(key); *p >= '0' && *p <= '9'; p++)
+		n = n * 10 + (*p - '0');
+	if (frac && *p == '.')
+		for (p++; d < 2 && *p >= '0' && *p <= '9'; p++, d++)
+			f = f * 10 + (*p - '0');
+	for (; frac && d < 2; d++)
+		f *= 10;
+	*v = frac ? n * 100 + f : n;
+	return true;
+}
+
+static unsigned int tb_stats_psi(struct tb_balloon *b, unsigned int n)
+{
+	static const char *const kind[2] = { "some ", "full " };
+	static const u16 tag[2][2] = {
+		{ TB_GS_PSI_SOME_AVG10, TB_GS_PSI_SOME_US },
+		{ TB_GS_PSI_FULL_AVG10, TB_GS_PSI_FULL_US },
+	};
+	loff_t pos = 0;
+	ssize_t len;
+	int k;
+
+	if (!b->psi_tried) {
+		struct file *f = filp_open("/proc/pressure/memory", O_RDONLY, 0);
+
+		b->psi_tried = true;
+		b->psi_file = IS_ERR(f) ? NULL : f;
+	}
+	if (!b->psi_file)
+		return n;
+	len = kernel_read(b->psi_file, b->psi_buf, sizeof(b->psi_buf) - 1, &pos);
+	if (len <= 0)
+		return n;
+	b->psi_buf[len] = 0;
+	for (k = 0; k < 2; k++) {
+		const char *line = strstr(b->psi_buf, kind[k]);
+		u64 v;
+
+		if (!line)
+			continue;
+		if (tb_psi_field(line, "avg10=", true, &v))
+			tb_gstats_put(b->stats_page, n++, tag[k][0], v);
+		if (tb_psi_field(line, "total=", false, &v))
+			tb_gstats_put(b->stats_page, n++, tag[k][1], v);
+	}
+	return n;
+}
+
+static void tb_stats_send(struct tb_balloon *b)
+{
+	void *page = b->stats_page;
+	struct sysinfo si;
+	unsigned int n = 0;
+
+	si_meminfo(&si);
+	tb_gstats_put(page, n++, TB_GS_FREE, (u64)si.freeram * si.mem_unit);
+	tb_gstats_put(page, n++, TB_GS_TOTAL, (u64)si.totalram * si.mem_unit);
+	tb_gstats_put(page, n++, TB_GS_AVAILABLE, (u64)si_mem_available() << PAGE_SHIFT);
+	tb_gstats_put(page, n++, TB_GS_CACHE,
+		      (u64)global_node_page_state(NR_FILE_PAGES) << PAGE_SHIFT);
+#ifdef CONFIG_VM_EVENT_COUNTERS
+	{
+		unsigned long *ev = b->vm_ev;
+		u64 stalls = 0;
+		int z;
+
+		all_vm_events(ev);
+		/* ALLOCSTALL_* follow the zones, as the kernel counts them */
+		for (z = 0; z < MAX_NR_ZONES; z++)
+			stalls += ev[ALLOCSTALL_NORMAL - ZONE_NORMAL + z];
+		tb_gstats_put(page, n++, TB_GS_MAJOR_FAULTS, ev[PGMAJFAULT]);
+		tb_gstats_put(page, n++, TB_GS_MINOR_FAULTS, ev[PGFAULT] - ev[PGMAJFAULT]);
+		tb_gstats_put(page, n++, TB_GS_OOM_KILLS, ev[OOM_KILL]);
+		tb_gstats_put(page, n++, TB_GS_ALLOC_STALLS, stalls);
+		tb_gstats_put(page, n++, TB_GS_SWAP_IN, (u64)ev[PSWPIN] << PAGE_SHIFT);
+		tb_gstats_put(page, n++, TB_GS_SWAP_OUT, (u64)ev[PSWPOUT] << PAGE_SHIFT);
+	}
+#endif
+	n = tb_stats_psi(b, n);
+	tb_gstats_put_hdr(page, n, ++b->stats_seq);
+	wmb();		/* the page before the doorbell */
+	tb_wr(b, TB_REG_STATS_REPORT, (u32)(b->stats_dma >> PAGE_SHIFT));
+	atomic64_inc(&b->stats_reports);
+}
+
+static void tb_stats_fn(struct work_struct *work)
+{
+	struct tb_balloon *b = container_of(to_delayed_work(work), struct tb_balloon,
+					    stats_work);
+	unsigned int ms;
+
+	if (READ_ONCE(b->removing) || READ_ONCE(b->gone))
+		return;
+	ms = tb_rd(b, TB_REG_STATS_INTERVAL_MS);
+	if (ms == U32_MAX)	/* what a removed device reads */
+		ms = 0;
+	if (ms && stats_report)
+		tb_stats_send(b);
+	ms = ms && stats_report ? max_t(unsigned int, ms, TB_STATS_MIN_MS) :
+	     TB_STATS_IDLE_MS;
+	if (!READ_ONCE(b->removing))
+		queue_delayed_work(system_freezable_wq, &b->stats_work, msecs_to_jiffies(ms));
+}
+
 static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct tb_policy_params pp;
@@ -1546,6 +1688,7 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mutex_init(&b->lock);
 	mutex_init(&b->irq_lock);
 	INIT_DELAYED_WORK(&b->work, tb_work_fn);
+	INIT_DELAYED_WORK(&b->stats_work, tb_stats_fn);
 	INIT_WORK(&b->irq_off_work, tb_irq_off_work);
 	for (s = 0; s < TB_NR_SIZES; s++)
 		INIT_LIST_HEAD(&b->pages[s]);
@@ -1597,6 +1740,17 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!b->batch || !b->shadow || !b->shadow_order) {
 		ret = -ENOMEM;
 		goto err_batch;
+	}
+	/* The stats page: one page, its pfn must fit STATS_REPORT. */
+	if (b->features & TB_F_STATS) {
+		b->stats_page = dma_alloc_coherent(&pdev->dev, PAGE_SIZE, &b->stats_dma,
+						   GFP_KERNEL);
+		if (b->stats_page && (b->stats_dma >> PAGE_SHIFT) > U32_MAX) {
+			dma_free_coherent(&pdev->dev, PAGE_SIZE, b->stats_page, b->stats_dma);
+			b->stats_page = NULL;
+		}
+		if (!b->stats_page)
+			dev_warn(&pdev->dev, "no stats page: guest figures not reported\n");
 	}
 
 	/* A reloaded driver starts from an empty balloon: RESET first. */
@@ -1665,7 +1819,8 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		b->irq_requested = true;
 		b->irq_gen = b->g.host_gen;
 		b->irq_window = jiffies;
-		tb_wr(b, TB_REG_IRQ_ENABLE, TB_IRQ_TARGET);
+		tb_wr(b, TB_REG_IRQ_ENABLE,
+		      TB_IRQ_TARGET | (b->stats_page ? TB_IRQ_STATS : 0));
 	}
 
 	/* debugfs is best effort: no error checking, as the API wants. */
@@ -1682,6 +1837,8 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		use_irq ? "on" : "off", (b->features & TB_F_DISCARD) ? "on" : "off",
 		b->g.pol.p.use_2m ? "on" : "off", blocking_alloc);
 	queue_delayed_work(system_freezable_wq, &b->work, 0);
+	if (b->stats_page)
+		queue_delayed_work(system_freezable_wq, &b->stats_work, 0);
 	return 0;
 
 err_oom:
@@ -1695,6 +1852,8 @@ err_devgroup:
 err_ready:
 	tb_wr(b, TB_REG_DRIVER_STATUS, 0);
 err_batch:
+	if (b->stats_page)
+		dma_free_coherent(&pdev->dev, PAGE_SIZE, b->stats_page, b->stats_dma);
 	kfree(b->shadow_order);
 	kfree(b->shadow);
 	if (b->batch)
@@ -1729,6 +1888,9 @@ static void tb_remove(struct pci_dev *pdev)
 	tb_irq_release(b);
 	cancel_work_sync(&b->irq_off_work);
 	cancel_delayed_work_sync(&b->work);
+	cancel_delayed_work_sync(&b->stats_work);
+	if (b->psi_file)
+		filp_close(b->psi_file, NULL);
 	unregister_oom_notifier(&b->oom_nb);
 	tb_shrinker_del(b);
 
@@ -1738,6 +1900,8 @@ static void tb_remove(struct pci_dev *pdev)
 
 	kfree(b->shadow_order);
 	kfree(b->shadow);
+	if (b->stats_page)
+		dma_free_coherent(&pdev->dev, PAGE_SIZE, b->stats_page, b->stats_dma);
 	dma_free_coherent(&pdev->dev, TB_BATCH_ALLOC, b->batch, b->batch_dma);
 	pci_clear_master(pdev);
 	pci_iounmap(pdev, b->regs);
