@@ -138,13 +138,13 @@ struct tb_entry {
  */
 #define TB_STATS_MAX		64u	/* entries the device reads at most */
 
-struct tb_stats_hdr {
+struct tb_gs_hdr {
 	uint32_t count;		/* entries that follow */
 	uint32_t seq;		/* the driver's report number (informative) */
 	uint8_t reserved[8];	/* zero */
 };
 
-struct tb_stat {
+struct tb_gs_entry {
 	uint16_t tag;		/* enum tb_gs_tag */
 	uint8_t reserved[6];	/* zero */
 	uint64_t value;
