@@ -54,7 +54,6 @@
 #include <linux/version.h>
 #include <linux/vmstat.h>
 #include <linux/workqueue.h>
-#include <linux/fs.h>
 
 #include "tb_guest.h"
 #include "tb_gstats.h"
@@ -279,9 +278,6 @@ struct tb_balloon {
 	dma_addr_t stats_dma;
 	u32 stats_seq;
 	unsigned long vm_ev[NR_VM_EVENT_ITEMS];
-	struct file *psi_file;		/* /proc/pressure/memory, or NULL */
-	bool psi_tried;
-	char psi_buf[160];
 	atomic64_t stats_reports;
 };
 
@@ -1436,6 +1432,7 @@ static int tb_stats_show(struct seq_file *f, void *offset)
 	tb_stat_line(f, "balloon 2m entries", b->nr[TB_2M]);
 	tb_stat_line(f, "balloon 4k entries", b->nr[TB_4K]);
 	tb_stat_line(f, "device balloon pages", b->gone ? 0 : tb_rd(b, TB_REG_BALLOON_PAGES));
+	tb_stat_line(f, "stats reports", atomic64_read(&b->stats_reports));
 	tb_stat_line(f, "rate pages", b->g.pol.rate);
 	tb_stat_line(f, "deflate rate pages", b->g.pol.deflate_rate);
 	tb_stat_line(f, "slow passes", b->g.pol.slow_passes);
@@ -1529,72 +1526,15 @@ static void tb_shrinker_del(struct tb_balloon *b)
 
 /*
  * Guest figures to the device, every STATS_INTERVAL_MS (TB_F_STATS).  The
- * figures are what the kernel keeps anyway: si_meminfo, si_mem_available,
- * the page cache, the vm event counters, and PSI's memory line.  psi_system
- * is not exported to modules (6.1), so PSI is read from
- * /proc/pressure/memory through a file opened once; its seq_file keeps its
- * buffer, so a report allocates nothing after the first.  A kernel without
- * PSI (or booted with psi=0) has no such file: those figures are not sent.
+ * figures are what the kernel keeps anyway, read without allocating:
+ * si_meminfo, si_mem_available, the page cache, the vm event counters.
+ * PSI is not sent: psi_system and psi_show() are not exported to modules
+ * (6.1), and /proc/pressure/memory cannot be read with kernel_read() (its
+ * proc_ops have no read_iter: -EINVAL).  The protocol has PSI's tags for
+ * a driver that can read it.
  */
 #define TB_STATS_MIN_MS		100	/* the most often a report goes */
 #define TB_STATS_IDLE_MS	1000	/* STATS_INTERVAL_MS 0: look again */
-
-/* "avg10=1.23" -> 123; "total=456" -> 456.  false when @key is missing. */
-static bool tb_psi_field(const char *line, const char *key, bool frac, u64 *v)
-{
-	const char *p = strstr(line, key);
-	u64 n = 0, f = 0;
-	int d = 0;
-
-	if (!p)
-		return false;
-	for (p += strlen(key); *p >= '0' && *p <= '9'; p++)
-		n = n * 10 + (*p - '0');
-	if (frac && *p == '.')
-		for (p++; d < 2 && *p >= '0' && *p <= '9'; p++, d++)
-			f = f * 10 + (*p - '0');
-	for (; frac && d < 2; d++)
-		f *= 10;
-	*v = frac ? n * 100 + f : n;
-	return true;
-}
-
-static unsigned int tb_stats_psi(struct tb_balloon *b, unsigned int n)
-{
-	static const char *const kind[2] = { "some ", "full " };
-	static const u16 tag[2][2] = {
-		{ TB_GS_PSI_SOME_AVG10, TB_GS_PSI_SOME_US },
-		{ TB_GS_PSI_FULL_AVG10, TB_GS_PSI_FULL_US },
-	};
-	loff_t pos = 0;
-	ssize_t len;
-	int k;
-
-	if (!b->psi_tried) {
-		struct file *f = filp_open("/proc/pressure/memory", O_RDONLY, 0);
-
-		b->psi_tried = true;
-		b->psi_file = IS_ERR(f) ? NULL : f;
-	}
-	if (!b->psi_file)
-		return n;
-	len = kernel_read(b->psi_file, b->psi_buf, sizeof(b->psi_buf) - 1, &pos);
-	if (len <= 0)
-		return n;
-	b->psi_buf[len] = 0;
-	for (k = 0; k < 2; k++) {
-		const char *line = strstr(b->psi_buf, kind[k]);
-		u64 v;
-
-		if (!line)
-			continue;
-		if (tb_psi_field(line, "avg10=", true, &v))
-			tb_gstats_put(b->stats_page, n++, tag[k][0], v);
-		if (tb_psi_field(line, "total=", false, &v))
-			tb_gstats_put(b->stats_page, n++, tag[k][1], v);
-	}
-	return n;
-}
 
 static void tb_stats_send(struct tb_balloon *b)
 {
@@ -1626,7 +1566,6 @@ static void tb_stats_send(struct tb_balloon *b)
 		tb_gstats_put(page, n++, TB_GS_SWAP_OUT, (u64)ev[PSWPOUT] << PAGE_SHIFT);
 	}
 #endif
-	n = tb_stats_psi(b, n);
 	tb_gstats_put_hdr(page, n, ++b->stats_seq);
 	wmb();		/* the page before the doorbell */
 	tb_wr(b, TB_REG_STATS_REPORT, (u32)(b->stats_dma >> PAGE_SHIFT));
@@ -1889,8 +1828,6 @@ static void tb_remove(struct pci_dev *pdev)
 	cancel_work_sync(&b->irq_off_work);
 	cancel_delayed_work_sync(&b->work);
 	cancel_delayed_work_sync(&b->stats_work);
-	if (b->psi_file)
-		filp_close(b->psi_file, NULL);
 	unregister_oom_notifier(&b->oom_nb);
 	tb_shrinker_del(b);
 
