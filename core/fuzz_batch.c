@@ -460,7 +460,7 @@ static void init(uint8_t layout)
 /* A guest's stats page, as STATS_REPORT reads it (tb_gstats.h). */
 static void op_stats(struct in *in)
 {
-	static unsigned char page[TB_STATS_READ_SIZE];
+	static unsigned char page[4096];	/* a whole page: the decoder clamps */
 	struct tb_gstats gs;
 	uint32_t kept;
 	uint16_t len;
