@@ -29,7 +29,7 @@ static void tb_put_le(unsigned char *p, unsigned int n, uint64_t v)
 static bool tb_gs_valid(unsigned int tag, uint64_t v)
 {
 	/* no figure is that large, and JSON readers take int64 */
-	if (v > (uint64_t)INT64_MAX)
+	if (v > (~(uint64_t)0 >> 1))
 		return false;
 	if (tag == TB_GS_PSI_SOME_AVG10 || tag == TB_GS_PSI_FULL_AVG10)
 		return v <= 10000;
