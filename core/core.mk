@@ -48,15 +48,17 @@ test-core: $(CORE_TESTS)
 	$(Q)set -e; for t in $(CORE_TESTS); do CK_DEFAULT_TIMEOUT=10 $$t; done
 
 # ---- fuzzing ----
-# core/fuzz_batch.c: the guest's commands (tb_batch.c, tb_host.c) under
+# core/fuzz_batch.c: the guest's commands (tb_batch.c, tb_host.c) and
+# stats pages (tb_gstats.c) under
 # libFuzzer with ASan and UBSan.  scripts/fuzz.sh runs it over a copy of
 # core/fuzz/batch/ (seeds; regress/ holds past crashes, replayed first).
 FUZZ_NAMES	+= batch
 FUZZ_CORPUS_batch := core/fuzz/batch
 FUZZ_ARGS_batch	:= -max_len=16384
-$(BUILD)/fuzz/batch: core/fuzz_batch.c core/tb_batch.c core/tb_host.c core/*.h \
-		core/fuzz/batch-nocov.txt | $(DEPS_STAMP)
+$(BUILD)/fuzz/batch: core/fuzz_batch.c core/tb_batch.c core/tb_host.c \
+		core/tb_gstats.c core/*.h core/fuzz/batch-nocov.txt | $(DEPS_STAMP)
 	$(msg) FUZZ $@
 	$(Q)mkdir -p $(dir $@) && $(FUZZ_CC) $(FUZZ_CFLAGS) \
 		-fsanitize-coverage-ignorelist=core/fuzz/batch-nocov.txt \
-		-o $@ core/fuzz_batch.c core/tb_batch.c core/tb_host.c
+		-o $@ core/fuzz_batch.c core/tb_batch.c core/tb_host.c \
+		core/tb_gstats.c

@@ -29,7 +29,9 @@
  *     6 reset       RESET command's effect (tb_host_reset)
  *     7 ready       u8: driver status bit 0 (clearing it resets)
  *     8 timer       a delayed command completes
- *     9 nop         nothing
+ *     9 stats       u16 len, then len bytes (what is left when fewer):
+ *                   a guest's stats page, decoded by tb_gstats.c as the
+ *                   device decodes a STATS_REPORT (the balloon untouched)
  * Seeds: core/fuzz/batch/ (core/fuzz/README says how they were made).
  *
  * Invariants: balloon_pages == bits set in the map == our own model of the
@@ -39,12 +41,17 @@
  * is written; every entry is counted exactly once in count[][]; every
  * accepted entry lies wholly in RAM; the pool moves by exactly the pages
  * moved and never wraps; refused commands change nothing and are counted.
+ * A stats page: never more than TB_STATS_MAX or the header's count read,
+ * only known tags kept (never tag 0), each entry read counted once as a
+ * figure, an unknown tag or an invalid value, PSI averages <= 10000, no
+ * value above INT64_MAX.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tb_batch.h"
+#include "tb_gstats.h"
 
 #define GiB		(1024ull * 1024 * 1024)
 #define MiB		(1024ull * 1024)
@@ -450,6 +457,41 @@ static void init(uint8_t layout)
 	m.st.pool = TB_POOL_UNLIMITED;
 }
 
+/* A guest's stats page, as STATS_REPORT reads it (tb_gstats.h). */
+static void op_stats(struct in *in)
+{
+	static unsigned char page[4096];	/* a whole page: the decoder clamps */
+	struct tb_gstats gs;
+	uint32_t kept;
+	uint16_t len;
+	size_t n;
+
+	if (!take(in, &len, 2))
+		return;
+	n = TB_MIN((size_t)len, TB_MIN(in->left, sizeof(page)));
+	memcpy(page, in->p, n);
+	in->p += n;
+	in->left -= n;
+	if (tb_gstats_decode(page, n, &gs)) {
+		CHECK(n < TB_STATS_HDR_SIZE);
+		return;
+	}
+	CHECK(gs.read <= TB_STATS_MAX && gs.read <= gs.count);
+	CHECK(TB_STATS_HDR_SIZE + (size_t)gs.read * TB_STAT_SIZE <= n);
+	CHECK(gs.truncated == (gs.count > gs.read));
+	CHECK(!(gs.present & 1u) && !(gs.present >> TB_GS_NR));
+	kept = (uint32_t)__builtin_popcount(gs.present);
+	CHECK(kept + gs.unknown + gs.invalid <= gs.read);
+	CHECK(gs.unknown + gs.invalid <= gs.read);
+	for (unsigned int t = 1; t < TB_GS_NR; t++)
+		if (gs.present & 1u << t)
+			CHECK(gs.v[t] <= (uint64_t)INT64_MAX);
+	if (gs.present & 1u << TB_GS_PSI_SOME_AVG10)
+		CHECK(gs.v[TB_GS_PSI_SOME_AVG10] <= 10000);
+	if (gs.present & 1u << TB_GS_PSI_FULL_AVG10)
+		CHECK(gs.v[TB_GS_PSI_FULL_AVG10] <= 10000);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -513,6 +555,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		default:
+			op_stats(&in);
 			break;
 		}
 		check_balloon(++ops_done % 64 == 0);

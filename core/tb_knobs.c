@@ -103,6 +103,8 @@ const char *tb_knob_type_name(const struct tb_knob *k)
 		return "TbBalloonStats";
 	case TB_KNOB_LOG:
 		return "TbBatchLog";
+	case TB_KNOB_GSTATS:
+		return "TbGuestStats";
 	}
 	return "?";
 }

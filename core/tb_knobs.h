@@ -47,7 +47,8 @@
  *		tb_set_<field>)
  * name		the QOM property name (-device tb-balloon,name=...)
  * type		size (uint64 bytes), u32, flag, stats (the read-only
- *		TbBalloonStats dict) or log (the read-only TbBatchLog)
+ *		TbBalloonStats dict), log (the read-only TbBatchLog) or
+ *		gstats (the read-only TbGuestStats dict)
  * unit		"bytes", "ms", or "" (a flag or a plain count)
  * def		the default (bools 0 or 1); with TB_KNOB_DEF_RAM_PCT a percent
  *		of guest RAM
@@ -114,6 +115,12 @@
 	X(batch_log_from, "batch-log-from", u32, "", 0, NULL, 0,	\
 	  TB_BE_OURS,							\
 	  "first sequence number batch-log returns, 0: the oldest kept") \
+	X(stats_interval_ms, "guest-stats-interval-ms", u32, "ms", 0,	\
+	  NULL, 0, TB_SIM_AND_OURS,					\
+	  "the driver reports guest memory figures this often, 0: off")	\
+	X(guest_stats, "guest-stats", gstats, "", 0, NULL, TB_KNOB_RO,	\
+	  TB_SIM_AND_OURS,						\
+	  "the guest's last reported memory figures and their age")	\
 	X(hostile_overgrant, "hostile-overgrant", flag, "", 0, NULL, 0,	\
 	  TB_BE_OURS,							\
 	  "hostile: CMD_DONE = BATCH_COUNT + 7, OK statuses past the "	\
@@ -202,6 +209,9 @@
 	  "No inflation for this long after a pressure deflate")	\
 	X(cmd_timeout_ms, u32, 0644, "ms", 5000, TB_SIM_AND_OURS,	\
 	  "A device command not done after this long has failed")	\
+	X(stats_report, flag, 0644, "", 1, TB_SIM_AND_OURS,		\
+	  "Report guest memory figures to the device every "		\
+	  "STATS_INTERVAL_MS it sets (0: never)")			\
 	X(irq_storm_limit, u32, 0644, "interrupts/s", 10000,		\
 	  TB_SIM_AND_OURS,						\
 	  "Interrupt rate above which the interrupt is given up for "	\
@@ -244,6 +254,7 @@
 #define TB_KNOB_TYPE_flag	TB_KNOB_BOOL
 #define TB_KNOB_TYPE_stats	TB_KNOB_STATS
 #define TB_KNOB_TYPE_log	TB_KNOB_LOG
+#define TB_KNOB_TYPE_gstats	TB_KNOB_GSTATS
 
 enum tb_knob_kind {
 	TB_KNOB_DEVICE,		/* a tb-balloon QOM property */
@@ -256,6 +267,7 @@ enum tb_knob_type {
 	TB_KNOB_BOOL,		/* "bool": on/off, Y/N, 1/0 */
 	TB_KNOB_STATS,		/* device: the read-only "stats" dict */
 	TB_KNOB_LOG,		/* device: the read-only "batch-log" */
+	TB_KNOB_GSTATS,		/* device: the read-only "guest-stats" */
 };
 
 /**
@@ -324,7 +336,8 @@ uint64_t tb_knob_default(const struct tb_knob *k, uint64_t ram_bytes);
 
 /*
  * The type's name as QEMU or the kernel spells it: "size", "uint32",
- * "bool", "TbBalloonStats", "TbBatchLog" for device properties; "uint",
+ * "bool", "TbBalloonStats", "TbBatchLog", "TbGuestStats" for device
+ * properties; "uint",
  * "bool" for driver parameters.
  */
 const char *tb_knob_type_name(const struct tb_knob *k);

@@ -55,6 +55,10 @@ enum tb_reg {
 	TB_REG_IRQ_ACK		= 0x4c,	/* WO write 1s to clear TB_IRQ_* */
 	TB_REG_IRQ_ENABLE	= 0x50,	/* RW TB_IRQ_* enabled (default none) */
 	TB_REG_GENERATION	= 0x54,	/* RO bumped on every target change */
+	TB_REG_STATS_INTERVAL_MS = 0x58, /* RO guest figures wanted this often,
+					   ms; 0: none (TB_F_STATS) */
+	TB_REG_STATS_REPORT	= 0x5c,	/* WO pfn of a stats page: the device
+					   reads the figures in it now */
 };
 
 /* TB_REG_FEATURES */
@@ -62,6 +66,8 @@ enum tb_reg {
 					     clear: guest must zero before inflate */
 #define TB_F_PAGE_2M		(1u << 1) /* 2 MiB entries accepted */
 #define TB_F_CMD_IRQ		(1u << 2) /* TB_IRQ_CMD_DONE is raised */
+#define TB_F_STATS		(1u << 3) /* guest figures: STATS_INTERVAL_MS,
+					     STATS_REPORT, TB_IRQ_STATS */
 
 /* TB_REG_DRIVER_STATUS */
 #define TB_DRIVER_READY		(1u << 0) /* driver bound; commands allowed */
@@ -69,6 +75,8 @@ enum tb_reg {
 /* TB_REG_IRQ_* bits (INTx, level, asserted while STATUS & ENABLE) */
 #define TB_IRQ_TARGET		(1u << 0) /* the host changed the target */
 #define TB_IRQ_CMD_DONE		(1u << 1) /* a command finished */
+#define TB_IRQ_STATS		(1u << 2) /* the host set STATS_INTERVAL_MS */
+#define TB_IRQ_ALL		(TB_IRQ_TARGET | TB_IRQ_CMD_DONE | TB_IRQ_STATS)
 
 /* TB_REG_COMMAND */
 enum tb_cmd {
@@ -116,6 +124,74 @@ struct tb_entry {
 	uint8_t order;		/* TB_ORDER_4K or TB_ORDER_2M */
 	uint8_t status;		/* enum tb_status, written by the device */
 	uint8_t reserved[6];	/* zero */
+};
+
+/*
+ * Guest figures (TB_F_STATS), in the spirit of virtio-balloon's statistics
+ * queue: the driver fills one 4 KiB page, guest RAM, with a header and
+ * tagged entries, and writes its pfn to STATS_REPORT every
+ * STATS_INTERVAL_MS.  The device reads min(count, TB_STATS_MAX) entries
+ * and skips every entry whose tag it does not know (a newer driver's), so
+ * a report is never refused for what is in it.  Each report replaces the
+ * figures of the one before: a figure the driver stops sending is gone.
+ * Little-endian, 16 bytes an entry, the header 16 bytes.
+ */
+#define TB_STATS_MAX		64u	/* entries the device reads at most */
+
+struct tb_gs_hdr {
+	uint32_t count;		/* entries that follow */
+	uint32_t seq;		/* the driver's report number (informative) */
+	uint8_t reserved[8];	/* zero */
+};
+
+struct tb_gs_entry {
+	uint16_t tag;		/* enum tb_gs_tag */
+	uint8_t reserved[6];	/* zero */
+	uint64_t value;
+};
+
+/*
+ * The tags.  Memory in bytes, events as counts since boot, PSI's 10 s
+ * averages in hundredths of a percent (0..10000) and its totals in us.
+ * Tag 0 is never a figure (skipped, as unknown tags are).
+ */
+enum tb_gs_tag {
+	TB_GS_NONE = 0,
+	TB_GS_FREE,		/* si_meminfo freeram (MemFree) */
+	TB_GS_AVAILABLE,	/* si_mem_available (MemAvailable) */
+	TB_GS_CACHE,		/* NR_FILE_PAGES: page cache (Cached+...) */
+	TB_GS_TOTAL,		/* totalram (MemTotal) */
+	TB_GS_MAJOR_FAULTS,	/* vm event PGMAJFAULT */
+	TB_GS_MINOR_FAULTS,	/* PGFAULT - PGMAJFAULT */
+	TB_GS_OOM_KILLS,	/* vm event OOM_KILL */
+	TB_GS_ALLOC_STALLS,	/* vm events ALLOCSTALL_*, summed */
+	TB_GS_SWAP_IN,		/* PSWPIN, bytes */
+	TB_GS_SWAP_OUT,		/* PSWPOUT, bytes */
+	TB_GS_PSI_SOME_AVG10,	/* /proc/pressure/memory "some avg10" */
+	TB_GS_PSI_FULL_AVG10,	/* "full avg10" */
+	TB_GS_PSI_SOME_US,	/* "some total", us */
+	TB_GS_PSI_FULL_US,	/* "full total", us */
+	TB_GS_NR
+};
+
+/* The figures' names in QMP's guest-stats (virtio-balloon's where it has
+ * one), indexed by tag. */
+static const char *const tb_gs_names[TB_GS_NR] = {
+	[TB_GS_NONE] = "none",
+	[TB_GS_FREE] = "stat-free-memory",
+	[TB_GS_AVAILABLE] = "stat-available-memory",
+	[TB_GS_CACHE] = "stat-disk-caches",
+	[TB_GS_TOTAL] = "stat-total-memory",
+	[TB_GS_MAJOR_FAULTS] = "stat-major-faults",
+	[TB_GS_MINOR_FAULTS] = "stat-minor-faults",
+	[TB_GS_OOM_KILLS] = "stat-oom-kills",
+	[TB_GS_ALLOC_STALLS] = "stat-alloc-stalls",
+	[TB_GS_SWAP_IN] = "stat-swap-in",
+	[TB_GS_SWAP_OUT] = "stat-swap-out",
+	[TB_GS_PSI_SOME_AVG10] = "stat-psi-some-avg10",
+	[TB_GS_PSI_FULL_AVG10] = "stat-psi-full-avg10",
+	[TB_GS_PSI_SOME_US] = "stat-psi-some-total-us",
+	[TB_GS_PSI_FULL_US] = "stat-psi-full-total-us",
 };
 
 static inline uint64_t tb_entry_pages(unsigned int order)

@@ -47,6 +47,7 @@ GUEST_ACCEL	= $(shell scripts/accel.sh $(QEMU_BIN) $(ACCEL_FILE) $(KERNEL_IMAGE)
 # Sources compiled into the module: ours plus the core decisions, policy and
 # protocol.
 GUEST_MOD_CORE	:= core/tb_guest.c core/tb_guest.h core/tb_policy.c core/tb_policy.h \
+		   core/tb_gstats.c core/tb_gstats.h \
 		   core/tb_proto.h core/tb_compat.h core/tb_knobs.h
 GUEST_MOD_SRCS	:= guest-driver/tb_balloon.c guest-driver/Kbuild $(GUEST_MOD_CORE)
 

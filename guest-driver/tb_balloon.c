@@ -52,9 +52,11 @@
 #include <linux/swap.h>
 #include <linux/sysfs.h>
 #include <linux/version.h>
+#include <linux/vmstat.h>
 #include <linux/workqueue.h>
 
 #include "tb_guest.h"
+#include "tb_gstats.h"
 #include "tb_knobs.h"
 
 /*
@@ -268,6 +270,15 @@ struct tb_balloon {
 	atomic64_t irq_storms;
 	atomic64_t irq_empty_total;
 	atomic64_t given_back;
+
+	/* Guest figures to the device (TB_F_STATS): its own work item,
+	 * never under @lock, so a long pass does not delay a report. */
+	struct delayed_work stats_work;
+	void *stats_page;
+	dma_addr_t stats_dma;
+	u32 stats_seq;
+	unsigned long vm_ev[NR_VM_EVENT_ITEMS];
+	atomic64_t stats_reports;
 };
 
 /* The one bound device, for /sys/kernel/tb_balloon; NULL when unbound. */
@@ -1126,7 +1137,7 @@ static irqreturn_t tb_irq(int irq, void *data)
 	st = tb_rd(b, TB_REG_IRQ_STATUS);
 	if (st == ~0u)
 		return IRQ_NONE;
-	st &= TB_IRQ_TARGET | TB_IRQ_CMD_DONE;
+	st &= TB_IRQ_ALL;
 	if (!st)
 		return IRQ_NONE;
 	tb_wr(b, TB_REG_IRQ_ACK, st);
@@ -1161,6 +1172,8 @@ static irqreturn_t tb_irq(int irq, void *data)
 	}
 	if (news)
 		tb_kick(b);
+	if ((st & TB_IRQ_STATS) && b->stats_page && !READ_ONCE(b->removing))
+		mod_delayed_work(system_freezable_wq, &b->stats_work, 0);
 	return IRQ_HANDLED;
 }
 
@@ -1421,6 +1434,7 @@ static int tb_stats_show(struct seq_file *f, void *offset)
 	tb_stat_line(f, "balloon 2m entries", b->nr[TB_2M]);
 	tb_stat_line(f, "balloon 4k entries", b->nr[TB_4K]);
 	tb_stat_line(f, "device balloon pages", b->gone ? 0 : tb_rd(b, TB_REG_BALLOON_PAGES));
+	tb_stat_line(f, "stats reports", atomic64_read(&b->stats_reports));
 	tb_stat_line(f, "rate pages", b->g.pol.rate);
 	tb_stat_line(f, "deflate rate pages", b->g.pol.deflate_rate);
 	tb_stat_line(f, "slow passes", b->g.pol.slow_passes);
@@ -1512,6 +1526,73 @@ static void tb_shrinker_del(struct tb_balloon *b)
 #endif
 }
 
+/*
+ * Guest figures to the device, every STATS_INTERVAL_MS (TB_F_STATS).  The
+ * figures are what the kernel keeps anyway, read without allocating:
+ * si_meminfo, si_mem_available, the page cache, the vm event counters.
+ * PSI is not sent: psi_system and psi_show() are not exported to modules
+ * (6.1), and /proc/pressure/memory cannot be read with kernel_read() (its
+ * proc_ops have no read_iter: -EINVAL).  The protocol has PSI's tags for
+ * a driver that can read it.
+ */
+#define TB_STATS_MIN_MS		100	/* the most often a report goes */
+#define TB_STATS_IDLE_MS	1000	/* STATS_INTERVAL_MS 0: look again */
+
+static void tb_stats_send(struct tb_balloon *b)
+{
+	void *page = b->stats_page;
+	struct sysinfo si;
+	unsigned int n = 0;
+
+	si_meminfo(&si);
+	tb_gstats_put(page, n++, TB_GS_FREE, (u64)si.freeram * si.mem_unit);
+	tb_gstats_put(page, n++, TB_GS_TOTAL, (u64)si.totalram * si.mem_unit);
+	tb_gstats_put(page, n++, TB_GS_AVAILABLE, (u64)si_mem_available() << PAGE_SHIFT);
+	tb_gstats_put(page, n++, TB_GS_CACHE,
+		      (u64)global_node_page_state(NR_FILE_PAGES) << PAGE_SHIFT);
+#ifdef CONFIG_VM_EVENT_COUNTERS
+	{
+		unsigned long *ev = b->vm_ev;
+		u64 stalls = 0;
+		int z;
+
+		all_vm_events(ev);
+		/* ALLOCSTALL_* follow the zones, as the kernel counts them */
+		for (z = 0; z < MAX_NR_ZONES; z++)
+			stalls += ev[ALLOCSTALL_NORMAL - ZONE_NORMAL + z];
+		tb_gstats_put(page, n++, TB_GS_MAJOR_FAULTS, ev[PGMAJFAULT]);
+		tb_gstats_put(page, n++, TB_GS_MINOR_FAULTS, ev[PGFAULT] - ev[PGMAJFAULT]);
+		tb_gstats_put(page, n++, TB_GS_OOM_KILLS, ev[OOM_KILL]);
+		tb_gstats_put(page, n++, TB_GS_ALLOC_STALLS, stalls);
+		tb_gstats_put(page, n++, TB_GS_SWAP_IN, (u64)ev[PSWPIN] << PAGE_SHIFT);
+		tb_gstats_put(page, n++, TB_GS_SWAP_OUT, (u64)ev[PSWPOUT] << PAGE_SHIFT);
+	}
+#endif
+	tb_gstats_put_hdr(page, n, ++b->stats_seq);
+	wmb();		/* the page before the doorbell */
+	tb_wr(b, TB_REG_STATS_REPORT, (u32)(b->stats_dma >> PAGE_SHIFT));
+	atomic64_inc(&b->stats_reports);
+}
+
+static void tb_stats_fn(struct work_struct *work)
+{
+	struct tb_balloon *b = container_of(to_delayed_work(work), struct tb_balloon,
+					    stats_work);
+	unsigned int ms;
+
+	if (READ_ONCE(b->removing) || READ_ONCE(b->gone))
+		return;
+	ms = tb_rd(b, TB_REG_STATS_INTERVAL_MS);
+	if (ms == U32_MAX)	/* what a removed device reads */
+		ms = 0;
+	if (ms && stats_report)
+		tb_stats_send(b);
+	ms = ms && stats_report ? max_t(unsigned int, ms, TB_STATS_MIN_MS) :
+	     TB_STATS_IDLE_MS;
+	if (!READ_ONCE(b->removing))
+		queue_delayed_work(system_freezable_wq, &b->stats_work, msecs_to_jiffies(ms));
+}
+
 static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct tb_policy_params pp;
@@ -1548,6 +1629,7 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mutex_init(&b->lock);
 	mutex_init(&b->irq_lock);
 	INIT_DELAYED_WORK(&b->work, tb_work_fn);
+	INIT_DELAYED_WORK(&b->stats_work, tb_stats_fn);
 	INIT_WORK(&b->irq_off_work, tb_irq_off_work);
 	for (s = 0; s < TB_NR_SIZES; s++)
 		INIT_LIST_HEAD(&b->pages[s]);
@@ -1599,6 +1681,17 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (!b->batch || !b->shadow || !b->shadow_order) {
 		ret = -ENOMEM;
 		goto err_batch;
+	}
+	/* The stats page: one page, its pfn must fit STATS_REPORT. */
+	if (b->features & TB_F_STATS) {
+		b->stats_page = dma_alloc_coherent(&pdev->dev, PAGE_SIZE, &b->stats_dma,
+						   GFP_KERNEL);
+		if (b->stats_page && (b->stats_dma >> PAGE_SHIFT) > U32_MAX) {
+			dma_free_coherent(&pdev->dev, PAGE_SIZE, b->stats_page, b->stats_dma);
+			b->stats_page = NULL;
+		}
+		if (!b->stats_page)
+			dev_warn(&pdev->dev, "no stats page: guest figures not reported\n");
 	}
 
 	/* A reloaded driver starts from an empty balloon: RESET first. */
@@ -1667,7 +1760,8 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		b->irq_requested = true;
 		b->irq_gen = b->g.host_gen;
 		b->irq_window = jiffies;
-		tb_wr(b, TB_REG_IRQ_ENABLE, TB_IRQ_TARGET);
+		tb_wr(b, TB_REG_IRQ_ENABLE,
+		      TB_IRQ_TARGET | (b->stats_page ? TB_IRQ_STATS : 0));
 	}
 
 	/* debugfs is best effort: no error checking, as the API wants. */
@@ -1684,6 +1778,8 @@ static int tb_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		use_irq ? "on" : "off", (b->features & TB_F_DISCARD) ? "on" : "off",
 		b->g.pol.p.use_2m ? "on" : "off", blocking_alloc);
 	queue_delayed_work(system_freezable_wq, &b->work, 0);
+	if (b->stats_page)
+		queue_delayed_work(system_freezable_wq, &b->stats_work, 0);
 	return 0;
 
 err_oom:
@@ -1697,6 +1793,8 @@ err_devgroup:
 err_ready:
 	tb_wr(b, TB_REG_DRIVER_STATUS, 0);
 err_batch:
+	if (b->stats_page)
+		dma_free_coherent(&pdev->dev, PAGE_SIZE, b->stats_page, b->stats_dma);
 	kfree(b->shadow_order);
 	kfree(b->shadow);
 	if (b->batch)
@@ -1731,6 +1829,7 @@ static void tb_remove(struct pci_dev *pdev)
 	tb_irq_release(b);
 	cancel_work_sync(&b->irq_off_work);
 	cancel_delayed_work_sync(&b->work);
+	cancel_delayed_work_sync(&b->stats_work);
 	unregister_oom_notifier(&b->oom_nb);
 	tb_shrinker_del(b);
 
@@ -1740,6 +1839,8 @@ static void tb_remove(struct pci_dev *pdev)
 
 	kfree(b->shadow_order);
 	kfree(b->shadow);
+	if (b->stats_page)
+		dma_free_coherent(&pdev->dev, PAGE_SIZE, b->stats_page, b->stats_dma);
 	dma_free_coherent(&pdev->dev, TB_BATCH_ALLOC, b->batch, b->batch_dma);
 	pci_clear_master(pdev);
 	pci_iounmap(pdev, b->regs);

@@ -292,6 +292,39 @@ GP
 	echo "plot: $run/policy.png"
 }
 
+# guest-stats.png: the figures the driver reported to the device
+# (guest-stats.tsv, one row a report) against the agent's (curve.tsv):
+# memory above, pressure below (PSI's 10 s averages, and the event
+# counters on the right axis).
+plot_gstats() {
+	run=$1 title=$2
+	# PSI only where the guest has it (not the simulator's model)
+	axis=x1y1 psi= axes='set ylabel "events since boot"'
+	awk -F'\t' 'NR > 2 && $15 != "-" { f = 1; exit } END { exit !f }' \
+		"$run/guest-stats.tsv" && axis=x1y2 psi=$(printf '%s, %s,' \
+		"$(q "$run/guest-stats.tsv") skip 2 using 1:15 with steps lw 2 lc rgb \"#d62728\" title \"PSI some\"" \
+		"'' skip 2 using 1:16 with steps lw 1.5 lc rgb \"#ff7f0e\" title \"PSI full\"") &&
+		axes='set ylabel "PSI memory avg10 (%)"; set y2label "events since boot"; set y2tics; set y2range [0:*]'
+	gnuplot <<GP
+$(run_plot_head)
+set output $(q "$run/guest-stats.png.part")
+set multiplot layout 2,1 title $(q "$title: guest figures reported to the device")
+set ylabel "MiB"
+plot $(q "$run/guest-stats.tsv") skip 2 using 1:6 with steps lw 2 lc rgb "#9467bd" title "available (device)", \
+     "" skip 2 using 1:5 with steps lw 1.5 lc rgb "#2ca02c" title "free (device)", \
+     "" skip 2 using 1:7 with steps lw 1 lc rgb "#bcbd22" title "page cache (device)", \
+     $(q "$run/curve.tsv") skip 2 using 1:9 with lines lw 1 dt 3 lc rgb "black" title "available (agent)"
+set yrange [0:*]
+$axes
+plot $psi $(q "$run/guest-stats.tsv") skip 2 using 1:9 axes $axis with steps lw 1 dt 2 lc rgb "#1f77b4" title "major faults", \
+     "" skip 2 using 1:12 axes $axis with steps lw 1 dt 2 lc rgb "#8c564b" title "allocation stalls", \
+     "" skip 2 using 1:11 axes $axis with steps lw 1.5 lc rgb "black" title "OOM kills"
+unset multiplot
+GP
+	mv "$run/guest-stats.png.part" "$run/guest-stats.png"
+	echo "plot: $run/guest-stats.png"
+}
+
 title_of() {
 	s=$(sed -n 's/.*"scenario": "\(.*\)".*/\1/p' "$1/summary.json" 2>/dev/null | head -1)
 	b=$(sed -n 's/.*"backend": "\(.*\)".*/\1/p' "$1/summary.json" 2>/dev/null | head -1)
@@ -334,6 +367,7 @@ GP
 	echo "plot: $run/convergence.png $run/rate.png"
 	[ -f "$run/buddyinfo.tsv" ] && plot_buddy "$run" "$title"
 	[ -f "$run/policy.tsv" ] && plot_policy "$run" "$title"
+	[ -f "$run/guest-stats.tsv" ] && plot_gstats "$run" "$title"
 	[ -f "$run/batches.tsv" ] && plot_batches "$run" "$title" &&
 		plot_rate_by_size "$run" "$title"
 	exit 0

@@ -27,8 +27,9 @@ copy "$here/meson.build" "$dst/meson.build"
 copy "$here/tb_host_qemu.c" "$dst/tb_host_qemu.c"
 copy "$here/tb_batch_qemu.c" "$dst/tb_batch_qemu.c"
 copy "$here/tb_batchlog_qemu.c" "$dst/tb_batchlog_qemu.c"
+copy "$here/tb_gstats_qemu.c" "$dst/tb_gstats_qemu.c"
 for f in tb_proto.h tb_compat.h tb_host.h tb_host.c tb_batch.h tb_batch.c \
-	tb_batchlog.h tb_batchlog.c tb_knobs.h; do
+	tb_batchlog.h tb_batchlog.c tb_gstats.h tb_gstats.c tb_knobs.h; do
 	[ -f "$core/$f" ] || die "core/$f missing"
 	copy "$core/$f" "$dst/$f"
 done

@@ -33,10 +33,10 @@ QEMU_CONFIGURE_FLAGS := --target-list=x86_64-softmmu --disable-docs --enable-sec
 # Our files copied into the tree, and the core files the device compiles.
 QEMU_DEV_FILES := qemu-dev/tb-balloon.c qemu-dev/trace-events qemu-dev/Kconfig \
 	qemu-dev/meson.build qemu-dev/tb_host_qemu.c qemu-dev/tb_batch_qemu.c \
-	qemu-dev/tb_batchlog_qemu.c qemu-dev/graft.sh
+	qemu-dev/tb_batchlog_qemu.c qemu-dev/tb_gstats_qemu.c qemu-dev/graft.sh
 QEMU_CORE_FILES := core/tb_proto.h core/tb_compat.h core/tb_host.h core/tb_host.c \
 	core/tb_batch.h core/tb_batch.c core/tb_batchlog.h core/tb_batchlog.c \
-	core/tb_knobs.h
+	core/tb_gstats.h core/tb_gstats.c core/tb_knobs.h
 
 NPROC := $(shell nproc 2>/dev/null || echo 2)
 

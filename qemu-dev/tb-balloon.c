@@ -43,6 +43,7 @@
 #define TB_IN_QEMU 1
 #include "tb_batch.h"
 #include "tb_batchlog.h"
+#include "tb_gstats.h"
 #include "tb_knobs.h"
 
 #define TYPE_TB_BALLOON "tb-balloon"
@@ -193,6 +194,14 @@ struct TBBalloonState {
     /* "batch-log": commands and target changes; not migrated. */
     struct tb_batchlog *blog;                /* from realize on */
     uint32_t batch_log_from;                 /* what batch-log returns */
+
+    /* "guest-stats": the guest's last report (TB_F_STATS); not migrated. */
+    uint32_t stats_interval_ms;              /* STATS_INTERVAL_MS, 0 off */
+    struct tb_gstats gstats;                 /* the last report decoded */
+    int64_t gstats_ns;                       /* when (virtual), 0: never */
+    int64_t gstats_wall;                     /* when (host s, as virtio) */
+    uint64_t gs_reports, gs_bad, gs_skipped, gs_truncated;
+    uint8_t gs_page[TB_STATS_READ_SIZE];     /* scratch copy of the page */
 };
 
 /* Helpers */
@@ -240,7 +249,7 @@ static bool tb_discard_held_off(void)
 
 static uint32_t tb_features(TBBalloonState *s)
 {
-    uint32_t f = TB_F_CMD_IRQ;
+    uint32_t f = TB_F_CMD_IRQ | TB_F_STATS;
 
     if (tb_can_discard(s) || s->hostile_keep_data) {
         f |= TB_F_DISCARD;
@@ -1041,8 +1050,12 @@ static uint64_t tb_mmio_read(void *opaque, hwaddr addr, unsigned size)
     case TB_REG_GENERATION:
         val = s->generation;
         break;
+    case TB_REG_STATS_INTERVAL_MS:
+        val = s->stats_interval_ms;
+        break;
     case TB_REG_COMMAND:
     case TB_REG_IRQ_ACK:
+    case TB_REG_STATS_REPORT:
         tb_guest_error(s, "read of write-only register 0x%" HWADDR_PRIx,
                        addr);
         break;
@@ -1052,6 +1065,38 @@ static uint64_t tb_mmio_read(void *opaque, hwaddr addr, unsigned size)
     }
     trace_tb_balloon_mmio_read(addr, val);
     return val;
+}
+
+/*
+ * STATS_REPORT: the guest's figures, read from its stats page now and kept
+ * as the last report.  Everything in the page is the guest's word: the
+ * decoder (core/tb_gstats.c) clamps the count and skips what it does not
+ * know; a page that is not guest RAM is a guest error and changes
+ * nothing.  A report costs one read of TB_STATS_READ_SIZE bytes whatever
+ * the guest writes, and nothing is queued: a flood of reports only
+ * replaces the figures more often.
+ */
+static void tb_stats_report(TBBalloonState *s, uint32_t pfn)
+{
+    uint64_t addr = (uint64_t)pfn << TB_PAGE_SHIFT;
+    struct tb_gstats gs;
+
+    if (!tb_batch_in_ram(addr, sizeof(s->gs_page)) ||
+        pci_dma_read(&s->pdev, addr, s->gs_page, sizeof(s->gs_page)) !=
+        MEMTX_OK) {
+        s->gs_bad++;
+        tb_guest_error(s, "stats page 0x%" PRIx64 " is not in guest RAM "
+                       "(or bus master off)", addr);
+        return;
+    }
+    tb_gstats_decode(s->gs_page, sizeof(s->gs_page), &gs);
+    s->gstats = gs;
+    s->gstats_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    s->gstats_wall = time(NULL);
+    s->gs_reports++;
+    s->gs_skipped += gs.unknown + gs.invalid;
+    s->gs_truncated += gs.truncated;
+    trace_tb_balloon_guest_stats(gs.seq, gs.read, gs.unknown + gs.invalid);
 }
 
 static void tb_mmio_write(void *opaque, hwaddr addr, uint64_t val,
@@ -1092,8 +1137,11 @@ static void tb_mmio_write(void *opaque, hwaddr addr, uint64_t val,
         tb_update_irq(s);
         break;
     case TB_REG_IRQ_ENABLE:
-        s->irq_enable = val & (TB_IRQ_TARGET | TB_IRQ_CMD_DONE);
+        s->irq_enable = val & TB_IRQ_ALL;
         tb_update_irq(s);
+        break;
+    case TB_REG_STATS_REPORT:
+        tb_stats_report(s, val);
         break;
     default:
         tb_guest_error(s, "write 0x%" PRIx64 " to read-only or unknown "
@@ -1325,6 +1373,10 @@ static void tb_set_u32(Object *obj, Visitor *v, const char *name,
     trace_tb_balloon_set(name, val);
     if (opaque == &s->flap_ms) {
         tb_flap_changed(s);
+    } else if (opaque == &s->stats_interval_ms) {
+        if (tb_realized(s)) {
+            tb_raise(s, TB_IRQ_STATS);  /* the driver reads it again */
+        }
     } else {
         tb_sync_cfg(s);
     }
@@ -1456,6 +1508,48 @@ static void tb_get_stats(Object *obj, Visitor *v, const char *name,
     visit_end_struct(v, NULL);
 }
 
+/*
+ * "guest-stats": the guest's last report, as virtio-balloon's guest-stats
+ * ("last-update" in host seconds, "stats" by name), with the virtual
+ * clock of the report and of now, so a reader knows the figures' age on
+ * the clock the batch log uses, and what the device skipped.  "stats"
+ * holds only the figures the last report carried.
+ */
+static void tb_get_guest_stats(Object *obj, Visitor *v, const char *name,
+                               void *opaque, Error **errp)
+{
+    TBBalloonState *s = TB_BALLOON(obj);
+    const struct tb_gstats *gs = &s->gstats;
+    bool ok;
+    int t;
+
+    if (!visit_start_struct(v, name, NULL, 0, errp)) {
+        return;
+    }
+    ok = tb_visit_u64(v, "last-update", s->gstats_wall, errp) &&
+         tb_visit_u64(v, "last-update-ns", s->gstats_ns, errp) &&
+         tb_visit_u64(v, "clock-ns", qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL),
+                      errp) &&
+         tb_visit_u64(v, "interval-ms", s->stats_interval_ms, errp) &&
+         tb_visit_u64(v, "reports", s->gs_reports, errp) &&
+         tb_visit_u64(v, "seq", gs->seq, errp) &&
+         tb_visit_u64(v, "bad-reports", s->gs_bad, errp) &&
+         tb_visit_u64(v, "skipped-entries", s->gs_skipped, errp) &&
+         tb_visit_u64(v, "truncated-reports", s->gs_truncated, errp);
+    ok = ok && visit_start_struct(v, "stats", NULL, 0, errp);
+    for (t = 1; ok && t < TB_GS_NR; t++) {
+        if (gs->present & (1u << t)) {
+            ok = tb_visit_u64(v, tb_gs_names[t], gs->v[t], errp);
+        }
+    }
+    ok = ok && visit_check_struct(v, errp);
+    if (ok) {
+        visit_end_struct(v, NULL);
+        visit_check_struct(v, errp);
+    }
+    visit_end_struct(v, NULL);
+}
+
 /* One record of "batch-log". */
 static bool tb_visit_batch_rec(Visitor *v, const struct tb_batchlog_rec *r,
                                Error **errp)
@@ -1537,6 +1631,7 @@ static void tb_get_batch_log(Object *obj, Visitor *v, const char *name,
 #define TB_PROP_INIT_flag(s, field, def)    ((s)->field = (def))
 #define TB_PROP_INIT_stats(s, field, def)   ((void)0)
 #define TB_PROP_INIT_log(s, field, def)     ((void)0)
+#define TB_PROP_INIT_gstats(s, field, def)  ((void)0)
 
 #define TB_PROP_ADD_size(s, field, name, flags)                             \
     object_property_add(OBJECT(s), name, "size", tb_get_size,               \
@@ -1552,6 +1647,9 @@ static void tb_get_batch_log(Object *obj, Visitor *v, const char *name,
 #define TB_PROP_ADD_log(s, field, name, flags)                              \
     object_property_add(OBJECT(s), name, "TbBatchLog", tb_get_batch_log,    \
                         NULL, NULL, NULL)
+#define TB_PROP_ADD_gstats(s, field, name, flags)                           \
+    object_property_add(OBJECT(s), name, "TbGuestStats",                    \
+                        tb_get_guest_stats, NULL, NULL, NULL)
 
 /*
  * A property's description and default, as -device tb-balloon,help and
@@ -1679,7 +1777,7 @@ static int tb_check_loaded(TBBalloonState *s)
                      s->driver_status);
         return -EINVAL;
     }
-    if ((s->irq_enable | s->irq_status) & ~(TB_IRQ_TARGET | TB_IRQ_CMD_DONE)) {
+    if ((s->irq_enable | s->irq_status) & ~TB_IRQ_ALL) {
         error_report("tb-balloon: incoming IRQ_STATUS 0x%x / IRQ_ENABLE 0x%x",
                      s->irq_status, s->irq_enable);
         return -EINVAL;

@@ -20,6 +20,17 @@ def ready(on=1): return b"\x07" + bytes([on])
 def timer(): return b"\x08"
 
 
+# a stats page: header (count, seq, 8 zero bytes), then (tag, value) entries
+def stats(entries, count=None, cut=None):
+    if count is None:
+        count = len(entries)
+    page = struct.pack("<II8x", count, 1) + b"".join(
+        struct.pack("<H6xQ", t, v) for t, v in entries)
+    if cut is not None:
+        page = page[:cut]
+    return b"\x09" + struct.pack("<H", len(page)) + page
+
+
 # how: bits 0-2 pfn kind (0 raw v, 1 low end, 2 high + v, 3 high end,
 # 4 v<<32|v, 5 ~v, 6 2^52 - v, 7 previous), bits 3-4 order (0 4K, 1 2M,
 # 2 raw byte, 3 2M aligned), bit 7 reserved bytes 0xff.
@@ -70,6 +81,13 @@ SEEDS = {
         command(INFLATE, [entry(4, 0xffffffff), entry(5, 0), entry(6, 1),
                           entry(6 | 3 << 3, 512), entry(2 << 3, 5, 8),
                           entry(2 << 3, 5, 255), entry(0x80, 9), entry(7, 0)]),
+    # stats pages: known tags, unknown ones, a huge count, PSI over 100 %,
+    # a page cut inside its header
+    "stats-pages": bytes([1]) + ready() +
+        stats([(1, 1 << 20), (2, 2 << 20), (11, 250), (12, 10001),
+               (0xffff, 7), (0, 0)]) +
+        stats([(3, 5)] * 70, count=0xffffffff) + stats([(4, 1)], cut=10) +
+        command(INFLATE, [entry(0, 0x4000)]) + stats([]),
 }
 
 for name, data in SEEDS.items():

@@ -61,6 +61,7 @@ static void dump_expect(FILE *out, const struct expect *e)
 		break;
 	case EX_OUTSIDE:
 	case EX_STUCK:
+	case EX_FIGURES_AGE:
 		fmt_time(t, sizeof(t), e->value);
 		snprintf(v, sizeof(v), "%s %s", e->cmp == CMP_GE ? ">=" : "<=",
 			 t);
@@ -109,11 +110,13 @@ static void dump_kv(FILE *out, const char *prefix, const struct kv *kv)
 }
 
 /* A step's policy, every parameter it reads (resolved). */
-static void dump_policy(FILE *out, const struct tb_hp_params *hp)
+static void dump_policy(FILE *out, const struct tb_hp_params *hp,
+			int figures)
 {
 	char a[64], b[64];
 
-	fprintf(out, "policy = %s\n", tb_hp_kind_name(hp->kind));
+	fprintf(out, "policy = %s\npolicy.figures = %s\n",
+		tb_hp_kind_name(hp->kind), plan_figures_names[figures]);
 	fmt_time(a, sizeof(a), hp->period_ms / 1000.0);
 	fmt_time(b, sizeof(b), (hp->stale_ms ? hp->stale_ms :
 				3 * hp->period_ms) / 1000.0);
@@ -249,7 +252,7 @@ void plan_dump(const struct plan *p, FILE *out)
 				st->arg);
 		}
 		if (st->has_policy)
-			dump_policy(out, &st->policy);
+			dump_policy(out, &st->policy, st->policy_figures);
 		if (st->trace) {
 			static const char *const tr[] = { "", "ramp",
 				"sawtooth", "triangle" };

@@ -68,6 +68,8 @@ enum expect_kind {
 	EX_TARGET_CYCLES,	/* reversals of the policy's target / 2 (<=) */
 	EX_STUCK,		/* s from the reservation's last move to the
 				   policy declaring the guest stuck (<=) */
+	EX_FIGURES_AGE,		/* s, the oldest figures a decision read;
+				   a decision without any: infinite (<=) */
 	EX_NR
 };
 
@@ -93,6 +95,13 @@ enum agent_action {
 
 /* `hotplug = unplug | plug`: QMP device_del / device_add of the device. */
 enum hotplug_action { HOTPLUG_NONE, HOTPLUG_UNPLUG, HOTPLUG_PLUG };
+
+/* `policy.figures`: the guest figures a policy reads.  auto: the
+ * device's (the driver's guest-stats reports) once it has any, the
+ * agent's until then; device: only the device's; agent: only the
+ * agent's (harness/run/policy.c). */
+enum plan_figures { PLAN_FIG_AUTO, PLAN_FIG_DEVICE, PLAN_FIG_AGENT };
+extern const char *const plan_figures_names[3];
 
 struct step {
 	char name[64];
@@ -120,6 +129,8 @@ struct step {
 	bool has_policy;
 	struct tb_hp_params policy;
 	struct origin policy_from;	/* the `policy =` line */
+	int policy_figures;		/* enum plan_figures: whose figures
+					   the policy reads */
 
 	/* `trace = ramp|sawtooth|triangle PEAK PERIOD`: a workload that
 	 * allocates and frees in chunks over time (run/policy.c). */

@@ -447,7 +447,8 @@ static int parse_expect(struct ctx *c, const struct origin *o,
 	}
 	case EX_OUTSIDE:
 	case EX_TARGET_CYCLES:
-	case EX_STUCK: {
+	case EX_STUCK:
+	case EX_FIGURES_AGE: {
 		long long n;
 		ex->cmp = CMP_LE;
 		if (take_cmp(&v, &ex->cmp) && ex->cmp == CMP_EQ &&
@@ -703,6 +704,8 @@ static const struct {
 	{ "stuck", 1 << TB_HP_SQUEEZE, 't' },
 };
 
+const char *const plan_figures_names[3] = { "auto", "device", "agent" };
+
 static int policy_key(struct ctx *c, struct step *st, const char *key,
 		      const char *val, const struct origin *o)
 {
@@ -732,6 +735,15 @@ static int policy_key(struct ctx *c, struct step *st, const char *key,
 	if (!st->has_policy)
 		return BAD(c, o, sec, key, "expected policy = NAME earlier in "
 			   "the step (free-window, pi or squeeze)");
+	if (!strcmp(name, "figures")) {
+		for (i = 0; i < 3; i++)
+			if (!strcmp(val, plan_figures_names[i])) {
+				st->policy_figures = (int)i;
+				return 0;
+			}
+		return BAD(c, o, sec, key, "expected auto, device or agent, "
+			   "got '%s'", val);
+	}
 	for (i = 0; i < n; i++)
 		if (!strcmp(name, policy_params[i].name))
 			break;
@@ -741,6 +753,8 @@ static int policy_key(struct ctx *c, struct step *st, const char *key,
 				snprintf(list + strlen(list), sizeof(list) -
 					 strlen(list), "%s%s", list[0] ? ", " :
 					 "", policy_params[j].name);
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 ", figures");
 		return BAD(c, o, sec, key, "not a parameter of policy %s "
 			   "(expected policy.<one of: %s>)",
 			   tb_hp_kind_name(hp->kind), list);

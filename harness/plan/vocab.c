@@ -108,11 +108,13 @@ const char *const expect_names[EX_NR] = {
 	[EX_OUTSIDE] = "expect-outside",
 	[EX_TARGET_CYCLES] = "expect-target-cycles",
 	[EX_STUCK] = "expect-stuck",
+	[EX_FIGURES_AGE] = "expect-figures-age",
 };
 
 bool expect_is_policy(enum expect_kind k)
 {
-	return k == EX_OUTSIDE || k == EX_TARGET_CYCLES || k == EX_STUCK;
+	return k == EX_OUTSIDE || k == EX_TARGET_CYCLES || k == EX_STUCK ||
+	       k == EX_FIGURES_AGE;
 }
 
 bool expect_is_metric(enum expect_kind k)

@@ -49,7 +49,7 @@ static bool policy_window(struct run *r, int i, double *lo, double *hi)
 }
 
 static void record(struct run *r, int i, const struct tb_hp_figures *f,
-		   const struct tb_hp_decision *d)
+		   const struct tb_hp_decision *d, const char *src)
 {
 	struct step_policy *sp = &r->pol[i];
 	static const char *const act[] = { "wait", "hold", "set" };
@@ -59,6 +59,9 @@ static void record(struct run *r, int i, const struct tb_hp_figures *f,
 		.t = f->now_ms / 1000.0, .avail = f->avail,
 		.reservation = f->reservation, .target = d->target,
 		.set = d->action == TB_HP_SET, .stuck = d->stuck,
+		.age = f->figures_ms ? ((double)f->now_ms -
+					(double)f->figures_ms) / 1000.0 : -1,
+		.device = !strcmp(src, "device"),
 	};
 	if (d->stuck && !sp->stuck_t)
 		sp->stuck_t = f->now_ms / 1000.0;
@@ -73,11 +76,13 @@ static void record(struct run *r, int i, const struct tb_hp_figures *f,
 		}
 		fprintf(r->policy_tsv, "# scenario %s, backend %s; each host "
 			"policy decision: the guest's figures it read (MiB, "
-			"'-' unknown), the target after it, why\n", r->p->name,
+			"'-' unknown), the target after it, why, whose figures "
+			"(device: the driver's guest-stats reports; agent)\n",
+			r->p->name,
 			r->be.ops->name);
 		fputs("time_s\tstep\tpolicy\tfigures_age_s\tavail_mib\t"
 		      "free_mib\treservation_mib\ttarget_mib\twindow_lo_mib\t"
-		      "window_hi_mib\taction\treason\n", r->policy_tsv);
+		      "window_hi_mib\taction\treason\tfigures\n", r->policy_tsv);
 	}
 	double lo, hi;
 	fprintf(r->policy_tsv, "%.3f\t%d\t%s", f->now_ms / 1000.0, i + 1,
@@ -98,8 +103,8 @@ static void record(struct run *r, int i, const struct tb_hp_figures *f,
 		fprintf(r->policy_tsv, "\t%.2f\t%.2f", lo / MIB, hi / MIB);
 	else
 		fputs("\t-\t-", r->policy_tsv);
-	fprintf(r->policy_tsv, "\t%s%s\t%s\n", act[d->action], d->stuck ?
-		" stuck" : "", d->reason);
+	fprintf(r->policy_tsv, "\t%s%s\t%s\t%s\n", act[d->action], d->stuck ?
+		" stuck" : "", d->reason, src);
 	flush_whole(r, r->policy_tsv, &r->policy_good, "policy.tsv");
 }
 
@@ -138,39 +143,71 @@ void policy_start(struct run *r, int i)
 	policy_tick(r, i);
 }
 
+/*
+ * The figures a decision reads (`policy.figures`): the device's last
+ * guest-stats report (the driver's, what a hypervisor has), or the
+ * agent's last stats (the harness's side channel); auto takes the
+ * device's once it has any.  Returns the source's name.
+ */
+static const char *figures(struct run *r, int i, struct tb_hp_figures *f)
+{
+	int want = r->p->steps[i].policy_figures;
+	bool have;
+	double t;
+
+	if (want != PLAN_FIG_AGENT)
+		gstats_poll(r);
+	if (want == PLAN_FIG_DEVICE ||
+	    (want == PLAN_FIG_AUTO && r->gs.have)) {
+		have = r->gs.have;
+		t = r->gs.t;
+		f->avail = have ? r->gs.v[TB_GS_AVAILABLE] : -1;
+		f->free = have ? r->gs.v[TB_GS_FREE] : -1;
+	} else {
+		int64_t avail = be_kv(r->stats, "memavail_kb");
+		int64_t fr = be_kv(r->stats, "memfree_kb");
+
+		have = r->stats[0] != 0;
+		t = r->stats_t;
+		f->avail = avail < 0 ? -1 : avail * 1024;
+		f->free = fr < 0 ? -1 : fr * 1024;
+		want = PLAN_FIG_AGENT;
+	}
+	/* the clock's 0 is "never": a report at 0 s counts from 1 ms */
+	f->figures_ms = have ? (uint64_t)(t * 1000) + (t < 0.001) : 0;
+	f->reservation = have ? reservation_at(r, t) : r->last_actual;
+	return want == PLAN_FIG_AGENT ? "agent" : "device";
+}
+
 void policy_tick(struct run *r, int i)
 {
 	struct step_policy *sp = &r->pol[i];
 	struct tb_hp_figures f;
 	struct tb_hp_decision d;
-	int64_t avail = be_kv(r->stats, "memavail_kb");
-	int64_t fr = be_kv(r->stats, "memfree_kb");
+	const char *src;
 
 	if (!sp->on || r->error_kind)
 		return;
 	f.now_ms = (uint64_t)(now(r) * 1000);
-	f.figures_ms = r->stats[0] ? (uint64_t)(r->stats_t * 1000) : 0;
-	f.avail = avail < 0 ? -1 : avail * 1024;
-	f.free = fr < 0 ? -1 : fr * 1024;
-	f.reservation = r->stats[0] ? reservation_at(r, r->stats_t) :
-			r->last_actual;
+	src = figures(r, i, &f);
 	tb_hp_decide(&sp->hp, &f, &d);
 	if (d.action == TB_HP_WAIT)
 		return;
-	char a[32] = "?", b[32] = "?", age[48] = "no guest figures yet";
+	char a[32] = "?", b[32] = "?", age[64];
+	snprintf(age, sizeof(age), "no %s figures yet", src);
 	if (f.avail >= 0)
 		snprintf(a, sizeof(a), "%.1f MiB", f.avail / MIB);
 	if (f.free >= 0)
 		snprintf(b, sizeof(b), "%.1f MiB", f.free / MIB);
-	if (r->stats[0])
-		snprintf(age, sizeof(age), "figures %.2f s old",
-			 (f.now_ms - f.figures_ms) / 1000.0);
+	if (f.figures_ms)
+		snprintf(age, sizeof(age), "%s figures %.2f s old", src,
+			 ((double)f.now_ms - (double)f.figures_ms) / 1000.0);
 	logev(r, "POLICY", "[%s] read available %s, free %s, reservation "
 	      "%.1f MiB (%s); %s target %.1f MiB: %s", r->p->steps[i].name,
 	      a, b, f.reservation / MIB, age,
 	      d.action == TB_HP_SET ? "set" : "hold", d.target / MIB,
 	      d.reason);
-	record(r, i, &f, &d);
+	record(r, i, &f, &d, src);
 	if (d.action != TB_HP_SET)
 		return;
 	logev(r, "TARGET", "%llu (%.1f MiB) policy %s",
@@ -309,7 +346,7 @@ void policy_metrics(struct run *r, int i, struct policy_metrics *m)
 	double start = r->rt[i].start, end = step_end(r, i), lo, hi;
 
 	memset(m, 0, sizeof(*m));
-	m->outside_s = m->stuck_s = NAN;
+	m->outside_s = m->stuck_s = m->age_max_s = NAN;
 	m->target_cycles = -1;
 	if (!st->has_policy || !r->rt[i].started)
 		return;
@@ -329,6 +366,13 @@ void policy_metrics(struct run *r, int i, struct policy_metrics *m)
 		m->reclaimed_mibs += ((double)r->p->memory -
 				      (double)sm->s.actual) / MIB *
 				     (nx - sm->t);
+	}
+	for (size_t k = 0; k < sp->nrecs; k++) {
+		double a = sp->recs[k].age < 0 ? INFINITY : sp->recs[k].age;
+
+		if (isnan(m->age_max_s) || a > m->age_max_s)
+			m->age_max_s = a;
+		m->device_figures += sp->recs[k].device;
 	}
 	if (policy_window(r, i, &lo, &hi)) {
 		double out = 0;
@@ -399,6 +443,11 @@ json_t *policy_json(struct run *r, int i)
 	json_object_set_new(o, "stuck", json_integer(m.stuck));
 	json_object_set_new(o, "stuck_s", isnan(m.stuck_s) ? json_null() :
 			    json_real(m.stuck_s));
+	json_object_set_new(o, "figures_age_max_s", isnan(m.age_max_s) ||
+			    isinf(m.age_max_s) ? json_null() :
+			    json_real(m.age_max_s));
+	json_object_set_new(o, "decisions_on_device_figures",
+			    json_integer(m.device_figures));
 	json_object_set_new(o, "oom_kills", json_integer(m.oom_kills));
 	json_object_set_new(o, "reclaimed_mib_s", json_real(m.reclaimed_mibs));
 	return o;
@@ -428,6 +477,17 @@ bool policy_check(struct run *r, int si, const struct expect *e,
 		snprintf(h, sizeof(h), "%d target cycles (%d swings, %u "
 			 "targets set)", m.target_cycles, m.swings, m.changes);
 		break;
+	case EX_FIGURES_AGE:
+		have = m.age_max_s;
+		if (isinf(have))
+			snprintf(h, sizeof(h), "a decision had no figures "
+				 "(%u of %u on the device's)",
+				 m.device_figures, m.decisions);
+		else
+			snprintf(h, sizeof(h), "figures at most %.2f s old "
+				 "(%u of %u decisions on the device's)", have,
+				 m.device_figures, m.decisions);
+		break;
 	default:	/* EX_STUCK */
 		have = m.stuck_s;
 		snprintf(h, sizeof(h), "declared stuck %.1f s after the "
@@ -439,6 +499,11 @@ bool policy_check(struct run *r, int si, const struct expect *e,
 			 e->kind == EX_STUCK ? "never declared stuck" :
 			 "not defined for this policy (no window or no "
 			 "figures)");
+		return false;
+	}
+	if (isinf(have)) {	/* no figures: fails, with nothing measured */
+		snprintf(v->text, sizeof(v->text), "%s (want %s %g)", h, op,
+			 e->value);
 		return false;
 	}
 	v->measured = have;

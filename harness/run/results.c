@@ -392,6 +392,7 @@ int finish(struct run *r)
 	close_part(r, &mf, "metrics.tsv");
 	if (r->policy_tsv)
 		close_part(r, &r->policy_tsv, "policy.tsv");
+	gstats_close(r);
 
 	const char *verdict = r->error_kind ? "error" : nfail ? "fail" :
 			      "pass";

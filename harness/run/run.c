@@ -93,6 +93,7 @@ static void main_loop(struct run *r)
 		}
 		if (t >= next_sample) {
 			take_sample(r);
+			gstats_poll(r);
 			if (r->error_kind)
 				break;
 			if (!r->busy && !r->nqueue &&

@@ -15,6 +15,7 @@
 
 #include "run/guest.h"
 #include "run/run.h"
+#include "tb_proto.h"
 
 #define MIB		(1024.0 * 1024.0)
 #define MAX_QUEUE	16
@@ -33,7 +34,8 @@ struct policy_rec {
 	double t;
 	int64_t avail, reservation;	/* bytes read, -1 unknown */
 	uint64_t target;		/* after the decision */
-	bool set, stuck;
+	double age;			/* of the figures read, s; -1 none */
+	bool set, stuck, device;	/* device: the device's figures */
 };
 
 struct step_policy {
@@ -61,8 +63,26 @@ struct policy_metrics {
 	double outside_s;	/* available memory outside the window */
 	int swings, target_cycles;
 	double stuck_s;		/* reservation's last move to "stuck" */
+	double age_max_s;	/* oldest figures a decision read, s;
+				   INFINITY: a decision had none */
+	unsigned device_figures;	/* decisions on the device's figures */
 	long oom_kills;
 	double reclaimed_mibs;	/* balloon size over the step, MiB*s */
+};
+
+/* The device's last guest-stats report, as gstats.c read it. */
+struct gstats_view {
+	bool off;		/* the backend has none, or it failed */
+	bool have;		/* a report was read */
+	bool logged;		/* the first one is in events.log */
+	bool failed;		/* guest-stats.tsv could not be written */
+	uint64_t reports, seq;	/* the device's count, the driver's number */
+	double t;		/* when it was reported (run clock) */
+	double read_t;		/* when it was last read */
+	int64_t v[TB_GS_NR];	/* by tag, -1: not in the report */
+	int64_t interval_ms, skipped;
+	FILE *tsv;		/* guest-stats.tsv, opened at the first */
+	off_t good;
 };
 
 struct sample_rec {
@@ -163,6 +183,7 @@ struct run {
 
 	struct step_policy pol[PLAN_MAX_STEPS];	/* policy.c */
 	struct step_trace trace;
+	struct gstats_view gs;	/* gstats.c */
 	FILE *policy_tsv;	/* every decision, opened at the first */
 	off_t policy_good;
 	bool policy_failed;
@@ -280,6 +301,10 @@ size_t batches_curve(struct run *r, int i, double end, double **tv,
 /* policy.c: a step's host policy (started with the step, a decision when
  * due at every tick, stopped when the step is done), its workload trace,
  * and their figures for expectations and summary.json. */
+/* gstats.c */
+void gstats_poll(struct run *r);
+void gstats_close(struct run *r);
+
 void policy_start(struct run *r, int i);
 void policy_tick(struct run *r, int i);
 void policy_stop(struct run *r, int i);

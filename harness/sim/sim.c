@@ -27,6 +27,7 @@
 #include "plan/units.h"
 #include "sim.h"
 #include "tb_batchlog.h"
+#include "tb_gstats.h"
 #include "tb_guest.h"
 #include "tb_knobs.h"
 
@@ -111,6 +112,14 @@ struct sim {
 	uint64_t busy_t;		/* the earliest busy_next */
 	struct request req;
 	uint64_t oom_kills;
+
+	/* Guest figures to the device (TB_F_STATS), as tb_stats_fn sends
+	 * them and the device decodes them: through core/tb_gstats.c. */
+	uint64_t gs_next;		/* the driver's next look, NEVER: none */
+	unsigned char gs_page[TB_STATS_READ_SIZE];
+	uint32_t gs_seq;
+	struct tb_gstats gs;		/* the device's last report */
+	uint64_t gs_ns, gs_reports;	/* when (0: never), how many */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -292,6 +301,7 @@ static void *knob_field(struct sim_config *c, const struct tb_knob *k)
 		DEV("discard", discard),
 		DEV("page-2m", host.page_2m),
 		DEV("enforce-max-balloon", enforce_max_balloon),
+		DEV("guest-stats-interval-ms", stats_interval_ms),
 		DRV("poll_ms", poll_ms),
 		DRV("use_irq", use_irq),
 		DRV("batch", pol.batch),
@@ -309,6 +319,7 @@ static void *knob_field(struct sim_config *c, const struct tb_knob *k)
 		DRV("band_pages", band_pages),
 		DRV("deflate_on_pressure", deflate_on_pressure),
 		DRV("pressure_holdoff_ms", pressure_holdoff_ms),
+		DRV("stats_report", stats_report),
 		/* Real parameters with nothing to model here. */
 		DRV("cmd_timeout_ms", ignored),
 		DRV("irq_storm_limit", ignored),
@@ -343,6 +354,7 @@ static void knob_store(struct sim_config *c, const struct tb_knob *k,
 		break;
 	case TB_KNOB_STATS:
 	case TB_KNOB_LOG:
+	case TB_KNOB_GSTATS:
 		break;
 	}
 }
@@ -385,6 +397,7 @@ static int set_knob(struct sim_config *c, enum tb_knob_kind kind,
 		break;
 	case TB_KNOB_STATS:
 	case TB_KNOB_LOG:
+	case TB_KNOB_GSTATS:
 		bad = -1;
 		break;
 	}
@@ -1372,6 +1385,7 @@ struct sim *sim_create(const struct sim_config *c, sim_out_fn out, void *arg,
 	}
 	s->d.wake = NEVER;
 	s->busy_t = NEVER;
+	s->gs_next = NEVER;
 	return s;
 }
 
@@ -1399,6 +1413,44 @@ struct sim_mem *sim_memory(struct sim *s)
 }
 
 /* The driver's probe (tb_probe) and first pass. */
+/*
+ * The driver's stats work (guest-driver/tb_balloon.c tb_stats_fn): every
+ * guest-stats-interval-ms (at least 100 ms) the figures go to the device,
+ * which decodes the page as the real device does; with the interval 0 it
+ * looks again every second.  The model has free, available, page cache
+ * (its clean cache and shmem, as NR_FILE_PAGES), total and OOM kills; it
+ * models no faults, allocation stalls, swap or PSI, so those are not sent.
+ */
+#define SIM_GS_MIN_MS	100
+#define SIM_GS_IDLE_MS	1000
+
+static void gs_event(struct sim *s)
+{
+	uint32_t ms = s->c.stats_interval_ms;
+	unsigned int n = 0;
+
+	if (ms && s->c.drv.stats_report) {
+		tb_gstats_put(s->gs_page, n++, TB_GS_FREE,
+			      kib(sim_mem_free_pages(&s->mem)) * 1024);
+		tb_gstats_put(s->gs_page, n++, TB_GS_TOTAL,
+			      kib(s->c.ram_pages - s->c.reserved_pages -
+				  balloon_pages(s)) * 1024);
+		tb_gstats_put(s->gs_page, n++, TB_GS_AVAILABLE,
+			      kib(sim_mem_available(&s->mem)) * 1024);
+		tb_gstats_put(s->gs_page, n++, TB_GS_CACHE,
+			      kib(s->mem.count[SIM_CACHE] +
+				  s->mem.count[SIM_SHMEM]) * 1024);
+		tb_gstats_put(s->gs_page, n++, TB_GS_OOM_KILLS, s->oom_kills);
+		tb_gstats_put_hdr(s->gs_page, n, ++s->gs_seq);
+		tb_gstats_decode(s->gs_page, sizeof(s->gs_page), &s->gs);
+		s->gs_ns = s->now ? s->now : 1;
+		s->gs_reports++;
+	}
+	ms = ms && s->c.drv.stats_report ?
+	     (ms > SIM_GS_MIN_MS ? ms : SIM_GS_MIN_MS) : SIM_GS_IDLE_MS;
+	s->gs_next = s->now + ms * SIM_NS_PER_MS;
+}
+
 static void boot(struct sim *s)
 {
 	struct driver *d = &s->d;
@@ -1425,6 +1477,7 @@ static void boot(struct sim *s)
 	 * runs now, so the poll ticks are in phase with the probe, not with
 	 * TB-READY (which /init prints once the agent is up). */
 	drv_event(s);
+	gs_event(s);
 }
 
 static uint64_t ready_at(const struct sim *s)
@@ -1453,6 +1506,8 @@ int sim_run_until(struct sim *s, uint64_t until, bool until_event)
 			t = req_t;
 		if (s->bc_flush < t)
 			t = s->bc_flush;
+		if (s->gs_next < t)
+			t = s->gs_next;
 		if (ready_t < t)
 			t = ready_t;
 		if (t > until || t == NEVER)
@@ -1473,6 +1528,8 @@ int sim_run_until(struct sim *s, uint64_t until, bool until_event)
 			req_event(s);
 		else if (t == s->busy_t)
 			busy_event(s);
+		else if (t == s->gs_next)
+			gs_event(s);
 		else
 			bc_flush(s);
 		if (until_event && s->emitted != start)
@@ -1529,8 +1586,41 @@ int sim_set_prop(struct sim *s, const char *prop, const char *value,
 	s->hcfg.ram_pages = c.ram_pages;
 	s->hcfg.max_balloon_advisory = !c.enforce_max_balloon;
 	s->host.pool = c.pool;
+	/* A new guest-stats interval raises TB_IRQ_STATS: the driver's
+	 * stats work runs now (polling: at its next look). */
+	if (c.stats_interval_ms != s->c.stats_interval_ms && s->probed &&
+	    c.drv.use_irq)
+		s->gs_next = s->now;
 	s->c = c;
 	return 0;
+}
+
+/* "guest-stats" as the device answers qom-get (tb-balloon.txt). */
+static int guest_stats_json(struct sim *s, char *buf, size_t len)
+{
+	size_t n;
+	int w;
+
+	w = snprintf(buf, len, "{\"last-update\": %" PRIu64 ", "
+		     "\"last-update-ns\": %" PRIu64 ", \"clock-ns\": %" PRIu64
+		     ", \"interval-ms\": %u, \"reports\": %" PRIu64
+		     ", \"seq\": %u, \"bad-reports\": 0, \"skipped-entries\": "
+		     "%u, \"truncated-reports\": 0, \"stats\": {",
+		     s->gs_ns / SIM_NS_PER_S, s->gs_ns, s->now,
+		     s->c.stats_interval_ms, s->gs_reports, s->gs.seq,
+		     s->gs.unknown + s->gs.invalid);
+	for (unsigned int t = 1; w > 0 && (size_t)w < len && t < TB_GS_NR;
+	     t++) {
+		if (!(s->gs.present & 1u << t))
+			continue;
+		n = (size_t)w;
+		w += snprintf(buf + n, len - n, "%s\"%s\": %" PRIu64,
+			      buf[n - 1] == '{' ? "" : ", ", tb_gs_names[t],
+			      s->gs.v[t]);
+	}
+	if (w > 0 && (size_t)w < len)
+		w += snprintf(buf + w, len - (size_t)w, "}}");
+	return w > 0 && (size_t)w < len ? 0 : -1;
 }
 
 /*
@@ -1575,6 +1665,8 @@ int sim_get_prop(struct sim *s, const char *prop, char *buf, size_t len)
 
 	if (!strcmp(prop, "batch-log"))
 		return batch_log_json(s, buf, len);
+	if (!strcmp(prop, "guest-stats"))
+		return guest_stats_json(s, buf, len);
 	if (!strcmp(prop, "max-balloon"))
 		v = s->hcfg.max_balloon * TB_PAGE_SIZE;
 	else if (!strcmp(prop, "max-reservation"))
@@ -1592,6 +1684,8 @@ int sim_get_prop(struct sim *s, const char *prop, char *buf, size_t len)
 		v = s->c.poll_ms_advice;
 	else if (!strcmp(prop, "reply-delay-ms"))
 		v = s->c.reply_delay_ms;
+	else if (!strcmp(prop, "guest-stats-interval-ms"))
+		v = s->c.stats_interval_ms;
 	else if (!strcmp(prop, "refuse-all") || !strcmp(prop, "discard") ||
 		 !strcmp(prop, "page-2m"))
 		v = !strcmp(prop, "refuse-all") ? s->hcfg.refuse_all :

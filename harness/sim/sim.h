@@ -52,6 +52,7 @@ struct sim_driver_params {
 	uint32_t floor_pages;		/* available memory kept; 0: curve */
 	uint32_t band_pages;		/* hysteresis above it; 0: floor/4 */
 	bool fallback_4k;		/* 0: 2 MiB pages only, no fallback */
+	bool stats_report;		/* report guest figures to the device */
 	uint32_t ignored;		/* parameters without a model */
 };
 
@@ -72,6 +73,7 @@ struct sim_config {
 	uint32_t qmp_throttle_ms;	/* BALLOON_CHANGE rate limit (QEMU: 1 s) */
 	uint32_t poll_ms_advice;	/* device "poll-ms" (TB_REG_POLL_MS) */
 	uint32_t reply_delay_ms;	/* device "reply-delay-ms": per command */
+	uint32_t stats_interval_ms;	/* "guest-stats-interval-ms", 0: off */
 	struct sim_driver_params drv;
 };
 

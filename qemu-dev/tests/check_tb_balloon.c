@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,7 +112,8 @@ START_TEST(test_regs_identity_and_defaults)
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_MAGIC), TB_MAGIC);
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_VERSION), TB_VERSION);
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_FEATURES),
-			  TB_F_DISCARD | TB_F_PAGE_2M | TB_F_CMD_IRQ);
+			  TB_F_DISCARD | TB_F_PAGE_2M | TB_F_CMD_IRQ | TB_F_STATS);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_STATS_INTERVAL_MS), 0);
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_BOOT_PAGES), RAM_PAGES);
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_TARGET), RAM_PAGES);
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_MAX_RESERVATION), RAM_PAGES);
@@ -136,14 +138,15 @@ START_TEST(test_regs_properties_set_limits)
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_MAX_BALLOON), 130 * MiB >> 12);
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_MAX_RESERVATION), 200 * MiB >> 12);
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_POLL_MS), 250);
-	ck_assert_uint_eq(tbq_reg(q, TB_REG_FEATURES), TB_F_CMD_IRQ);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_FEATURES), TB_F_CMD_IRQ | TB_F_STATS);
 	/* runtime changes show in the registers */
 	qom_set("max-balloon", "8388608");
 	qom_set("poll-ms", "50");
 	qom_set("page-2m", "true");
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_MAX_BALLOON), 2048);
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_POLL_MS), 50);
-	ck_assert_uint_eq(tbq_reg(q, TB_REG_FEATURES), TB_F_CMD_IRQ | TB_F_PAGE_2M);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_FEATURES),
+			  TB_F_CMD_IRQ | TB_F_PAGE_2M | TB_F_STATS);
 	ck_assert_uint_eq(tbq_qom_u64(q, "max-balloon"), 8 * MiB);
 }
 END_TEST
@@ -164,6 +167,154 @@ START_TEST(test_regs_readonly_writes_ignored)
 	tbq_cmd(q, "writeq 0x%" PRIx64 " 0x123456789abcd000", q->bar0 + TB_REG_BATCH_ADDR_LO);
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_BATCH_ADDR_LO), 0x9abcd000);
 	ck_assert_uint_eq(tbq_reg(q, TB_REG_BATCH_ADDR_HI), 0x12345678);
+}
+END_TEST
+
+/* ---- guest figures (TB_F_STATS) ---------------------------------------- */
+
+#define STATS_PAGE	0x200000ull	/* the stats page, guest-physical */
+
+static void put_stat(unsigned char *page, unsigned int i, uint16_t tag,
+		     uint64_t v)
+{
+	unsigned char *e = page + 16 + 16 * i;
+
+	memset(e, 0, 16);
+	for (int b = 0; b < 2; b++)
+		e[b] = tag >> (8 * b);
+	for (int b = 0; b < 8; b++)
+		e[8 + b] = v >> (8 * b);
+}
+
+static void put_hdr(unsigned char *page, uint32_t count, uint32_t seq)
+{
+	memset(page, 0, 16);
+	for (int b = 0; b < 4; b++) {
+		page[b] = count >> (8 * b);
+		page[4 + b] = seq >> (8 * b);
+	}
+}
+
+static json_t *guest_stats(void)
+{
+	return tbq_qmp(q, "{\"execute\":\"qom-get\",\"arguments\":"
+		       "{\"path\":\"/machine/peripheral/b\",\"property\":"
+		       "\"guest-stats\"}}");
+}
+
+START_TEST(test_stats_interval_set_raises_irq_and_report_is_kept)
+{
+	unsigned char page[4096] = { 0 };
+	json_t *gs;
+
+	start("guest-stats-interval-ms=500");
+	tbq_intercept_irqs(q);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_STATS_INTERVAL_MS), 500);
+	tbq_set_reg(q, TB_REG_IRQ_ENABLE, TB_IRQ_ALL);
+	ck_assert_int_eq(tbq_irq(q), 0);
+	qom_set("guest-stats-interval-ms", "250");
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_STATS_INTERVAL_MS), 250);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_IRQ_STATUS), TB_IRQ_STATS);
+	ck_assert_int_eq(tbq_irq(q), 1);
+	tbq_set_reg(q, TB_REG_IRQ_ACK, TB_IRQ_STATS);
+	ck_assert_int_eq(tbq_irq(q), 0);
+
+	/* nothing reported yet: no figures, last-update 0 */
+	gs = guest_stats();
+	ck_assert_uint_eq(tbq_json_u64(gs, "reports"), 0);
+	ck_assert_uint_eq(tbq_json_u64(gs, "last-update"), 0);
+	ck_assert_uint_eq(json_object_size(json_object_get(gs, "stats")), 0);
+	json_decref(gs);
+
+	put_stat(page, 0, TB_GS_AVAILABLE, 100 * MiB);
+	put_stat(page, 1, TB_GS_FREE, 90 * MiB);
+	put_stat(page, 2, TB_GS_PSI_SOME_AVG10, 1250);
+	put_hdr(page, 3, 7);
+	tbq_memwrite(q, STATS_PAGE, page, sizeof(page));
+	tbq_clock_step(q, 1000000);
+	tbq_set_reg(q, TB_REG_STATS_REPORT, STATS_PAGE >> TB_PAGE_SHIFT);
+	tbq_clock_step(q, 3000000);
+	gs = guest_stats();
+	ck_assert_uint_eq(tbq_json_u64(gs, "reports"), 1);
+	ck_assert_uint_eq(tbq_json_u64(gs, "seq"), 7);
+	ck_assert_uint_eq(tbq_json_u64(gs, "interval-ms"), 250);
+	ck_assert_uint_eq(tbq_json_u64(gs, "stats.stat-available-memory"),
+			  100 * MiB);
+	ck_assert_uint_eq(tbq_json_u64(gs, "stats.stat-free-memory"), 90 * MiB);
+	ck_assert_uint_eq(tbq_json_u64(gs, "stats.stat-psi-some-avg10"), 1250);
+	ck_assert_uint_ne(tbq_json_u64(gs, "last-update"), 0);
+	/* its age on the virtual clock: the 3 ms stepped since */
+	ck_assert_uint_eq(tbq_json_u64(gs, "clock-ns") -
+			  tbq_json_u64(gs, "last-update-ns"), 3000000);
+	ck_assert_uint_eq(json_object_size(json_object_get(gs, "stats")), 3);
+	json_decref(gs);
+
+	/* the next report replaces the figures: free is gone */
+	put_hdr(page, 1, 8);
+	tbq_memwrite(q, STATS_PAGE, page, 16);
+	tbq_set_reg(q, TB_REG_STATS_REPORT, STATS_PAGE >> TB_PAGE_SHIFT);
+	gs = guest_stats();
+	ck_assert_uint_eq(tbq_json_u64(gs, "reports"), 2);
+	ck_assert_uint_eq(json_object_size(json_object_get(gs, "stats")), 1);
+	ck_assert_ptr_null(json_object_get(json_object_get(gs, "stats"),
+					   "stat-free-memory"));
+	json_decref(gs);
+}
+END_TEST
+
+/*
+ * A hostile guest: garbage tags, a count of 2^32 - 1, PSI above 100 %, a
+ * stats page on our own BAR and past RAM, then a flood of 20000 reports.
+ * The device keeps what it knows, counts what it skipped, never reads
+ * more than one page's TB_STATS_MAX entries, and answers on.
+ */
+START_TEST(test_stats_hostile_guest_garbage_huge_count_and_flood)
+{
+	unsigned char page[4096];
+	struct timespec t0, t1;
+	json_t *gs;
+	int i;
+
+	start("guest-stats-interval-ms=100");
+	for (i = 0; i < 255; i++)
+		put_stat(page, i, i == 3 ? TB_GS_OOM_KILLS :
+			 i == 4 ? TB_GS_PSI_FULL_AVG10 : 0x8000 + i,
+			 i == 4 ? 10001 : i == 5 ? UINT64_MAX :
+			 0x0eadbeefcafef00dull);
+	put_hdr(page, 0xffffffffu, 1);
+	tbq_memwrite(q, STATS_PAGE, page, sizeof(page));
+	tbq_set_reg(q, TB_REG_STATS_REPORT, STATS_PAGE >> TB_PAGE_SHIFT);
+	gs = guest_stats();
+	ck_assert_uint_eq(tbq_json_u64(gs, "reports"), 1);
+	ck_assert_uint_eq(tbq_json_u64(gs, "truncated-reports"), 1);
+	ck_assert_uint_eq(tbq_json_u64(gs, "skipped-entries"), TB_STATS_MAX - 1);
+	ck_assert_uint_eq(tbq_json_u64(gs, "stats.stat-oom-kills"),
+			  0x0eadbeefcafef00dull);
+	ck_assert_uint_eq(json_object_size(json_object_get(gs, "stats")), 1);
+	json_decref(gs);
+
+	/* not RAM: our own BAR, and past the end of guest memory */
+	tbq_set_reg(q, TB_REG_STATS_REPORT, q->bar0 >> TB_PAGE_SHIFT);
+	tbq_set_reg(q, TB_REG_STATS_REPORT, 0xffffffffu);
+	gs = guest_stats();
+	ck_assert_uint_eq(tbq_json_u64(gs, "bad-reports"), 2);
+	ck_assert_uint_eq(tbq_json_u64(gs, "reports"), 1);
+	json_decref(gs);
+	ck_assert_uint_eq(stat("guest-errors"), 2);
+
+	/* a flood: each report costs one page read, nothing queues */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 20000; i++)
+		tbq_set_reg(q, TB_REG_STATS_REPORT, STATS_PAGE >> TB_PAGE_SHIFT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	gs = guest_stats();
+	ck_assert_uint_eq(tbq_json_u64(gs, "reports"), 20001);
+	json_decref(gs);
+	/* and the device still does its job */
+	ready();
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, PFN_2M(64), TB_ORDER_4K), TB_ST_OK);
+	fprintf(stderr, "stats flood: 20000 reports in %.2f s\n",
+		(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 }
 END_TEST
 
@@ -1838,6 +1989,10 @@ static Suite *tb_balloon_suite(void)
 	tcase_add_test(tc, test_hostile_keep_data_advertises_discard_keeps_contents);
 	tcase_add_test(tc, test_hostile_boot_pages_and_bad_magic);
 	tcase_add_test(tc, test_hotplug_unplug_full_balloon_then_add_again);
+
+	TC("guest-stats");
+	tcase_add_test(tc, test_stats_interval_set_raises_irq_and_report_is_kept);
+	tcase_add_test(tc, test_stats_hostile_guest_garbage_huge_count_and_flood);
 
 	TC("batch-log");
 	tcase_add_test(tc, test_batchlog_records_commands_and_targets);

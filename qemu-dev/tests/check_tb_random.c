@@ -305,7 +305,7 @@ static void op_driver_status(void)
 
 static void op_property(void)
 {
-	switch (below(12)) {
+	switch (below(13)) {
 	case 0:
 		if (chance(30))
 			qom_set("pool", UINT64_MAX);
@@ -343,6 +343,9 @@ static void op_property(void)
 		break;
 	case 10:
 		qom_set("flap-ms", chance(50) ? 0 : 1 + below(10));
+		break;
+	case 11:
+		qom_set("guest-stats-interval-ms", chance(30) ? 0 : below(2000));
 		break;
 	default:
 		qom_bool("irq-storm", chance(30));
