@@ -514,9 +514,11 @@ static int global_key(struct ctx *c, const char *sec, const char *key,
 		return 0;
 	}
 	if (!strcmp(key, "machine")) {
-		if (strcmp(val, "q35") && strcmp(val, "pc"))
-			return BAD(c, o, sec, key, "expected q35 or pc, got "
-				   "'%s'", val);
+		char names[64];
+		if (!name_in(val, machine_names))
+			return BAD(c, o, sec, key, "expected %s, got '%s'",
+				   names_or(machine_names, names,
+					    sizeof(names)), val);
 		snprintf(p->machine, sizeof(p->machine), "%s", val);
 		return 0;
 	}
@@ -1123,7 +1125,7 @@ static void defaults(struct plan *p)
 	memset(p, 0, sizeof(*p));
 	p->memory = 1ull << 30;
 	p->vcpus = 1;
-	snprintf(p->machine, sizeof(p->machine), "pc");
+	snprintf(p->machine, sizeof(p->machine), "%s", machine_names[0]);
 	p->sample = 0.5;
 	p->time_limit = 180;
 	p->boot_timeout = 90;

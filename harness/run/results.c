@@ -216,6 +216,11 @@ static json_t *settings_json(const struct plan *p)
 	json_t *j = json_object(), *o;
 	json_object_set_new(j, "memory", json_integer((json_int_t)p->memory));
 	json_object_set_new(j, "vcpus", json_integer(p->vcpus));
+	json_object_set_new(j, "machine", json_string(p->machine));
+	json_object_set_new(j, "numa_nodes", json_integer(p->numa_nodes));
+	json_object_set_new(j, "memory_backend", json_string(
+			    p->memory_backend[0] ? p->memory_backend :
+			    "default"));
 	json_object_set_new(j, "cmdline", json_string(p->cmdline));
 	json_object_set_new(j, "sample_s", json_real(p->sample));
 	json_object_set_new(j, "time_limit_s", json_real(p->time_limit));
@@ -407,6 +412,9 @@ int finish(struct run *r)
 	json_object_set_new(sum, "host_version",
 			    json_string(r->be.host_version));
 	json_object_set_new(sum, "guest_kernel", json_string(r->guest.kernel));
+	/* The QEMU machine the guest ran on (the simulator has none: it
+	 * records what the scenario asked for). */
+	json_object_set_new(sum, "machine", json_string(p->machine));
 	json_object_set_new(sum, "kernel_cmdline",
 			    json_string(r->guest.cmdline[0] ?
 					r->guest.cmdline :
