@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "backends/io.h"
+#include "backends/membacking.h"
 #include "plan/plan.h"
 
 #define QMP_TIMEOUT	10.0	/* one QMP command, s */
@@ -58,6 +59,7 @@ struct qemu_be {
 	int stderr_fd;
 	bool unplugged;		/* device_del done: no balloon to query */
 	bool deleted;		/* DEVICE_DELETED seen for our device */
+	struct mem_backing mem;	/* memory-backend =: its object and path */
 };
 
 static struct qemu_be *priv(struct backend *be)
@@ -106,6 +108,13 @@ static int qprepare(struct backend *be, const struct plan *plan,
 	be_run_capture(version, be->host_version, sizeof(be->host_version));
 	snprintf(be->accel, sizeof(be->accel), "%s",
 		 env->accel ? env->accel : "tcg");
+
+	char err[400];
+	if (mem_backing_prepare(&q->mem, plan->memory_backend, plan->memory,
+				err, sizeof(err)))
+		return be_errf(be, "%s", err);
+	snprintf(be->memory_backing, sizeof(be->memory_backing), "%s",
+		 q->mem.what);
 
 	/* Kernel command line: console, our additions, driver parameters;
 	 * too long for the guest is an error here, before anything starts. */
@@ -165,17 +174,20 @@ static int qstart(struct backend *be)
 	 */
 	if (plan->numa_nodes || plan->memory_backend[0]) {
 		int nodes = plan->numa_nodes ? plan->numa_nodes : 1;
-		const char *type = plan->memory_backend[0] ?
-				   plan->memory_backend : "ram";
-		bool shared = !strcmp(type, "memfd-shared");
+		const struct mem_backing *m = &q->mem;
 		uint64_t mib = plan->memory >> 20, each = mib / nodes & ~1ull;
+		/* Whole host pages per node (hugetlbfs: 2 MiB or 1 GiB). */
+		uint64_t pmib = m->page_size >> 20 ? m->page_size >> 20 : 1;
 
+		each -= each % pmib;
 		for (int i = 0; i < nodes; i++) {
 			uint64_t sz = i < nodes - 1 ? each : mib - each * (nodes - 1);
 			ARG("-object");
-			ARGF("memory-backend-%s,id=tbmem%d,size=%lluM%s",
-			     shared ? "memfd" : type, i, (unsigned long long)sz,
-			     shared ? ",share=on" : "");
+			ARGF("memory-backend-%s,id=tbmem%d,size=%lluM%s%s%s",
+			     m->object, i, (unsigned long long)sz,
+			     m->share ? ",share=on" : !strcmp(m->object, "file") ?
+			     ",share=off" : "", m->dir[0] ? ",mem-path=" : "",
+			     m->dir);
 			if (plan->numa_nodes) {
 				ARG("-numa");
 				ARGF("node,nodeid=%d,memdev=tbmem%d", i, i);
@@ -304,6 +316,8 @@ static int qstart(struct backend *be)
 		return -1;
 	json_decref(r);
 	(void)qmp_send;
+	/* QEMU answers QMP once its RAM is made: the backing's names go. */
+	mem_backing_opened(&q->mem);
 	return 0;
 }
 
@@ -680,6 +694,7 @@ static void qstop(struct backend *be)
 			*fd = -1;
 		}
 	remove_sockdir(q);
+	mem_backing_release(&q->mem);
 }
 
 static void qkill_now(struct backend *be)

@@ -66,6 +66,7 @@ extern const char *const expect_names[EX_NR];
 extern const char *const action_names[ACT_NR];
 extern const char *const sysfs_names[4];	/* current min max target */
 extern const char *const machine_names[];	/* q35 (default) pc, NULL */
+extern const char *const memory_backend_names[];	/* NULL-ended */
 /* @names (NULL-ended) as "a, b or c" in @buf, for messages. */
 const char *names_or(const char *const *names, char *buf, size_t len);
 bool name_in(const char *name, const char *const *names);

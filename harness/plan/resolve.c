@@ -530,10 +530,11 @@ static int global_key(struct ctx *c, const char *sec, const char *key,
 		return 0;
 	}
 	if (!strcmp(key, "memory-backend")) {
-		if (strcmp(val, "ram") && strcmp(val, "memfd") &&
-		    strcmp(val, "memfd-shared"))
-			return BAD(c, o, sec, key, "expected ram, memfd or "
-				   "memfd-shared, got '%s'", val);
+		char names[128];
+		if (!name_in(val, memory_backend_names))
+			return BAD(c, o, sec, key, "expected %s, got '%s'",
+				   names_or(memory_backend_names, names,
+					    sizeof(names)), val);
 		snprintf(p->memory_backend, sizeof(p->memory_backend), "%s",
 			 val);
 		return 0;

@@ -145,6 +145,11 @@ const char *const sysfs_names[4] = { "current", "min", "max", "target" };
  * default: q35, what current stacks create. */
 const char *const machine_names[] = { "q35", "pc", NULL };
 
+/* What backs guest RAM (`memory-backend =`, backends/membacking.c). */
+const char *const memory_backend_names[] = {
+	"ram", "memfd", "memfd-shared", "file", "file-shared", "hugetlbfs",
+	"thp", "hugepages", NULL };
+
 /* @names (NULL-ended) as "a, b or c", for messages. */
 const char *names_or(const char *const *names, char *buf, size_t len)
 {
