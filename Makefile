@@ -93,6 +93,7 @@ help:
 	"  make scenario NAME=x       run scenarios/x.ini (BACKEND=emu|virtio|libvirt|sim, SET='k=v step.k=v')" \
 	"  make plot NAME=x [RUNS=..] overlay the last two (or the named) runs of a scenario" \
 	"  make regress [ONLY=..]     every scenario at CI size, one line each; junit.xml, regress.json, index.html" \
+	"  make test-machine-pc       four key scenarios at CI size on the pc machine (q35 is the default)" \
 	"  make regress-breakage      every expectation under its '# breaks:' override: must fail (~30 min; BACKEND=sim: seconds)" \
 	"  make test-breakage-sim     the same on the simulator, as part of make test" \
 	"  make test-harness          the four below" \

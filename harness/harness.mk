@@ -16,7 +16,8 @@ PLAN_SRCS	:= $(filter-out harness/plan/fuzz_%.c,$(wildcard harness/plan/*.c))
 HARNESS_SRCS	:= harness/main.c $(PLAN_SRCS) \
 		   $(wildcard harness/run/*.c) \
 		   harness/backends/backend.c harness/backends/io.c \
-		   harness/backends/qemu.c harness/backends/sim.c
+		   harness/backends/qemu.c harness/backends/membacking.c \
+		   harness/backends/sim.c
 HARNESS_OBJS	:= $(HARNESS_SRCS:%.c=$(TB_OBJ)/%.o)
 HARNESS_HDRS	:= $(wildcard harness/*/*.h) core/*.h
 HARNESS_BACKEND_OBJS ?=
@@ -65,7 +66,7 @@ $(HARNESS): $(HARNESS_OBJS) $(HARNESS_BACKEND_OBJS) $(CORE_LIB)
 	$(msg) CCLD $@
 	$(Q)$(TB_SAN_CC) -o $@ $(HARNESS_OBJS) $(HARNESS_BACKEND_OBJS) $(CORE_LIB) $(HARNESS_LIBS) $(HARNESS_BACKEND_LIBS)
 
-.PHONY: harness scenario plot regress test-harness test-harness-parse test-harness-bounded \
+.PHONY: harness scenario plot regress test-machine-pc test-harness test-harness-parse test-harness-bounded \
 	test-harness-hostile test-harness-faults
 harness: $(HARNESS)
 ALL_TARGETS += harness
@@ -79,6 +80,17 @@ plot:
 
 regress: $(HARNESS_RUN_DEPS) $(if $(HOSTS),dist)
 	$(Q)BUILD=$(BUILD) ONLY='$(ONLY)' SET='$(SET)' $(REGRESS_ENV) sh harness/regress.sh $(HARNESS) $(HARNESS_ARGS) --backend $(BACKEND)
+
+# q35 is the default machine; CI runs a few key scenarios on pc too: the
+# device on bus 0 (ACPI hot-unplug), NUMA memdevs, 2M/4K inflation.  Each
+# must pass and its summary.json say it ran on pc.
+MACHINE_PC_SCENARIOS := pinned-2g hostile-unplug numa-memfd fragmentation
+test-machine-pc: $(HARNESS_RUN_DEPS)
+	$(Q)$(MAKE) --no-print-directory regress ONLY='$(MACHINE_PC_SCENARIOS)' SET='machine=pc'
+	$(Q)for s in $(MACHINE_PC_SCENARIOS); do f=$(RESULTS)/$$s/latest/summary.json; \
+		grep -q '"machine": "pc"' $$f || \
+		{ echo "test-machine-pc: $$f does not say machine pc" >&2; exit 1; }; \
+	done; echo "test-machine-pc: $(words $(MACHINE_PC_SCENARIOS)) scenarios passed on pc"
 
 test-harness: test-harness-parse test-harness-bounded test-harness-hostile test-harness-faults
 

@@ -376,6 +376,7 @@ static void tb_balloon_changed(TBBalloonState *s, uint64_t old_pages)
  * (@cmd): a reset at boot is not news.
  */
 static void tb_discard_drain(TBBalloonState *s);
+static void tb_discard_flush(TBBalloonState *s);
 
 static void tb_empty(TBBalloonState *s, bool cmd)
 {
@@ -510,6 +511,78 @@ static bool tb_batch_in_ram(uint64_t addr, uint64_t len)
     return ok;
 }
 
+/* Are all 4 KiB pages of machine RAM [ram_offset, +len) in the balloon? */
+static bool tb_map_full(TBBalloonState *s, uint64_t ram_offset, uint64_t len)
+{
+    uint64_t pfn = ram_offset >> TB_PAGE_SHIFT;
+    uint64_t end = pfn + (len >> TB_PAGE_SHIFT);
+
+    if (end > s->host.map_pfns) {
+        return false;
+    }
+    while (pfn < end) {
+        if (pfn % 64 == 0 && end - pfn >= 64) {
+            if (s->host.map[pfn / 64] != ~0ull) {
+                return false;
+            }
+            pfn += 64;
+        } else if (!tb_host_has(&s->host, pfn++)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Huge-page backing (hugetlbfs, 2 MiB or 1 GiB host pages): only whole
+ * host pages can be discarded.  An entry smaller than its host page, or
+ * not aligned to one, discards each host page it touches that is now
+ * wholly in the balloon; a host page only partly ballooned is kept (the
+ * guest does not get its memory back) until its last 4 KiB page comes
+ * in.  virtio-balloon tracks one partly ballooned host page at a time
+ * (PartiallyBalloonedPage: a base and a bitmap, given up when a page of
+ * another host page comes, and forgotten after each request); here the
+ * balloon's own bitmap, which the entry is already in, tracks every host
+ * page across batches, so nothing is forgotten and a deflate needs
+ * nothing (the guest's next touch faults in a new, zeroed host page).
+ * @block_base: the block's offset in machine RAM.  At most one range is
+ * left queued per entry (tb_discard's count of one per entry).
+ */
+static void tb_discard_host_pages(TBBalloonState *s, RAMBlock *rb,
+                                  uint64_t block_base, uint64_t offset,
+                                  uint64_t len, size_t psize)
+{
+    uint64_t hp = QEMU_ALIGN_DOWN(offset, psize);
+    uint64_t end = QEMU_ALIGN_UP(offset + len, psize);
+    uint32_t added = 0;
+
+    warn_report_once("tb-balloon: RAM backed by %zu-byte pages: entries "
+                     "smaller than that are discarded once their whole "
+                     "host page is in the balloon", psize);
+    for (; hp < end; hp += psize) {
+        TBDiscardRange *last;
+
+        if (hp + psize > qemu_ram_get_used_length(rb) ||
+            !tb_map_full(s, block_base + hp, psize)) {
+            continue;
+        }
+        trace_tb_balloon_discard_host_page(hp, psize);
+        last = s->n_discards ? &s->discards[s->n_discards - 1] : NULL;
+        if (last && last->rb == rb && last->offset + last->len == hp) {
+            last->len += psize;
+            continue;
+        }
+        if (s->n_discards == TB_BATCH_MAX) {
+            tb_discard_flush(s);
+        }
+        s->discards[s->n_discards++] = (TBDiscardRange){ rb, hp, psize };
+        added++;
+    }
+    if (added > 1) {
+        tb_discard_flush(s);
+    }
+}
+
 /*
  * Free an accepted entry's host memory; it reads as zero once the batch's
  * discards are flushed (tb_discard_flush, before the command completes).
@@ -537,12 +610,7 @@ static void tb_discard(TBBalloonState *s, uint64_t ram_offset, uint64_t len)
     }
     psize = qemu_ram_pagesize(rb);
     if (offset % psize || len % psize) {
-        /*
-         * Huge-page backing: only whole host pages can go; keeping the
-         * rest is safe, the guest just does not get the host memory back.
-         */
-        warn_report_once("tb-balloon: RAM backed by %zu-byte pages, "
-                         "smaller entries are not discarded", psize);
+        tb_discard_host_pages(s, rb, ram_offset - offset, offset, len, psize);
         return;
     }
     if (!s->discard_worker) {
@@ -1427,6 +1495,78 @@ static bool tb_visit_u64(Visitor *v, const char *name, uint64_t val,
     return visit_type_uint64(v, name, &val, errp);
 }
 
+/* Pages of machine RAM [pfn, pfn + n) in the balloon. */
+static uint64_t tb_map_count(TBBalloonState *s, uint64_t pfn, uint64_t n)
+{
+    uint64_t end = MIN(pfn + n, s->host.map_pfns), c = 0;
+
+    while (pfn < end) {
+        if (pfn % 64 == 0 && end - pfn >= 64) {
+            c += ctpop64(s->host.map[pfn / 64]);
+            pfn += 64;
+        } else {
+            c += tb_host_has(&s->host, pfn++);
+        }
+    }
+    return c;
+}
+
+/*
+ * stats.ram-blocks.NAME for one RAM block of machine RAM (NAME: its
+ * memory backend's id, e.g. a NUMA node's memdev, or the machine's own
+ * region): host page size, pages, pages in the balloon, and host pages
+ * partly in it (kept on the host: tb_discard_host_pages).
+ */
+static bool tb_visit_block(Visitor *v, TBBalloonState *s, MemoryRegion *mr,
+                           uint64_t base, Error **errp)
+{
+    uint64_t psize = qemu_ram_pagesize(mr->ram_block);
+    uint64_t size = memory_region_size(mr), partial = 0, hp;
+    uint64_t per = psize >> TB_PAGE_SHIFT;
+    bool ok;
+
+    for (hp = 0; per > 1 && hp + psize <= size; hp += psize) {
+        uint64_t c = tb_map_count(s, (base + hp) >> TB_PAGE_SHIFT, per);
+
+        partial += c && c < per;
+    }
+    if (!visit_start_struct(v, memory_region_name(mr), NULL, 0, errp)) {
+        return false;
+    }
+    ok = tb_visit_u64(v, "page-size", psize, errp) &&
+         tb_visit_u64(v, "pages", size >> TB_PAGE_SHIFT, errp) &&
+         tb_visit_u64(v, "balloon-pages", tb_map_count(s, base >> TB_PAGE_SHIFT,
+                      size >> TB_PAGE_SHIFT), errp) &&
+         tb_visit_u64(v, "partial-host-pages", partial, errp) &&
+         visit_check_struct(v, errp);
+    visit_end_struct(v, NULL);
+    return ok;
+}
+
+static bool tb_visit_blocks(Visitor *v, TBBalloonState *s, Error **errp)
+{
+    MachineState *ms = MACHINE(qdev_get_machine());
+    MemoryRegion *sub;
+    bool ok;
+
+    if (!visit_start_struct(v, "ram-blocks", NULL, 0, errp)) {
+        return false;
+    }
+    if (ms->ram->ram_block) {
+        ok = tb_visit_block(v, s, ms->ram, 0, errp);
+    } else {
+        ok = true;
+        QTAILQ_FOREACH(sub, &ms->ram->subregions, subregions_link) {
+            if (ok && sub->ram_block) {
+                ok = tb_visit_block(v, s, sub, sub->addr, errp);
+            }
+        }
+    }
+    ok = ok && visit_check_struct(v, errp);
+    visit_end_struct(v, NULL);
+    return ok;
+}
+
 /* "stats": one struct, names from core/tb_proto.h's tables. */
 static void tb_get_stats(Object *obj, Visitor *v, const char *name,
                          void *opaque, Error **errp)
@@ -1490,6 +1630,8 @@ static void tb_get_stats(Object *obj, Visitor *v, const char *name,
     if (ok) {
         visit_end_struct(v, NULL);
     }
+
+    ok = ok && (!s->host.map || tb_visit_blocks(v, s, errp));
 
     /* what the hostile settings did */
     ok = ok && visit_start_struct(v, "hostile", NULL, 0, errp);

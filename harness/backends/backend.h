@@ -71,6 +71,16 @@ struct be_sample {
 	int64_t refusals;	/* inflate entries the host refused */
 	int64_t partial_grants;	/* deflate commands granted less than asked */
 	int64_t fallbacks;	/* driver's 2 MiB -> 4 KiB fallbacks */
+	/* Guest RAM by RAM block (a NUMA node's memory backend, or the
+	 * machine's one region), as our device counts it; 0: not known. */
+	int nblocks;
+	struct be_block {
+		char name[24];		/* the block's memory backend id */
+		int64_t page_size;	/* its host page size, bytes */
+		int64_t pages;		/* its size, 4 KiB pages */
+		int64_t balloon;	/* of them in the balloon */
+		int64_t partial;	/* host pages partly in the balloon */
+	} blocks[8];
 };
 
 struct backend_ops {
@@ -149,6 +159,8 @@ struct backend {
 					   for none (the simulator) */
 	char accel[16];			/* "kvm", "tcg", "virtual" */
 	char kernel_cmdline[2048];	/* the command line given to the guest */
+	char memory_backing[200];	/* what backs guest RAM ("" the
+					   backend's default) */
 
 	/* Set by the runner. */
 	void (*emit)(void *arg, const struct be_event *ev);

@@ -398,11 +398,16 @@ int64_t be_proc_rss(pid_t pid)
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
+	/* hugetlbfs pages are not in VmRSS: a guest on them has its RAM
+	 * in HugetlbPages (Linux 5.16 on; 0 without). */
+	long long huge = 0, v;
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %lld", &kb) == 1)
-			break;
+		if (sscanf(line, "VmRSS: %lld", &v) == 1)
+			kb = v;
+		else if (sscanf(line, "HugetlbPages: %lld", &v) == 1)
+			huge = v;
 	fclose(f);
-	return kb < 0 ? -1 : kb * 1024;
+	return kb < 0 ? -1 : (kb + huge) * 1024;
 }
 
 int64_t be_proc_ram_rss(pid_t pid, const uint64_t *sizes, size_t n)
@@ -457,6 +462,23 @@ void be_device_stats(json_t *stats, struct be_sample *s)
 
 	if (json_is_integer(pg))
 		s->partial_grants = json_integer_value(pg);
+	const char *name;
+	json_t *b;
+	s->nblocks = 0;
+	json_object_foreach(json_object_get(stats, "ram-blocks"), name, b) {
+		struct be_block *k = &s->blocks[s->nblocks];
+		if (s->nblocks == (int)(sizeof(s->blocks) / sizeof(*k)))
+			break;
+		snprintf(k->name, sizeof(k->name), "%s", name);
+		k->page_size = json_integer_value(json_object_get(b,
+							"page-size"));
+		k->pages = json_integer_value(json_object_get(b, "pages"));
+		k->balloon = json_integer_value(json_object_get(b,
+							"balloon-pages"));
+		k->partial = json_integer_value(json_object_get(b,
+						"partial-host-pages"));
+		s->nblocks++;
+	}
 	if (!json_is_object(inflate))
 		return;
 	s->refusals = 0;

@@ -91,7 +91,8 @@ void be_json_text(json_t *r, char *buf, size_t len);
 /* Seconds on the monotonic clock since @t0: a run's clock. */
 double be_elapsed(const struct timespec *t0);
 
-/* A process's resident set, bytes; -1 when it cannot be read. */
+/* A process's resident set with its hugetlbfs pages (VmRSS +
+ * HugetlbPages), bytes; -1 when it cannot be read. */
 int64_t be_proc_rss(pid_t pid);
 
 /* The most guest-RAM mappings be_proc_ram_rss() takes (numa-nodes). */

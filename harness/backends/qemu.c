@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "backends/io.h"
+#include "backends/membacking.h"
 #include "plan/plan.h"
 
 #define QMP_TIMEOUT	10.0	/* one QMP command, s */
@@ -84,6 +85,7 @@ struct qemu_be {
 	gid_t gid, groups[QEMU_MAX_GROUPS];
 	int ngroups;
 	char user[64];
+	struct mem_backing mem;	/* memory-backend =: its object and path */
 };
 
 static struct qemu_be *priv(struct backend *be)
@@ -196,6 +198,13 @@ static int qprepare(struct backend *be, const struct plan *plan,
 	snprintf(be->accel, sizeof(be->accel), "%s",
 		 env->accel ? env->accel : "tcg");
 
+	char err[400];
+	if (mem_backing_prepare(&q->mem, plan->memory_backend, plan->memory,
+				err, sizeof(err)))
+		return be_errf(be, "%s", err);
+	snprintf(be->memory_backing, sizeof(be->memory_backing), "%s",
+		 q->mem.what);
+
 	/* Kernel command line: console, our additions, driver parameters;
 	 * too long for the guest is an error here, before anything starts. */
 	return be_kernel_cmdline(be, plan, q->virtio ? "tb.driver=virtio" :
@@ -301,19 +310,22 @@ static int qstart(struct backend *be)
 	 */
 	if (plan->numa_nodes || plan->memory_backend[0]) {
 		int nodes = plan->numa_nodes ? plan->numa_nodes : 1;
-		const char *type = plan->memory_backend[0] ?
-				   plan->memory_backend : "ram";
-		bool shared = !strcmp(type, "memfd-shared");
+		const struct mem_backing *m = &q->mem;
 		uint64_t mib = plan->memory >> 20, each = mib / nodes & ~1ull;
+		/* Whole host pages per node (hugetlbfs: 2 MiB or 1 GiB). */
+		uint64_t pmib = m->page_size >> 20 ? m->page_size >> 20 : 1;
 
+		each -= each % pmib;
 		for (int i = 0; i < nodes; i++) {
 			uint64_t sz = i < nodes - 1 ? each : mib - each * (nodes - 1);
 			q->ram_sizes[i] = sz << 20;
 			q->nram = i + 1;
 			ARG("-object");
-			ARGF("memory-backend-%s,id=tbmem%d,size=%lluM%s",
-			     shared ? "memfd" : type, i, (unsigned long long)sz,
-			     shared ? ",share=on" : "");
+			ARGF("memory-backend-%s,id=tbmem%d,size=%lluM%s%s%s",
+			     m->object, i, (unsigned long long)sz,
+			     m->share ? ",share=on" : !strcmp(m->object, "file") ?
+			     ",share=off" : "", m->dir[0] ? ",mem-path=" : "",
+			     m->dir);
 			if (plan->numa_nodes) {
 				ARG("-numa");
 				ARGF("node,nodeid=%d,memdev=tbmem%d", i, i);
@@ -452,6 +464,8 @@ static int qstart(struct backend *be)
 		return -1;
 	json_decref(r);
 	(void)qmp_send;
+	/* QEMU answers QMP once its RAM is made: the backing's names go. */
+	mem_backing_opened(&q->mem);
 	return 0;
 }
 
@@ -837,6 +851,7 @@ static void qstop(struct backend *be)
 			*fd = -1;
 		}
 	remove_sockdir(q);
+	mem_backing_release(&q->mem);
 }
 
 static void qkill_now(struct backend *be)

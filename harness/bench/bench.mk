@@ -18,7 +18,7 @@ BENCH		:= $(BUILD)/harness/bench/tb-bench
 BENCH_OBJS	:= $(BUILD)/harness/bench/bench.o $(BUILD)/harness/bench/report.o
 # Built on the harness's backends (emu and virtio), the plan's units and
 # vocabulary, and the runner's reading of the guest console: no copies.
-BENCH_HOBJS	:= $(addprefix $(BUILD)/harness/,backends/qemu.o backends/io.o \
+BENCH_HOBJS	:= $(addprefix $(BUILD)/harness/,backends/qemu.o backends/membacking.o backends/io.o \
 		   backends/backend.o run/guest.o) \
 		   $(patsubst %.c,$(BUILD)/%.o,$(PLAN_SRCS))
 BENCH_REF_QEMU	?= $(HARNESS_QEMU)

@@ -157,8 +157,8 @@ struct plan {
 	char machine[8];	/* QEMU machine type: "q35" or "pc" */
 	int numa_nodes;		/* guest NUMA nodes, each with its own
 				   memory backend; 0: none */
-	char memory_backend[16];/* "ram", "memfd", "memfd-shared" or ""
-				   (QEMU's default RAM) */
+	char memory_backend[16];/* plan/vocab.c's memory_backend_names, or
+				   "" (QEMU's default RAM) */
 	char cmdline[PLAN_STR];	/* kernel command line additions */
 	double sample;		/* sample interval, s */
 	double time_limit;	/* whole run, s (boot included) */

@@ -65,6 +65,11 @@ int lex_file(struct lexer *lx, const char *path, int depth,
 extern const char *const expect_names[EX_NR];
 extern const char *const action_names[ACT_NR];
 extern const char *const sysfs_names[4];	/* current min max target */
+extern const char *const machine_names[];	/* q35 (default) pc, NULL */
+extern const char *const memory_backend_names[];	/* NULL-ended */
+/* @names (NULL-ended) as "a, b or c" in @buf, for messages. */
+const char *names_or(const char *const *names, char *buf, size_t len);
+bool name_in(const char *name, const char *const *names);
 /* The driver's parameters (core/tb_knobs.h), space separated: what a
  * scenario may set when no built module's modinfo says otherwise. */
 const char *driver_param_names(void);

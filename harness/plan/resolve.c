@@ -515,9 +515,11 @@ static int global_key(struct ctx *c, const char *sec, const char *key,
 		return 0;
 	}
 	if (!strcmp(key, "machine")) {
-		if (strcmp(val, "q35") && strcmp(val, "pc"))
-			return BAD(c, o, sec, key, "expected q35 or pc, got "
-				   "'%s'", val);
+		char names[64];
+		if (!name_in(val, machine_names))
+			return BAD(c, o, sec, key, "expected %s, got '%s'",
+				   names_or(machine_names, names,
+					    sizeof(names)), val);
 		snprintf(p->machine, sizeof(p->machine), "%s", val);
 		return 0;
 	}
@@ -529,10 +531,11 @@ static int global_key(struct ctx *c, const char *sec, const char *key,
 		return 0;
 	}
 	if (!strcmp(key, "memory-backend")) {
-		if (strcmp(val, "ram") && strcmp(val, "memfd") &&
-		    strcmp(val, "memfd-shared"))
-			return BAD(c, o, sec, key, "expected ram, memfd or "
-				   "memfd-shared, got '%s'", val);
+		char names[128];
+		if (!name_in(val, memory_backend_names))
+			return BAD(c, o, sec, key, "expected %s, got '%s'",
+				   names_or(memory_backend_names, names,
+					    sizeof(names)), val);
 		snprintf(p->memory_backend, sizeof(p->memory_backend), "%s",
 			 val);
 		return 0;
@@ -1137,7 +1140,7 @@ static void defaults(struct plan *p)
 	memset(p, 0, sizeof(*p));
 	p->memory = 1ull << 30;
 	p->vcpus = 1;
-	snprintf(p->machine, sizeof(p->machine), "pc");
+	snprintf(p->machine, sizeof(p->machine), "%s", machine_names[0]);
 	p->sample = 0.5;
 	p->time_limit = 180;
 	p->boot_timeout = 90;

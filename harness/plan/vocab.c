@@ -143,3 +143,33 @@ const char *agent_action_name(enum agent_action a)
 
 const char *const sysfs_names[4] = { "current", "min", "max", "target" };
 
+/* QEMU machine types a scenario may name (`machine =`); the first is the
+ * default: q35, what current stacks create. */
+const char *const machine_names[] = { "q35", "pc", NULL };
+
+/* What backs guest RAM (`memory-backend =`, backends/membacking.c). */
+const char *const memory_backend_names[] = {
+	"ram", "memfd", "memfd-shared", "file", "file-shared", "hugetlbfs",
+	"thp", "hugepages", NULL };
+
+/* @names (NULL-ended) as "a, b or c", for messages. */
+const char *names_or(const char *const *names, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (int i = 0; names[i]; i++)
+		n += snprintf(buf + n, n < len ? len - n : 0, "%s%s",
+			      !i ? "" : names[i + 1] ? ", " : " or ",
+			      names[i]);
+	return buf;
+}
+
+bool name_in(const char *name, const char *const *names)
+{
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+

@@ -216,6 +216,11 @@ static json_t *settings_json(const struct plan *p)
 	json_t *j = json_object(), *o;
 	json_object_set_new(j, "memory", json_integer((json_int_t)p->memory));
 	json_object_set_new(j, "vcpus", json_integer(p->vcpus));
+	json_object_set_new(j, "machine", json_string(p->machine));
+	json_object_set_new(j, "numa_nodes", json_integer(p->numa_nodes));
+	json_object_set_new(j, "memory_backend", json_string(
+			    p->memory_backend[0] ? p->memory_backend :
+			    "default"));
 	json_object_set_new(j, "cmdline", json_string(p->cmdline));
 	json_object_set_new(j, "sample_s", json_real(p->sample));
 	json_object_set_new(j, "time_limit_s", json_real(p->time_limit));
@@ -241,6 +246,40 @@ static json_t *settings_json(const struct plan *p)
 				    json_string(p->tolerances[i].value));
 	json_object_set_new(j, "tolerances", o);
 	return j;
+}
+
+/*
+ * "nodes": the balloon by NUMA node (each node's memory backend) in
+ * sample @s, as the device counts it; NULL where the guest has no nodes
+ * or the device did not say.
+ */
+static json_t *nodes_json(const struct run *r, const struct sample_rec *s)
+{
+	json_t *a;
+
+	if (!r->p->numa_nodes || !s || !s->s.nblocks)
+		return NULL;
+	a = json_array();
+	for (int i = 0; i < s->s.nblocks; i++) {
+		const struct be_block *b = &s->s.blocks[i];
+		json_array_append_new(a, json_pack("{s:i,s:s,s:I,s:I,s:I,s:I,"
+			"s:f}", "node", node_of_block(b->name), "memdev",
+			b->name, "page_size", (json_int_t)b->page_size,
+			"size", (json_int_t)(b->pages * 4096),
+			"balloon", (json_int_t)(b->balloon * 4096),
+			"partial_host_pages", (json_int_t)b->partial,
+			"balloon_mib", (double)b->balloon * 4096 / (1 << 20)));
+	}
+	return a;
+}
+
+/* The last sample taken in step @i, or NULL. */
+static const struct sample_rec *step_last_sample(const struct run *r, int i)
+{
+	for (size_t k = r->nsamples; k > 0; k--)
+		if (r->samples[k - 1].step == i)
+			return &r->samples[k - 1];
+	return NULL;
 }
 
 static void run_plot(struct run *r)
@@ -355,6 +394,9 @@ int finish(struct run *r)
 					    metrics_json(&m, mf));
 			json_object_set_new(json_object_get(sj, "metrics"),
 					    "times_from", json_string(m.times_from));
+			json_t *nj = nodes_json(r, step_last_sample(r, i));
+			if (nj)
+				json_object_set_new(sj, "nodes", nj);
 			json_t *pj = policy_json(r, i);
 			if (pj)
 				json_object_set_new(sj, "policy", pj);
@@ -408,6 +450,12 @@ int finish(struct run *r)
 	json_object_set_new(sum, "host_version",
 			    json_string(r->be.host_version));
 	json_object_set_new(sum, "guest_kernel", json_string(r->guest.kernel));
+	/* The QEMU machine the guest ran on (the simulator has none: it
+	 * records what the scenario asked for). */
+	json_object_set_new(sum, "machine", json_string(p->machine));
+	json_object_set_new(sum, "memory_backing", json_string(
+			    r->be.memory_backing[0] ? r->be.memory_backing :
+			    "the backend's own (no QEMU memory backend)"));
 	json_object_set_new(sum, "kernel_cmdline",
 			    json_string(r->guest.cmdline[0] ?
 					r->guest.cmdline :
@@ -417,6 +465,9 @@ int finish(struct run *r)
 					"guest /proc/cmdline" :
 					"as passed by the harness"));
 	json_object_set_new(sum, "settings", settings_json(p));
+	json_t *nodes = nodes_json(r, last_sample(r));
+	if (nodes)
+		json_object_set_new(sum, "nodes", nodes);
 	json_object_set_new(sum, "identity", identity_json(r));
 	json_object_set_new(sum, "ready_s", r->guest.ready ?
 			    json_real(r->guest.ready_t) : json_null());
@@ -444,6 +495,8 @@ int finish(struct run *r)
 	close_part(r, &r->curve, "curve.tsv");
 	batches_close(r);
 	close_part(r, &r->buddy, "buddyinfo.tsv");
+	if (r->nodes)
+		close_part(r, &r->nodes, "nodes.tsv");
 	close_part(r, &r->console, "console.log");
 	logev(r, "END", "%d passed, %d failed, %d skipped", npass, nfail,
 	      nskip);

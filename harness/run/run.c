@@ -221,8 +221,8 @@ int run_plan(const struct plan *plan, const struct backend_ops *ops,
 	flush_whole(r, r->curve, &r->curve_good, "curve.tsv");
 	say(r, "harness: %s on %s (%s), results in %s", plan->name, ops->name,
 	    r->be.accel, r->dir);
-	logev(r, "START", "scenario %s backend %s accel %s", plan->name,
-	      ops->name, r->be.accel);
+	logev(r, "START", "scenario %s backend %s accel %s machine %s",
+	      plan->name, ops->name, r->be.accel, plan->machine);
 	logev(r, "CMDLINE", "%s", r->be.kernel_cmdline);
 
 	if (ops->start(&r->be)) {

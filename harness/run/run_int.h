@@ -139,6 +139,8 @@ struct run {
 	off_t buddy_good;
 	int buddy_orders;	/* its columns: orders 0..buddy_orders-1 */
 	double buddy_t;		/* the stats its last row came from */
+	FILE *nodes;		/* nodes.tsv, when the guest has NUMA nodes */
+	off_t nodes_good;
 	int summary_fd;		/* summary.json.part, space reserved */
 	bool tty;
 
@@ -262,6 +264,8 @@ void on_event(void *arg, const struct be_event *ev);
 
 /* sample.c */
 const struct sample_rec *last_sample(struct run *r);
+/* The NUMA node of memory backend tbmemN, -1 for another block. */
+int node_of_block(const char *name);
 void take_sample(struct run *r);
 void write_curve_header(struct run *r);
 

@@ -104,6 +104,58 @@ static void record_buddyinfo(struct run *r)
 	flush_whole(r, r->buddy, &r->buddy_good, "buddyinfo.tsv");
 }
 
+/*
+ * nodes.tsv: a guest with NUMA nodes, its balloon by node: one row per
+ * sample and RAM block (each node's memory backend, tbmemN for node N), as
+ * the device counts it (our device's stats.ram-blocks).
+ */
+static void record_nodes(struct run *r, const struct sample_rec *s)
+{
+	if (!r->p->numa_nodes || !s->s.nblocks)
+		return;
+	if (!r->nodes) {
+		if (r->nodes_good < 0)		/* opening it failed once */
+			return;
+		if (!(r->nodes = open_part(r, "nodes.tsv"))) {
+			r->nodes_good = -1;
+			run_fail(r, "results-write", "cannot create "
+				 "nodes.tsv: %s", strerror(errno));
+			return;
+		}
+		fprintf(r->nodes, "# scenario %s, backend %s; guest RAM by "
+			"NUMA node (its memory backend), as the device counts "
+			"it: size, balloon, host pages partly in the balloon "
+			"(kept on the host: huge pages)\n", r->p->name,
+			r->be.ops->name);
+		fputs("time_s\tstep\tnode\tmemdev\tpage_kib\tsize_mib\t"
+		      "balloon_mib\tpartial_host_pages\n", r->nodes);
+	}
+	for (int i = 0; i < s->s.nblocks; i++) {
+		const struct be_block *b = &s->s.blocks[i];
+		fprintf(r->nodes, "%.3f\t%d\t%d\t%s\t%lld\t%.2f\t%.2f\t%lld\n",
+			s->t, s->step + 1, node_of_block(b->name), b->name,
+			(long long)(b->page_size >> 10),
+			(double)b->pages * 4096 / MIB,
+			(double)b->balloon * 4096 / MIB, (long long)b->partial);
+	}
+	flush_whole(r, r->nodes, &r->nodes_good, "nodes.tsv");
+}
+
+/* The NUMA node of memory backend tbmemN (backends/qemu.c) or
+ * ram-nodeN (libvirt's), -1 for another block. */
+int node_of_block(const char *name)
+{
+	size_t k = !strncmp(name, "tbmem", 5) ? 5 :
+		   !strncmp(name, "ram-node", 8) ? 8 : 0;
+	char *end;
+	long n;
+
+	if (!k)
+		return -1;
+	n = strtol(name + k, &end, 10);
+	return end != name + k && !*end ? (int)n : -1;
+}
+
 static void progress(struct run *r, const struct sample_rec *s)
 {
 	char a[32], b[32];
@@ -185,6 +237,7 @@ void take_sample(struct run *r)
 	fputc('\n', r->curve);
 	flush_whole(r, r->curve, &r->curve_good, "curve.tsv");
 	record_buddyinfo(r);
+	record_nodes(r, &s);
 	batches_drain(r);	/* batches.c: the device's batch log */
 	progress(r, &s);
 }

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/mount.h>
 #include <time.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -841,6 +843,159 @@ START_TEST(test_memory_numa_nodes_with_memdevs)
 	tbq_memread(q, n0 + MiB, page, sizeof(page));
 	ck_assert_uint_eq(page[0], 0xa5);
 	ck_assert_uint_eq(page[4095], 0xa5);
+}
+END_TEST
+
+/*
+ * Huge pages: node 1 is 16 MiB of hugetlbfs (2 MiB host pages).  The
+ * tcase's unchecked fixture, which runs in the parent whatever the test
+ * does, reserves the few huge pages it needs (nr_hugepages + HUGE_FEW),
+ * mounts a private hugetlbfs and gives both back after.
+ */
+#define HUGE_FEW	8
+static long huge_before = -1;
+static char huge_dir[64];
+
+static long nr_hugepages(long set)
+{
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", set >= 0 ? "w" : "r");
+	long n = -1;
+
+	if (!f)
+		return -1;
+	if (set >= 0)
+		n = fprintf(f, "%ld\n", set) > 0 ? set : -1;
+	else if (fscanf(f, "%ld", &n) != 1)
+		n = -1;
+	return fclose(f) ? -1 : n;
+}
+
+static void huge_setup(void)
+{
+	huge_before = nr_hugepages(-1);
+	if (huge_before >= 0 && nr_hugepages(huge_before + HUGE_FEW) < 0)
+		huge_before = -1;
+	snprintf(huge_dir, sizeof(huge_dir), "/tmp/tbhuge.XXXXXX");
+	if (!mkdtemp(huge_dir) ||
+	    mount("none", huge_dir, "hugetlbfs", 0, "pagesize=2M"))
+		huge_dir[0] = 0;
+}
+
+static void huge_teardown(void)
+{
+	char path[96];
+
+	if (huge_dir[0]) {
+		snprintf(path, sizeof(path), "%s/ram", huge_dir);
+		unlink(path);
+		umount(huge_dir);
+		rmdir(huge_dir);
+	}
+	if (huge_before >= 0)
+		nr_hugepages(huge_before);
+}
+
+/* 512-byte blocks the hugetlbfs file holds: its huge pages in use. */
+static uint64_t huge_blocks(void)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "%s/ram", huge_dir);
+	return tbq_file_blocks(path);
+}
+
+static uint64_t huge_stat(const char *what)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "ram-blocks.m1.%s", what);
+	return stat(path);
+}
+
+/* Inflate 4 KiB pages @pfns[0..n) in one batch: each accepted. */
+static void inflate_4k(const uint64_t *pfns, unsigned int n)
+{
+	struct tb_entry *e = calloc(n, sizeof(*e));
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		e[i] = ent(pfns[i], TB_ORDER_4K);
+	ck_assert_uint_eq(tbq_batch(q, BATCH, TB_CMD_INFLATE, e, n), TB_CMD_OK);
+	ck_assert_uint_eq(tbq_reg(q, TB_REG_CMD_DONE), n);
+	free(e);
+}
+
+START_TEST(test_memory_hugetlbfs_partly_ballooned_host_pages)
+{
+	char mem[160];
+	const char *extra[] = {
+		"-object", "memory-backend-ram,id=m0,size=240M",
+		"-object", mem,
+		"-numa", "node,nodeid=0,memdev=m0",
+		"-numa", "node,nodeid=1,memdev=m1", NULL };
+	const uint64_t hp = 2 * MiB, a = 240 * MiB, b = a + hp, c = b + hp;
+	const uint64_t per = hp >> 12;
+	uint64_t pfns[TB_BATCH_MAX], blocks;
+	uint8_t page[4096], zero[4096] = { 0 };
+	unsigned int i;
+
+	ck_assert_msg(huge_before >= 0 && huge_dir[0], "cannot reserve %d "
+		      "huge pages and mount hugetlbfs (as root?)", HUGE_FEW);
+	snprintf(mem, sizeof(mem), "memory-backend-file,id=m1,size=16M,"
+		 "mem-path=%s/ram,share=on", huge_dir);
+	q = tbq_start("tb-balloon,id=b", extra);
+	ready();
+	ck_assert_uint_eq(huge_stat("page-size"), hp);
+	ck_assert_uint_eq(stat("ram-blocks.m0.page-size"), 4096);
+	tbq_memset(q, a, 3 * hp, 0x5a);
+	blocks = huge_blocks();
+	ck_assert_uint_eq(blocks, 3 * hp / 512);
+
+	/* 511 of host page A's 512: kept, its data still there. */
+	for (i = 0; i < per - 1; i++)
+		pfns[i] = (a >> 12) + i;
+	inflate_4k(pfns, per - 1);
+	ck_assert_uint_eq(stat("discarded-pages"), 0);
+	ck_assert_uint_eq(huge_stat("partial-host-pages"), 1);
+	ck_assert_uint_eq(huge_stat("balloon-pages"), per - 1);
+	ck_assert_uint_eq(huge_blocks(), blocks);
+	tbq_memread(q, a + hp - 4096, page, sizeof(page));
+	ck_assert_uint_eq(page[0], 0x5a);
+	/* Its last page, in a later batch: the whole host page goes. */
+	pfns[0] = ((a + hp) >> 12) - 1;
+	inflate_4k(pfns, 1);
+	ck_assert_uint_eq(stat("discarded-pages"), per);
+	ck_assert_uint_eq(huge_stat("partial-host-pages"), 0);
+	ck_assert_uint_eq(huge_blocks(), blocks - hp / 512);
+
+	/* B and C interleaved, page by page, over two batches (one
+	 * PartiallyBalloonedPage gives each up when the other comes). */
+	for (i = 0; i < per; i++) {
+		pfns[2 * i] = (b >> 12) + i;
+		pfns[2 * i + 1] = (c >> 12) + i;
+	}
+	inflate_4k(pfns, per);
+	ck_assert_uint_eq(huge_stat("partial-host-pages"), 2);
+	ck_assert_uint_eq(stat("discarded-pages"), per);
+	inflate_4k(pfns + per, per);
+	ck_assert_uint_eq(huge_stat("partial-host-pages"), 0);
+	ck_assert_uint_eq(stat("discarded-pages"), 3 * per);
+	ck_assert_uint_eq(huge_blocks(), 0);
+	ck_assert_uint_eq(stat("discard-failures"), 0);
+
+	/* A page given back reads zero (a new host page faults in). */
+	ck_assert_uint_eq(one(TB_CMD_DEFLATE, (b >> 12) + 7, TB_ORDER_4K),
+			  TB_ST_OK);
+	tbq_memread(q, b + 7 * 4096, page, sizeof(page));
+	ck_assert(memcmp(page, zero, sizeof(page)) == 0);
+	ck_assert_uint_eq(huge_stat("partial-host-pages"), 1);
+	/* A whole aligned 2 MiB entry is one host page: discarded at once. */
+	tbq_memset(q, c + hp, hp, 0x5a);
+	ck_assert_uint_eq(one(TB_CMD_INFLATE, (c + hp) >> 12, TB_ORDER_2M),
+			  TB_ST_OK);
+	ck_assert_uint_eq(stat("discarded-pages"), 4 * per);
+	ck_assert_uint_eq(huge_stat("balloon-pages"), 4 * per - 1);
+	ck_assert_uint_eq(stat("ram-blocks.m0.balloon-pages"), 0);
 }
 END_TEST
 
@@ -1958,6 +2113,13 @@ static Suite *tb_balloon_suite(void)
 	tcase_add_test(tc, test_memory_ram_above_4g);
 	tcase_add_test(tc, test_memory_2m_above_unaligned_low_ram);
 	tcase_add_test(tc, test_memory_numa_nodes_with_memdevs);
+
+	tc = tcase_create("hugepages");
+	tcase_add_unchecked_fixture(tc, huge_setup, huge_teardown);
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_set_timeout(tc, 60);
+	suite_add_tcase(s, tc);
+	tcase_add_test(tc, test_memory_hugetlbfs_partly_ballooned_host_pages);
 
 	TC("malformed");
 	tcase_add_test(tc, test_cmd_not_ready_refused);

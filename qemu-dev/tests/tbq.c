@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -451,6 +452,14 @@ uint64_t tbq_json_u64(json_t *obj, const char *path)
 	obj = json_object_get(obj, k);
 	ck_assert_msg(json_is_integer(obj), "no integer at %s", path);
 	return (uint64_t)json_integer_value(obj);
+}
+
+uint64_t tbq_file_blocks(const char *path)
+{
+	struct stat st;
+
+	ck_assert_msg(!stat(path, &st), "stat %s: %s", path, strerror(errno));
+	return (uint64_t)st.st_blocks;
 }
 
 uint64_t tbq_rss(struct tbq *q)

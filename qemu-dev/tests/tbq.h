@@ -96,6 +96,8 @@ json_t *tbq_stats(struct tbq *q);
 /* Integer at a dotted path in a JSON object ("entries.inflate.ok"). */
 uint64_t tbq_json_u64(json_t *obj, const char *path);
 /* VmRSS of QEMU, bytes. */
+/* 512-byte blocks allocated to @path (st_blocks). */
+uint64_t tbq_file_blocks(const char *path);
 uint64_t tbq_rss(struct tbq *q);
 
 /* A batch command: write @n entries at @batch, run @cmd, read statuses

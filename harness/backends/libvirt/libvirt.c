@@ -393,6 +393,26 @@ static int lstart(struct backend *be)
 	spec.memory = plan->memory;
 	spec.vcpus = plan->vcpus;
 	spec.machine = plan->machine;
+	spec.numa_nodes = plan->numa_nodes;
+	/* memory-backend = (backends/membacking.c for emu) as libvirt's
+	 * <memoryBacking>; libvirt makes and removes the files itself. */
+	const char *mb = plan->memory_backend;
+	if (!strcmp(mb, "hugetlbfs") || !strcmp(mb, "hugepages"))
+		return be_errf(be, "memory-backend %s: the libvirt backend "
+			       "does not set up huge pages (<hugepages/> "
+			       "needs libvirtd's hugetlbfs mount); run it on "
+			       "emu", mb);
+	if (*mb) {
+		spec.mem_source = !strncmp(mb, "memfd", 5) ? "memfd" :
+				  !strncmp(mb, "file", 4) ? "file" :
+				  "anonymous";
+		spec.mem_shared = strstr(mb, "-shared") != NULL;
+		snprintf(be->memory_backing, sizeof(be->memory_backing),
+			 "libvirt <memoryBacking> source %s, access %s%s",
+			 spec.mem_source, spec.mem_shared ? "shared" :
+			 "private", !strcmp(mb, "thp") ?
+			 " (THP: QEMU madvises MADV_HUGEPAGE)" : "");
+	}
 	spec.kernel = l->kernel;
 	spec.initrd = l->initrd;
 	spec.cmdline = be->kernel_cmdline;

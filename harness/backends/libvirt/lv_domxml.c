@@ -64,6 +64,30 @@ char *lv_domain_xml(const struct lv_dom_spec *s)
 	fprintf(f, "  <memory unit='KiB'>%llu</memory>\n", kib);
 	fprintf(f, "  <currentMemory unit='KiB'>%llu</currentMemory>\n", kib);
 	fprintf(f, "  <vcpu placement='static'>%d</vcpu>\n", s->vcpus);
+	if (s->mem_source)
+		fprintf(f, "  <memoryBacking>\n    <source type='%s'/>\n"
+			"    <access mode='%s'/>\n  </memoryBacking>\n",
+			s->mem_source, s->mem_shared ? "shared" : "private");
+	if (s->numa_nodes > 0) {
+		/* As backends/qemu.c: whole 2 MiB a node, the last the rest;
+		 * vCPUs split in order (a node may have none). */
+		int n = s->numa_nodes;
+		unsigned long long mib = s->memory >> 20;
+		unsigned long long each = mib / n & ~1ull;
+		fputs("  <cpu>\n    <numa>\n", f);
+		for (int i = 0; i < n; i++) {
+			int c0 = i * s->vcpus / n, c1 = (i + 1) * s->vcpus / n;
+			fprintf(f, "      <cell id='%d'", i);
+			if (c1 > c0 + 1)
+				fprintf(f, " cpus='%d-%d'", c0, c1 - 1);
+			else if (c1 > c0)
+				fprintf(f, " cpus='%d'", c0);
+			fprintf(f, " memory='%llu' unit='MiB'%s/>\n",
+				i < n - 1 ? each : mib - each * (n - 1),
+				s->mem_shared ? " memAccess='shared'" : "");
+		}
+		fputs("    </numa>\n  </cpu>\n", f);
+	}
 	fputs("  <os>\n    <type arch='x86_64' machine='", f);
 	esc(f, s->machine ? s->machine : "pc");
 	fputs("'>hvm</type>\n", f);

@@ -33,6 +33,11 @@ struct lv_dom_spec {
 	int vcpus;
 	const char *machine;	/* "pc" or "q35" (libvirt adds the root
 				   ports PCIe devices need) */
+	int numa_nodes;		/* <cpu><numa> cells, RAM split as emu
+				   splits it; 0: none */
+	const char *mem_source;	/* <memoryBacking><source type=...>:
+				   "anonymous", "memfd", "file"; NULL none */
+	bool mem_shared;	/* <access mode='shared'/> */
 	const char *kernel, *initrd, *cmdline;
 	const char *console_log;	/* ttyS0: a pty (virsh console) whose
 					   output QEMU also writes here */
