@@ -94,6 +94,20 @@ enum agent_action {
 /* `hotplug = unplug | plug`: QMP device_del / device_add of the device. */
 enum hotplug_action { HOTPLUG_NONE, HOTPLUG_UNPLUG, HOTPLUG_PLUG };
 
+/* `lifecycle = ...`: what happens to the whole guest or its driver
+ * (scenarios/README).  Save/restore and reset are the backend's
+ * (backend.h lifecycle()); unbind and bind go through the agent. */
+enum lifecycle_action {
+	LC_NONE,
+	LC_SAVE_RESTORE,	/* save to a file, restore in a new QEMU */
+	LC_SAVE_RESTORE_BUSY,	/* ... once a device command is in flight */
+	LC_RESET,		/* QMP system_reset: the guest boots again */
+	LC_UNBIND,		/* the PCI driver's sysfs unbind */
+	LC_BIND,		/* ... and bind */
+	LC_NR
+};
+extern const char *const lifecycle_names[LC_NR];
+
 struct step {
 	char name[64];
 	struct origin from;
@@ -114,6 +128,8 @@ struct step {
 	char free_ref[64];	/* ACT_FREE: step whose workload to free */
 
 	enum hotplug_action hotplug;	/* remove or re-add the device */
+	enum lifecycle_action lifecycle;	/* save/restore, reset, ... */
+	struct origin lifecycle_from;		/* the `lifecycle =` line */
 
 	/* `policy = NAME`: the step's target is a host policy's, decided
 	 * every period for the step's hold (core/tb_policy_host.h). */
