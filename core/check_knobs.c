@@ -42,7 +42,7 @@ START_TEST(test_foreach_walks_each_kind)
 		ck_assert_ptr_eq(tb_knob_find(TB_KNOB_DRIVER, k->name), k);
 		drv++;
 	}
-	ck_assert_uint_eq(dev, 26);
+	ck_assert_uint_eq(dev, 27);
 	ck_assert_uint_eq(drv, 25);
 	ck_assert_uint_eq(dev + drv, tb_knobs_nr);
 }

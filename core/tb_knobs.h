@@ -141,7 +141,11 @@
 	  "hostile: BOOT_PAGES reads this instead of guest RAM, 0: off") \
 	X(hostile_bad_magic, "hostile-bad-magic", u32, "", 0, NULL, 0,	\
 	  TB_BE_OURS,							\
-	  "hostile: the next N reads of MAGIC return 0xffffffff, 0: off")
+	  "hostile: the next N reads of MAGIC return 0xffffffff, 0: off") \
+	X(hostile_forget_on_load, "hostile-forget-on-load", flag, "", 0,	\
+	  NULL, 0, TB_BE_OURS,						\
+	  "hostile: an incoming migration drops the balloon and a "	\
+	  "command in flight")
 
 /*
  * TB_DRIVER_PARAMS(X): X(var, type, perm, unit, def, backends, desc)

@@ -19,7 +19,7 @@ HARNESS_SRCS	:= harness/main.c $(PLAN_SRCS) \
 		   harness/backends/qemu.c harness/backends/membacking.c \
 		   harness/backends/sim.c
 HARNESS_OBJS	:= $(HARNESS_SRCS:%.c=$(TB_OBJ)/%.o)
-HARNESS_HDRS	:= $(wildcard harness/*/*.h) core/*.h
+HARNESS_HDRS	:= $(wildcard harness/*/*.h harness/*/*.c.inc) core/*.h
 HARNESS_BACKEND_OBJS ?=
 HARNESS_BACKEND_LIBS ?=
 # Paths are built with snprintf into PATH_MAX buffers; truncation is

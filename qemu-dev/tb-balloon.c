@@ -147,6 +147,7 @@ struct TBBalloonState {
     bool flap_high;                          /* target is RAM, not base */
     uint64_t hostile_boot_pages;             /* BOOT_PAGES says this, bytes */
     uint32_t hostile_bad_magic;              /* MAGIC reads left to garble */
+    bool hostile_forget_on_load;             /* post_load drops the balloon */
 
     /* The balloon: decisions and bitmap live in core/tb_host.c. */
     struct tb_host_config cfg;
@@ -1470,6 +1471,7 @@ TB_BOOL_PROP(enforce_max_balloon)
 TB_BOOL_PROP(hostile_overgrant)
 TB_BOOL_PROP(hostile_bad_status)
 TB_BOOL_PROP(hostile_keep_data)
+TB_BOOL_PROP(hostile_forget_on_load)
 
 static bool tb_get_irq_storm(Object *obj, Error **errp)
 {
@@ -1938,6 +1940,14 @@ static int tb_post_load(void *opaque, int version_id)
         s->cmd_status = 0;
         tb_host_reset(&s->host);
         return ret;
+    }
+    if (s->hostile_forget_on_load) {
+        /* As a device whose state did not migrate: no balloon, no
+         * command running (the host's accounting forgets the pages). */
+        timer_del(&s->reply_timer);
+        s->cmd_status = TB_CMD_OK;
+        s->cmd_done = 0;
+        tb_host_reset(&s->host);
     }
     tb_sync_cfg(s);
     tb_update_irq(s);

@@ -140,6 +140,19 @@ struct backend_ops {
 	 * NULL: this backend cannot (the step is reported as skipped).
 	 */
 	int (*hotplug)(struct backend *be, bool plug);
+
+	/*
+	 * A whole-guest event, @what one of plan.h's enum lifecycle_action:
+	 * LC_SAVE_RESTORE (LC_SAVE_RESTORE_BUSY: once the device has a
+	 * command in flight) saves the paused guest to a file, ends the
+	 * emulator and restores the guest in a new one, console, agent and
+	 * monitor reconnected, the clock going on; returns once it runs
+	 * again.  LC_RESET resets the machine and returns at once (the
+	 * guest boots again and prints TB-READY).  0, or -1 with be->error
+	 * set.  NULL: this backend cannot (the step is reported as
+	 * skipped).
+	 */
+	int (*lifecycle)(struct backend *be, int what);
 };
 
 struct backend {

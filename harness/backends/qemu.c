@@ -86,6 +86,12 @@ struct qemu_be {
 	int ngroups;
 	char user[64];
 	struct mem_backing mem;	/* memory-backend =: its object and path */
+	/* Save/restore (qlifecycle): qstart() restores from this file when
+	 * >= 0, with the device properties as the last one had them. */
+	int incoming_fd;
+	struct kv set[PLAN_MAX_KV];	/* properties set during the run */
+	int nset;
+	int qmp_pass_fd;	/* qmp_send() passes it (SCM_RIGHTS), -1 */
 };
 
 static struct qemu_be *priv(struct backend *be)
@@ -160,6 +166,7 @@ static int qprepare(struct backend *be, const struct plan *plan,
 	q->q35 = !strcmp(plan->machine, "q35");
 	q->pid = -1;
 	q->con_fd = q->agent_fd = q->qmp_fd = q->stderr_fd = -1;
+	q->incoming_fd = q->qmp_pass_fd = -1;
 	clock_gettime(CLOCK_MONOTONIC, &q->t0);
 	snprintf(q->qom_path, sizeof(q->qom_path), "/machine/peripheral/%s",
 		 q->virtio ? "balloon0" : "tb0");
@@ -359,14 +366,26 @@ static int qstart(struct backend *be)
 		size_t n = (size_t)snprintf(buf[nb], PATH_MAX,
 					    "tb-balloon,id=tb0%s", q->q35 ?
 					    ",bus=" TB_ROOT_PORT : "");
-		for (int i = 0; i < plan->nprops && n < PATH_MAX; i++)
-			n += (size_t)snprintf(buf[nb] + n, PATH_MAX - n,
-					      ",%s=%s", plan->props[i].key,
-					      plan->props[i].value);
+		for (int i = 0; i < plan->nprops + q->nset && n < PATH_MAX;
+		     i++) {
+			const struct kv *kv = i < plan->nprops ?
+				&plan->props[i] : &q->set[i - plan->nprops];
+			/* A restore: what the run set since wins. */
+			bool later = false;
+			for (int k = 0; i < plan->nprops && k < q->nset; k++)
+				later |= !strcmp(q->set[k].key, kv->key);
+			if (!later)
+				n += (size_t)snprintf(buf[nb] + n, PATH_MAX - n,
+						      ",%s=%s", kv->key,
+						      kv->value);
+		}
 		if (n >= PATH_MAX)
 			return be_errf(be, "the -device option would be longer "
 				       "than %d bytes", PATH_MAX - 1);
 		argv[argc++] = buf[nb++];
+	}
+	if (q->incoming_fd >= 0) {
+		ARG("-incoming"); ARGF("fd:%d", q->incoming_fd);
 	}
 	argv[argc] = NULL;
 #undef ARG
@@ -390,14 +409,15 @@ static int qstart(struct backend *be)
 		return be_errf(be, "QEMU's command line is too long to record");
 	cmdline[cl++] = '\n';
 	cmdline[cl] = '\0';
-	if (be_write_file(be, "qemu.cmdline", cmdline))
+	if (be_write_file(be, q->incoming_fd < 0 ? "qemu.cmdline" :
+			  "qemu-restored.cmdline", cmdline))
 		return -1;
 	snprintf(errlog, sizeof(errlog), "%s/qemu.log",
 		 be->run_dir ? be->run_dir : q->sockdir);
 	if (pipe2(con, O_CLOEXEC))
 		return be_errf(be, "pipe: %s", strerror(errno));
-	int errfd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			 0644);
+	int errfd = open(errlog, O_WRONLY | O_CREAT | O_CLOEXEC |
+			 (q->incoming_fd < 0 ? O_TRUNC : O_APPEND), 0644);
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0)
@@ -421,6 +441,8 @@ static int qstart(struct backend *be)
 			_exit(126);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
+		if (q->incoming_fd >= 0)	/* -incoming fd:N */
+			fcntl(q->incoming_fd, F_SETFD, 0);
 		/* QEMU creates the agent and QMP sockets: owner-only (0600)
 		 * in a 0700 directory (mkdtemp). */
 		umask(0177);
@@ -434,7 +456,8 @@ static int qstart(struct backend *be)
 		close(errfd);
 	close(con[1]);
 	q->con_fd = con[0];
-	clock_gettime(CLOCK_MONOTONIC, &q->t0);
+	if (q->incoming_fd < 0)	/* a restored guest's clock goes on */
+		clock_gettime(CLOCK_MONOTONIC, &q->t0);
 	char pidline[24];
 	snprintf(pidline, sizeof(pidline), "%d\n", (int)pid);
 	if (be_write_file(be, "qemu.pid", pidline))
@@ -652,7 +675,22 @@ static int qmp_send(struct backend *be, json_t *cmd)
 	}
 	size_t len = strlen(s);
 	s[len] = '\n';
-	ssize_t w = send(q->qmp_fd, s, len + 1, MSG_NOSIGNAL);
+	ssize_t w;
+	if (q->qmp_pass_fd >= 0) {	/* getfd: the fd rides along */
+		char ctl[CMSG_SPACE(sizeof(int))] = { 0 };
+		struct iovec iov = { .iov_base = s, .iov_len = len + 1 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = ctl,
+				     .msg_controllen = sizeof(ctl) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &q->qmp_pass_fd, sizeof(int));
+		w = sendmsg(q->qmp_fd, &mh, MSG_NOSIGNAL);
+	} else {
+		w = send(q->qmp_fd, s, len + 1, MSG_NOSIGNAL);
+	}
 	free(s);
 	return w == (ssize_t)len + 1 ? 0 : be_errf(be, "QMP write failed");
 }
@@ -752,6 +790,17 @@ static int qset_prop(struct backend *be, const char *prop, const char *value)
 	if (!r)
 		return -1;
 	json_decref(r);
+	/* A restored device starts with it (the harness's own cursor
+	 * into the batch log excepted: a new device has a new log). */
+	int k = 0;
+	while (k < q->nset && strcmp(q->set[k].key, prop))
+		k++;
+	if (strcmp(prop, "batch-log-from") && k < PLAN_MAX_KV) {
+		snprintf(q->set[k].key, sizeof(q->set[k].key), "%s", prop);
+		snprintf(q->set[k].value, sizeof(q->set[k].value), "%s", value);
+		if (k == q->nset)
+			q->nset++;
+	}
 	return 0;
 }
 
@@ -940,6 +989,8 @@ static int qhotplug(struct backend *be, bool plug)
 	return 0;
 }
 
+#include "qemu-lifecycle.c.inc"
+
 const struct backend_ops backend_emu = {
 	.name = "emu",
 	.summary = "our QEMU with tb-balloon and the tb_balloon driver",
@@ -948,6 +999,7 @@ const struct backend_ops backend_emu = {
 	.get_prop = qget_prop, .agent_send = qagent_send,
 	.sample = qsample, .stop = qstop, .kill_now = qkill_now,
 	.supports = qsupports, .hotplug = qhotplug,
+	.lifecycle = qlifecycle,
 };
 
 const struct backend_ops backend_virtio = {
@@ -957,5 +1009,5 @@ const struct backend_ops backend_virtio = {
 	.set_target = qset_target, .set_prop = qset_prop,
 	.get_prop = qget_prop, .agent_send = qagent_send,
 	.sample = qsample, .stop = qstop, .kill_now = qkill_now,
-	.supports = qsupports,
+	.supports = qsupports, .lifecycle = qlifecycle,
 };

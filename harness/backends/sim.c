@@ -136,6 +136,17 @@ static int sim_prepare(struct backend *be, const struct plan *plan,
 	for (int k = 0; k < plan->nsteps; k++) {
 		const struct step *st = &plan->steps[k];
 
+		/* The model has one boot and one driver binding: a save
+		 * and restore would change nothing in it, a reset or rebind
+		 * is not modelled.  Such scenarios are the real guest's. */
+		if (st->lifecycle) {
+			snprintf(be->error, sizeof(be->error), "the simulator "
+				 "models no lifecycle = %s (step [%s]): save, "
+				 "restore, reset and rebind need a real guest",
+				 lifecycle_names[st->lifecycle], st->name);
+			be->error_kind = "unsupported";
+			return -1;
+		}
 		if (st->hotplug) {	/* no device to unplug in the model */
 			snprintf(be->error, sizeof(be->error), "the simulator "
 				 "cannot hot-plug its device (step [%s])",

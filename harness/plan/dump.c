@@ -230,6 +230,9 @@ void plan_dump(const struct plan *p, FILE *out)
 			fprintf(out, "hotplug = %s\n",
 				st->hotplug == HOTPLUG_UNPLUG ? "unplug" :
 				"plug");
+		if (st->lifecycle)
+			fprintf(out, "lifecycle = %s\n",
+				lifecycle_names[st->lifecycle]);
 		switch (st->action) {
 		case ACT_NONE:
 			break;

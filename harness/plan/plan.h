@@ -102,6 +102,19 @@ enum hotplug_action { HOTPLUG_NONE, HOTPLUG_UNPLUG, HOTPLUG_PLUG };
  * agent's (harness/run/policy.c). */
 enum plan_figures { PLAN_FIG_AUTO, PLAN_FIG_DEVICE, PLAN_FIG_AGENT };
 extern const char *const plan_figures_names[3];
+/* `lifecycle = ...`: what happens to the whole guest or its driver
+ * (scenarios/README).  Save/restore and reset are the backend's
+ * (backend.h lifecycle()); unbind and bind go through the agent. */
+enum lifecycle_action {
+	LC_NONE,
+	LC_SAVE_RESTORE,	/* save to a file, restore in a new QEMU */
+	LC_SAVE_RESTORE_BUSY,	/* ... once a device command is in flight */
+	LC_RESET,		/* QMP system_reset: the guest boots again */
+	LC_UNBIND,		/* the PCI driver's sysfs unbind */
+	LC_BIND,		/* ... and bind */
+	LC_NR
+};
+extern const char *const lifecycle_names[LC_NR];
 
 struct step {
 	char name[64];
@@ -123,6 +136,8 @@ struct step {
 	char free_ref[64];	/* ACT_FREE: step whose workload to free */
 
 	enum hotplug_action hotplug;	/* remove or re-add the device */
+	enum lifecycle_action lifecycle;	/* save/restore, reset, ... */
+	struct origin lifecycle_from;		/* the `lifecycle =` line */
 
 	/* `policy = NAME`: the step's target is a host policy's, decided
 	 * every period for the step's hold (core/tb_policy_host.h). */

@@ -996,6 +996,17 @@ static int step_key(struct ctx *c, struct step *st, const char *key,
 				   "got '%s'", val);
 		return 0;
 	}
+	if (!strcmp(key, "lifecycle")) {
+		for (int i = LC_NONE + 1; i < LC_NR; i++)
+			if (!strcmp(val, lifecycle_names[i])) {
+				st->lifecycle = i;
+				st->lifecycle_from = *o;
+				return 0;
+			}
+		return BAD(c, o, sec, key, "expected save-restore, "
+			   "save-restore busy, reset, unbind or bind, got "
+			   "'%s'", val);
+	}
 	if (!strcmp(key, "policy") || !strncmp(key, "policy.", 7))
 		return policy_key(c, st, key, val, o);
 	if (!strcmp(key, "trace") || !strcmp(key, "trace.chunk"))
@@ -1029,7 +1040,8 @@ static int step_key(struct ctx *c, struct step *st, const char *key,
 	return BAD(c, o, sec, key, "unknown key in a step (expected at, "
 		   "after, delay, hold, target, set.<property>, pin, alloc, "
 		   "pagecache, fragment, busy, free, exec, sysfs-write, "
-		   "sysfs-read, hotplug, policy, policy.<param>, trace, "
+		   "sysfs-read, hotplug, lifecycle, policy, policy.<param>, "
+		   "trace, "
 		   "trace.chunk, random-targets, random-range, "
 		   "random-interval or expect-*)");
 }
@@ -1039,6 +1051,17 @@ static int check_policy_step(struct ctx *c, struct step *st)
 {
 	const char *why;
 
+	/* unbind and bind are agent requests: the step's one. */
+	if ((st->lifecycle == LC_UNBIND || st->lifecycle == LC_BIND) &&
+	    st->action != ACT_NONE)
+		return BAD(c, &st->lifecycle_from, st->name, "lifecycle",
+			   "%s is the step's agent request: it cannot also "
+			   "have %s", lifecycle_names[st->lifecycle],
+			   agent_action_name(st->action));
+	if (st->lifecycle && st->hotplug)
+		return BAD(c, &st->lifecycle_from, st->name, "lifecycle",
+			   "a step either hot-plugs or has a lifecycle event, "
+			   "not both");
 	if (st->has_policy) {
 		if (st->has_target || st->random_targets)
 			return BAD(c, &st->policy_from, st->name, "policy", "a step "

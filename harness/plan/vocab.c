@@ -141,6 +141,12 @@ const char *agent_action_name(enum agent_action a)
 	return a < ACT_NR ? action_names[a] : "?";
 }
 
+const char *const lifecycle_names[LC_NR] = {
+	[LC_NONE] = "none", [LC_SAVE_RESTORE] = "save-restore",
+	[LC_SAVE_RESTORE_BUSY] = "save-restore busy", [LC_RESET] = "reset",
+	[LC_UNBIND] = "unbind", [LC_BIND] = "bind",
+};
+
 const char *const sysfs_names[4] = { "current", "min", "max", "target" };
 
 /* QEMU machine types a scenario may name (`machine =`); the first is the

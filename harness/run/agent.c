@@ -41,7 +41,7 @@ void agent_queue(struct run *r, const char *line, int owner)
 
 void agent_kick(struct run *r)
 {
-	if (r->busy || !r->nqueue || !r->guest.ready)
+	if (r->busy || !r->nqueue || !r->guest.ready || r->reboot_t)
 		return;
 	if (!r->agent_up && now(r) - r->guest.ready_t < AGENT_GRACE)
 		return;
@@ -133,10 +133,17 @@ void on_reply(struct run *r, const char *text)
 		if (!strncmp(text, "ok", 2) && stats_in_range(r, text)) {
 			snprintf(r->stats, sizeof(r->stats), "%s", text);
 			r->stats_t = now(r);
-			/* The guest's books before the host moved anything. */
-			if (!r->moved)
+			/* The guest's books before the host moved anything
+			 * (after a reset: once the new boot's balloon is
+			 * back at the target). */
+			if (!r->moved || (r->rebase && converged(r))) {
 				snprintf(r->first_stats,
 					 sizeof(r->first_stats), "%s", text);
+				if (r->rebase)
+					logev(r, "ACCOUNTING", "baseline taken "
+					      "again after the reset");
+				r->rebase = false;
+			}
 			int64_t oom = be_kv(text, "oom_kill");
 			if (oom > r->guest.oom_kills)
 				r->guest.oom_kills = oom;
@@ -163,6 +170,7 @@ void on_reply(struct run *r, const char *text)
 		trace_reply(r, r->cur.line, text);
 	} else {
 		struct step_rt *rt = &r->rt[own];
+		lifecycle_reply(r, own, text);
 		snprintf(rt->reply, sizeof(rt->reply), "%s", text);
 		rt->action_pending = false;
 		rt->action_t = now(r);

@@ -34,7 +34,12 @@ struct brec {
 	uint32_t entries, pages_4k, pages_2m, granted, refused, partial;
 	int kind;		/* enum tb_batchlog_kind */
 	uint64_t log;		/* which log (struct tb_batchlog_reader.logs) */
+	int epoch;		/* the clock offset it was read under */
 };
+
+/* A pause (stop/cont, a save and restore) moves the device's clock
+ * against the runner's: each stretch between pauses has its offset. */
+#define EPOCHS	64
 
 struct batches {
 	bool tried, none;	/* asked once; the backend has no log */
@@ -47,6 +52,8 @@ struct batches {
 	/* Offset (runner clock - device clock, s): within [lo, hi]. */
 	double lo, hi;
 	bool have_offset;
+	int epoch;			/* the current stretch, < EPOCHS */
+	double elo[EPOCHS], ehi[EPOCHS];	/* each stretch's lo, hi */
 	/* t_since_target_s of batches.tsv: the last target record. */
 	uint64_t target_ns;
 	bool have_target;
@@ -74,10 +81,13 @@ static double offset(const struct batches *b)
 	return b->have_offset ? (b->lo + b->hi) / 2 : 0;
 }
 
-/* The runner's time of a device time. */
-static double rec_t(const struct batches *b, uint64_t t_ns)
+/* The runner's time of a record: its device time, mapped through the
+ * offset of the stretch it was read in. */
+static double rec_t(const struct batches *b, const struct brec *x)
 {
-	return (double)t_ns / 1e9 + offset(b);
+	if (!b->have_offset)
+		return (double)x->t_ns / 1e9;
+	return (double)x->t_ns / 1e9 + (b->elo[x->epoch] + b->ehi[x->epoch]) / 2;
 }
 
 /* The reply's clock-ns was read between @before and @after. */
@@ -88,13 +98,17 @@ static void note_clock(struct batches *b, double before, double after,
 
 	/* A pause (stop/cont, migration) moves the offset: start over. */
 	if (!b->have_offset || lo > b->hi || hi < b->lo) {
+		if (b->have_offset && b->epoch < EPOCHS - 1)
+			b->epoch++;
 		b->lo = lo;
 		b->hi = hi;
 		b->have_offset = true;
-		return;
+	} else {
+		b->lo = lo > b->lo ? lo : b->lo;
+		b->hi = hi < b->hi ? hi : b->hi;
 	}
-	b->lo = lo > b->lo ? lo : b->lo;
-	b->hi = hi < b->hi ? hi : b->hi;
+	b->elo[b->epoch] = b->lo;
+	b->ehi[b->epoch] = b->hi;
 }
 
 static void write_header(struct run *r, struct batches *b)
@@ -181,6 +195,7 @@ static void keep(struct run *r, struct batches *b, const struct brec *x)
 	b->recs = grow(b->recs, &b->cap, b->n, sizeof(*b->recs));
 	b->recs[b->n] = *x;
 	b->recs[b->n].log = b->rd.logs;
+	b->recs[b->n].epoch = b->epoch;
 	write_rec(r, b, &b->recs[b->n]);
 	b->n++;
 }
@@ -334,7 +349,7 @@ static long target_rec(struct run *r, int i)
 
 	for (size_t k = 0; k < b->n; k++) {
 		const struct brec *x = &b->recs[k];
-		double d = fabs(rec_t(b, x->t_ns) - rt->target_t);
+		double d = fabs(rec_t(b, x) - rt->target_t);
 
 		if (x->kind == TB_BL_TARGET && x->target_pages == pages &&
 		    d <= best) {
@@ -354,7 +369,7 @@ size_t batches_curve(struct run *r, int i, double end, double **tv,
 	if (!b || !b->n || !r->rt[i].target_t ||
 	    !r->p->steps[i].has_target || (k0 = target_rec(r, i)) < 0)
 		return 0;
-	double ram = (double)r->p->memory, start = rec_t(b, b->recs[k0].t_ns);
+	double ram = (double)r->p->memory, start = rec_t(b, &b->recs[k0]);
 	double *t = malloc((2 * (b->n - (size_t)k0) + 2) * sizeof(double));
 	double *a = malloc((2 * (b->n - (size_t)k0) + 2) * sizeof(double));
 	double v = ram - (double)b->recs[k0].balloon_pages * TB_PAGE_SIZE;
@@ -368,7 +383,7 @@ size_t batches_curve(struct run *r, int i, double end, double **tv,
 	 * change is a step (two vertices at one time). */
 	for (size_t k = (size_t)k0 + 1; k < b->n; k++) {
 		const struct brec *x = &b->recs[k];
-		double tk = rec_t(b, x->t_ns);
+		double tk = rec_t(b, x);
 		double vk = ram - (double)x->balloon_pages * TB_PAGE_SIZE;
 
 		if (x->log != b->recs[k0].log || tk > end + 1e-9)

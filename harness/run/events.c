@@ -72,6 +72,13 @@ void on_event(void *arg, const struct be_event *ev)
 				 "load its balloon driver: %s", ev->text);
 		if (what & GUEST_READY)
 			logev(r, "READY", "%s", ev->text);
+		if (r->reboot_t && strstr(ev->text, "TB-READY")) {
+			/* The guest is back after a lifecycle reset. */
+			r->reboot_t = 0;
+			r->guest.ready_t = ev->t;
+			logev(r, "READY", "again after the reset: %s",
+			      ev->text);
+		}
 		break;
 	case BE_EV_BALLOON_CHANGE:
 		if (++r->host_events > MAX_HOST_EVENTS) {

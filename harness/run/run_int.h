@@ -161,6 +161,10 @@ struct run {
 	char final_stats[4096];
 	char first_stats[4096];	/* the last stats before the first target */
 	bool moved;		/* a target was set */
+	double reboot_t;	/* lifecycle reset asked, the guest not ready
+				   again yet; 0: none */
+	bool rebase;		/* after a reset: the next stats once
+				   converged are the accounting's baseline */
 
 	/* what the guest and QEMU sent */
 	uint64_t console_bytes;
@@ -274,6 +278,9 @@ bool converged(struct run *r);
 void end_step(struct run *r);
 bool settled(struct run *r, double since);
 void start_step(struct run *r, int i);
+/* A lifecycle unbind/bind step's agent reply: anything but "ok 0" ends
+ * the run, named (timeline.c). */
+void lifecycle_reply(struct run *r, int step, const char *text);
 bool step_due(struct run *r, int i);
 void step_tick(struct run *r, int i);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "run_int.h"
+#include "tb_proto.h"
 
 static uint64_t rng_next(struct run *r)
 {
@@ -46,8 +47,23 @@ static const char *skip_reason(struct run *r, const struct step *st)
 			 st->hotplug == HOTPLUG_UNPLUG ? "unplug" : "plug");
 		return why;
 	}
+	if ((st->lifecycle == LC_SAVE_RESTORE || st->lifecycle ==
+	     LC_SAVE_RESTORE_BUSY || st->lifecycle == LC_RESET) &&
+	    !be->ops->lifecycle) {
+		snprintf(why, sizeof(why), "backend %s cannot %s its guest",
+			 be->ops->name, st->lifecycle == LC_RESET ? "reset" :
+			 "save and restore");
+		return why;
+	}
 	if (!be->ops->supports)
 		return NULL;
+	if ((st->lifecycle == LC_UNBIND || st->lifecycle == LC_BIND) &&
+	    !be->ops->supports(be, "sysfs")) {
+		snprintf(why, sizeof(why), "backend %s has no tb_balloon "
+			 "driver to %s", be->ops->name,
+			 lifecycle_names[st->lifecycle]);
+		return why;
+	}
 	if ((st->action == ACT_SYSFS_WRITE || st->action == ACT_SYSFS_READ)
 	    && !be->ops->supports(be, "sysfs")) {
 		snprintf(why, sizeof(why), "backend %s has no driver sysfs",
@@ -65,6 +81,89 @@ static const char *skip_reason(struct run *r, const struct step *st)
 		}
 	}
 	return NULL;
+}
+
+/*
+ * The agent's shell lines of unbind and bind: the PCI driver's sysfs
+ * files, the device found by its IDs.  Exit 3: no device (bound, for
+ * unbind), 4: the sysfs write failed, 5: bind found it bound already.
+ */
+#define TB_PCI_DRV	"/sys/bus/pci/drivers/tb_balloon"
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+static const char unbind_sh[] =
+	"set -- " TB_PCI_DRV "/0000:*; [ -e \"$1\" ] || exit 3; "
+	"for a; do echo \"${a##*/}\" >" TB_PCI_DRV "/unbind || exit 4; done";
+static const char bind_sh[] =
+	"n=0; for a in /sys/bus/pci/devices/*; do "
+	"[ \"$(cat $a/vendor):$(cat $a/device)\" = "
+	"\"" STR(TB_PCI_VENDOR_ID) ":" STR(TB_PCI_DEVICE_ID) "\" ] || continue; "
+	"[ -e $a/driver ] && exit 5; "
+	"echo \"${a##*/}\" >" TB_PCI_DRV "/bind || exit 4; n=1; done; "
+	"[ $n = 1 ] || exit 3";
+
+void lifecycle_reply(struct run *r, int step, const char *text)
+{
+	const struct step *st = &r->p->steps[step];
+	static const char *const why[] = {
+		[3] = "no tb-balloon device (bound to the driver, for unbind)",
+		[4] = "the driver's sysfs write failed",
+		[5] = "the device is bound already",
+	};
+	int code = -1;
+
+	if ((st->lifecycle != LC_UNBIND && st->lifecycle != LC_BIND) ||
+	    !strcmp(text, "ok 0"))
+		return;
+	sscanf(text, "ok %d", &code);
+	run_fail(r, "lifecycle", "%s:%d: [%s] lifecycle = %s: the agent "
+		 "replied '%.80s'%s%s", st->lifecycle_from.file,
+		 st->lifecycle_from.line, st->name,
+		 lifecycle_names[st->lifecycle], text,
+		 code >= 3 && code <= 5 ? ": " : "",
+		 code >= 3 && code <= 5 ? why[code] : "");
+}
+
+/* A step's lifecycle event, before its target. */
+static void lifecycle_start(struct run *r, int i)
+{
+	const struct step *st = &r->p->steps[i];
+	struct step_rt *rt = &r->rt[i];
+	const char *name = lifecycle_names[st->lifecycle];
+	char line[600];
+
+	logev(r, "LIFECYCLE", "%s", name);
+	if (st->lifecycle == LC_UNBIND || st->lifecycle == LC_BIND) {
+		snprintf(line, sizeof(line), "exec %s", st->lifecycle ==
+			 LC_UNBIND ? unbind_sh : bind_sh);
+		rt->action_pending = true;
+		agent_queue(r, line, i);
+		agent_kick(r);
+		return;
+	}
+	/* The device's batch log so far: a restored device has a new one,
+	 * and its clock (the guest's) stood still meanwhile. */
+	batches_drain(r);
+	if (r->be.ops->lifecycle(&r->be, st->lifecycle) < 0) {
+		run_fail(r, "lifecycle", "[%s] lifecycle = %s: %s", st->name,
+			 name, r->be.error);
+		return;
+	}
+	logev(r, "LIFECYCLE", "%s done", name);
+	if (st->lifecycle != LC_RESET)
+		return;
+	/* The guest boots again: no agent until TB-READY and its "event
+	 * ready"; a request in flight is sent again then.  The workloads
+	 * are gone with the old boot, and the accounting starts over. */
+	r->reboot_t = now(r);
+	r->agent_up = false;
+	r->rebase = true;
+	for (int k = 0; k < i; k++)
+		if (r->rt[k].workload_id > 0 && !r->rt[k].died) {
+			r->rt[k].died = true;
+			snprintf(r->rt[k].died_how, sizeof(r->rt[k].died_how),
+				 "the guest was reset");
+		}
 }
 
 /* The running step (if any) ends now, with the agent stats last read. */
@@ -123,6 +222,8 @@ void start_step(struct run *r, int i)
 			logev(r, "HOTPLUG", "%s done", plug ? "plug" :
 			      "unplug");
 	}
+	if (st->lifecycle)
+		lifecycle_start(r, i);
 	if (st->has_target || st->random_targets)
 		r->moved = true;
 	if (st->has_target) {
@@ -185,7 +286,13 @@ void step_tick(struct run *r, int i)
 	}
 	if (!rt->done && !rt->skipped)
 		policy_tick(r, i);
-	if (!rt->done && !rt->action_pending &&
+	if (r->reboot_t && t - r->reboot_t > r->p->boot_timeout) {
+		run_fail(r, "guest-not-ready", "no TB-READY on the console "
+			 "within %.0f s of the reset (boot-timeout)",
+			 r->p->boot_timeout);
+		return;
+	}
+	if (!rt->done && !rt->action_pending && !r->reboot_t &&
 	    (rt->skipped || rt->rand_done >= st->random_targets) &&
 	    t - rt->start >= st->hold) {
 		rt->done = true;
