@@ -77,6 +77,13 @@ if [ "$status" != 0 ] || [ -n "$crash" ]; then
 fi
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/fuzz.log")
 rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/fuzz.log")
+if [ -z "$execs" ]; then
+	# Exit 0 with no final stats: the target never fuzzed (a usage
+	# message, a wrong target name).
+	tail -20 "$work/fuzz.log" >&2
+	echo "fuzz $name: FAILED: no libFuzzer stats in $work/fuzz.log (did it fuzz at all?)" >&2
+	exit 1
+fi
 cov=$(grep -o 'cov: [0-9]*' "$work/fuzz.log" | tail -1)
 echo "fuzz $name: ok, ${execs:-?} runs (${rate:-?}/s), ${cov:-cov: ?}, no crash"
 echo "  new inputs in $work/corpus; to add the interesting ones to the seeds:"
