@@ -84,6 +84,7 @@ help:
 	"  make qemu-dev-force        (internal) re-check QEMU's configure flags" \
 	"  make qemu-fuzz             the same QEMU by clang, --enable-fuzzing + ASan/UBSan (build/qemu-fuzz)" \
 	"  make fuzz-device           generic-fuzz over tb-balloon, pc and q35, FUZZ_DEVICE_SECONDS (60) each" \
+	"  make fuzz-device-merge     the last fuzz-device runs' new inputs, minimized into qemu-dev/fuzz-corpus" \
 	"guest-driver/" \
 	"  make guest                 guest kernel (downloaded), tb_balloon.ko, agent, initramfs" \
 	"  make boot                  boot the guest with our device and driver once" \

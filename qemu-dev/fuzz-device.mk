@@ -8,6 +8,8 @@
 #   make fuzz-device                       build, then FUZZ_DEVICE_SECONDS (60)
 #                                          per machine over the committed corpus
 #   make fuzz-device FUZZ_DEVICE_MACHINES=q35 FUZZ_DEVICE_SECONDS=1800
+#   make fuzz-device-merge                 the last runs' finds, minimized with
+#                                          the committed corpus, replace it
 
 QEMU_FUZZ_OBJ := $(BUILD)/qemu-fuzz
 QEMU_FUZZ_BIN := $(QEMU_FUZZ_OBJ)/qemu-fuzz-x86_64
@@ -36,8 +38,11 @@ $(QEMU_FUZZ_BIN): $(QEMU_FUZZ_CONF_STAMP) $(QEMU_DEV_FILES) $(QEMU_CORE_FILES)
 	$(call qemu_ninja,$(QEMU_FUZZ_OBJ),qemu-fuzz-x86_64)
 	$(Q)touch $@
 
-.PHONY: qemu-fuzz fuzz-device
+.PHONY: qemu-fuzz fuzz-device fuzz-device-merge
 qemu-fuzz: $(QEMU_FUZZ_BIN)
 fuzz-device: $(QEMU_FUZZ_BIN)
 	$(Q)$(foreach m,$(FUZZ_DEVICE_MACHINES),qemu-dev/fuzz-device.sh $(QEMU_FUZZ_BIN) \
 		$(m) $(FUZZ_DEVICE_CORPUS) $(FUZZ_DEVICE_SECONDS) &&) true
+fuzz-device-merge: $(QEMU_FUZZ_BIN)
+	$(Q)$(foreach m,$(FUZZ_DEVICE_MACHINES),qemu-dev/fuzz-device.sh $(QEMU_FUZZ_BIN) \
+		$(m) $(FUZZ_DEVICE_CORPUS) merge &&) true
