@@ -82,6 +82,9 @@ help:
 	"  make qemu                  Debian's QEMU 7.2 with the tb-balloon device (build/qemu-build)" \
 	"  make test-device           device tests against the built QEMU (qtest, QMP)" \
 	"  make qemu-dev-force        (internal) re-check QEMU's configure flags" \
+	"  make qemu-fuzz             the same QEMU by clang, --enable-fuzzing + ASan/UBSan (build/qemu-fuzz)" \
+	"  make fuzz-device           generic-fuzz over tb-balloon, pc and q35, FUZZ_DEVICE_SECONDS (60) each" \
+	"  make fuzz-device-merge     the last fuzz-device runs' new inputs, minimized into qemu-dev/fuzz-corpus" \
 	"guest-driver/" \
 	"  make guest                 guest kernel (downloaded), tb_balloon.ko, agent, initramfs" \
 	"  make boot                  boot the guest with our device and driver once" \

@@ -46,38 +46,53 @@ $(QEMU_FETCH_STAMP): qemu-dev/fetch-qemu.sh | $(DEPS_STAMP)
 		{ echo "qemu-dev: fetch failed" >&2; exit 1; }
 	$(Q)touch $@
 
+# The steps below are recipes with the build as parameters, so the fuzzing
+# build (qemu-dev/fuzz-device.mk) runs the same graft, configure and ninja
+# on its own folder, flags and target.  FLAGS_VAR is a variable's name (its
+# value may hold commas).
+#   $(call qemu_flags_file,FLAGS_VAR)      rewrite $@ only when the flags changed
+#   $(call qemu_configure,OBJ,FLAGS_VAR)   graft, then configure OBJ afresh
+#   $(call qemu_ninja,OBJ,NINJA_TARGET)    graft, then ninja in OBJ
+define qemu_flags_file
+	$(Q)mkdir -p $(dir $@) && echo '$($(1))' | cmp -s - $@ || echo '$($(1))' > $@
+endef
+define qemu_configure
+	$(msg) CONFIG $(1)
+	$(Q)qemu-dev/graft.sh $(QEMU_SRC) || { echo "qemu-dev: graft failed" >&2; exit 1; }
+	$(Q)rm -rf $(1) && mkdir -p $(1)
+	$(Q)cd $(1) && $(abspath $(QEMU_SRC))/configure $($(2)) > configure.log 2>&1 || \
+		{ tail -20 $(1)/configure.log >&2; \
+		  echo "qemu-dev: configure failed (log: $(1)/configure.log)" >&2; exit 1; }
+endef
+define qemu_ninja
+	$(msg) GRAFT hw/tb-balloon
+	$(Q)qemu-dev/graft.sh $(QEMU_SRC) || { echo "qemu-dev: graft failed" >&2; exit 1; }
+	$(msg) NINJA $(1)/$(2)
+	$(Q)ninja -C $(1) -j$(NPROC) $(2) > $(1)/build.log 2>&1 || \
+		{ grep -E 'error|FAILED' -A3 $(1)/build.log | head -40 >&2; \
+		  echo "qemu-dev: build failed (log: $(1)/build.log)" >&2; exit 1; }
+	$(Q)for d in $(subst :, ,$(QEMU_FIRMWARE)); do \
+		mkdir -p $(1)/qemu-bundle$$(dirname $$d) && \
+		ln -sfn $$d $(1)/qemu-bundle$$d || exit 1; done
+endef
+
 # The flags file changes only when the flags do, so editing this .mk for
 # anything else does not force a full rebuild.
 QEMU_FLAGS_FILE := $(BUILD)/qemu-configure.flags
 $(QEMU_FLAGS_FILE): qemu-dev-force
-	$(Q)mkdir -p $(dir $@) && echo '$(QEMU_CONFIGURE_FLAGS)' | cmp -s - $@ || \
-		echo '$(QEMU_CONFIGURE_FLAGS)' > $@
+	$(call qemu_flags_file,QEMU_CONFIGURE_FLAGS)
 qemu-dev-force:
 
 # Only a change of flags reconfigures (a full rebuild); meson itself notices
 # edits of the grafted meson.build files and regenerates on the next ninja.
 $(QEMU_CONF_STAMP): $(QEMU_FLAGS_FILE) | $(QEMU_FETCH_STAMP)
-	$(msg) CONFIG $(QEMU_OBJ)
-	$(Q)qemu-dev/graft.sh $(QEMU_SRC) || { echo "qemu-dev: graft failed" >&2; exit 1; }
-	$(Q)rm -rf $(QEMU_OBJ) && mkdir -p $(QEMU_OBJ)
-	$(Q)cd $(QEMU_OBJ) && $(abspath $(QEMU_SRC))/configure $(QEMU_CONFIGURE_FLAGS) \
-		> configure.log 2>&1 || \
-		{ tail -20 $(QEMU_OBJ)/configure.log >&2; \
-		  echo "qemu-dev: configure failed (log: $(QEMU_OBJ)/configure.log)" >&2; exit 1; }
+	$(call qemu_configure,$(QEMU_OBJ),QEMU_CONFIGURE_FLAGS)
 	$(Q)touch $@
 
 # ninja decides what to rebuild; touch so make sees the binary as new even
 # when ninja had nothing to relink.
 $(QEMU_BIN): $(QEMU_CONF_STAMP) $(QEMU_DEV_FILES) $(QEMU_CORE_FILES)
-	$(msg) GRAFT hw/tb-balloon
-	$(Q)qemu-dev/graft.sh $(QEMU_SRC) || { echo "qemu-dev: graft failed" >&2; exit 1; }
-	$(msg) NINJA $@
-	$(Q)ninja -C $(QEMU_OBJ) -j$(NPROC) qemu-system-x86_64 > $(QEMU_OBJ)/build.log 2>&1 || \
-		{ grep -E 'error|FAILED' -A3 $(QEMU_OBJ)/build.log | head -40 >&2; \
-		  echo "qemu-dev: build failed (log: $(QEMU_OBJ)/build.log)" >&2; exit 1; }
-	$(Q)for d in $(subst :, ,$(QEMU_FIRMWARE)); do \
-		mkdir -p $(QEMU_OBJ)/qemu-bundle$$(dirname $$d) && \
-		ln -sfn $$d $(QEMU_OBJ)/qemu-bundle$$d || exit 1; done
+	$(call qemu_ninja,$(QEMU_OBJ),qemu-system-x86_64)
 	$(Q)touch $@
 
 .PHONY: qemu test-device qemu-dev-force
@@ -86,3 +101,4 @@ ALL_TARGETS += qemu
 TEST_TARGETS += test-device
 
 include qemu-dev/tests/tests.mk
+include qemu-dev/fuzz-device.mk

@@ -43,10 +43,16 @@ export TMPDIR="$work/tmp"
 if [ -d "$corpus/regress" ] && [ -n "$(ls -A "$corpus/regress")" ]; then
 	n=$(ls -A "$corpus/regress" | wc -l)
 	echo "fuzz $name: replaying $n regression input(s) from $corpus/regress"
+	# A target that runs each input in a forked child (QEMU's generic-fuzz)
+	# exits 0 when the child crashed: the sanitizers' and libFuzzer's
+	# SUMMARY lines count as a failure too.
 	# shellcheck disable=SC2086 # $opts is a word list
-	if ! "$bin" $opts "$@" "$corpus"/regress/* > "$work/regress.log" 2>&1; then
+	if ! "$bin" $opts "$@" "$corpus"/regress/* > "$work/regress.log" 2>&1 ||
+	   grep -q '^SUMMARY: ' "$work/regress.log"; then
 		tail -30 "$work/regress.log" >&2
-		failed=$(sed -n 's/^Running: //p' "$work/regress.log" | tail -1)
+		# The input that ran last before the first report.
+		failed=$(awk '/^Running: / { r = substr($0, 10) } /^SUMMARY: / { exit } END { print r }' \
+			"$work/regress.log")
 		echo "fuzz $name: FAILED on regression input ${failed:-(see $work/regress.log)}" >&2
 		echo "  reproduce: $bin $failed" >&2
 		exit 1
@@ -64,7 +70,7 @@ status=0
 	-artifact_prefix="$work/crashes/" "$@" "$work/corpus" > "$work/fuzz.log" 2>&1 || status=$?
 
 crash=$(ls -t "$work"/crashes/* 2>/dev/null | head -1 || true)
-if [ "$status" != 0 ] || [ -n "$crash" ]; then
+if [ "$status" != 0 ] || [ -n "$crash" ] || grep -q '^SUMMARY: ' "$work/fuzz.log"; then
 	tail -40 "$work/fuzz.log" >&2
 	echo "fuzz $name: FAILED (libFuzzer exit $status)" >&2
 	if [ -n "$crash" ]; then
@@ -77,6 +83,13 @@ if [ "$status" != 0 ] || [ -n "$crash" ]; then
 fi
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/fuzz.log")
 rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/fuzz.log")
+if [ -z "$execs" ]; then
+	# Exit 0 with no final stats: the target never fuzzed (a usage
+	# message, a wrong target name).
+	tail -20 "$work/fuzz.log" >&2
+	echo "fuzz $name: FAILED: no libFuzzer stats in $work/fuzz.log (did it fuzz at all?)" >&2
+	exit 1
+fi
 cov=$(grep -o 'cov: [0-9]*' "$work/fuzz.log" | tail -1)
 echo "fuzz $name: ok, ${execs:-?} runs (${rate:-?}/s), ${cov:-cov: ?}, no crash"
 echo "  new inputs in $work/corpus; to add the interesting ones to the seeds:"
