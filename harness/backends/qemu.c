@@ -209,6 +209,10 @@ static int qprepare(struct backend *be, const struct plan *plan,
 	if (mem_backing_prepare(&q->mem, plan->memory_backend, plan->memory,
 				err, sizeof(err)))
 		return be_errf(be, "%s", err);
+	/* QEMU opens its backing file there as its own user. */
+	if (q->drop && q->mem.dir[0] && chown(q->mem.dir, q->uid, q->gid))
+		return be_errf(be, "chown %s to %s: %s", q->mem.dir, q->user,
+			       strerror(errno));
 	snprintf(be->memory_backing, sizeof(be->memory_backing), "%s",
 		 q->mem.what);
 
