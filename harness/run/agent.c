@@ -135,13 +135,17 @@ void on_reply(struct run *r, const char *text)
 			r->stats_t = now(r);
 			/* The guest's books before the host moved anything
 			 * (after a reset: once the new boot's balloon is
-			 * back at the target). */
-			if (!r->moved || (r->rebase && converged(r))) {
+			 * back at the target, and from stats that carry the
+			 * new driver's figures: a reply to a request sent
+			 * before it loaded has none). */
+			if (!r->moved || (r->rebase && converged(r) &&
+					  be_kv(text, "balloon_pages") >= 0)) {
 				snprintf(r->first_stats,
 					 sizeof(r->first_stats), "%s", text);
 				if (r->rebase)
 					logev(r, "ACCOUNTING", "baseline taken "
-					      "again after the reset");
+					      "again after the reset: %.300s",
+					      text);
 				r->rebase = false;
 			}
 			int64_t oom = be_kv(text, "oom_kill");
