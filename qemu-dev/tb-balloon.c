@@ -175,6 +175,11 @@ struct TBBalloonState {
     struct tb_entry batch[TB_BATCH_MAX];     /* scratch copy of a batch */
     TBDiscardRange discards[TB_BATCH_MAX];   /* this batch's, coalesced */
     uint32_t n_discards;
+    /* Where the batch buffer itself is in guest RAM, and whether this
+     * command discards it (a hostile guest ballooning its own batch). */
+    RAMBlock *batch_rb;
+    uint64_t batch_off, batch_len;
+    bool batch_hit;
 
     /* The discard worker; dq_* under dq_lock. */
     QemuThread dq_thread;
@@ -512,6 +517,35 @@ static bool tb_batch_in_ram(uint64_t addr, uint64_t len)
     return ok;
 }
 
+/*
+ * The batch buffer's place in guest RAM, so that a discard of its own
+ * pages can be seen (tb_batch_note): its statuses are then written after
+ * the worker freed them, as they are without the worker, never before
+ * (the worker's later discard would wipe them).
+ */
+static void tb_batch_locate(TBBalloonState *s, uint64_t addr, uint64_t len)
+{
+    MemoryRegionSection sec = memory_region_find(get_system_memory(),
+                                                 addr, len);
+
+    s->batch_rb = sec.mr ? sec.mr->ram_block : NULL;
+    s->batch_off = sec.offset_within_region;
+    s->batch_len = len;
+    s->batch_hit = false;
+    if (sec.mr) {
+        memory_region_unref(sec.mr);
+    }
+}
+
+static void tb_batch_note(TBBalloonState *s, RAMBlock *rb, uint64_t off,
+                          uint64_t len)
+{
+    if (rb && rb == s->batch_rb && off < s->batch_off + s->batch_len &&
+        s->batch_off < off + len) {
+        s->batch_hit = true;
+    }
+}
+
 /* Are all 4 KiB pages of machine RAM [ram_offset, +len) in the balloon? */
 static bool tb_map_full(TBBalloonState *s, uint64_t ram_offset, uint64_t len)
 {
@@ -568,6 +602,7 @@ static void tb_discard_host_pages(TBBalloonState *s, RAMBlock *rb,
             continue;
         }
         trace_tb_balloon_discard_host_page(hp, psize);
+        tb_batch_note(s, rb, hp, psize);
         last = s->n_discards ? &s->discards[s->n_discards - 1] : NULL;
         if (last && last->rb == rb && last->offset + last->len == hp) {
             last->len += psize;
@@ -627,6 +662,7 @@ static void tb_discard(TBBalloonState *s, uint64_t ram_offset, uint64_t len)
         }
         return;
     }
+    tb_batch_note(s, rb, offset, len);
     last = s->n_discards ? &s->discards[s->n_discards - 1] : NULL;
     if (last && last->rb == rb && last->offset + last->len == offset) {
         last->len += len;
@@ -923,9 +959,13 @@ static enum tb_cmd_result tb_do_batch(TBBalloonState *s, enum tb_cmd cmd,
     }
     s->n_discards = 0;
     s->win_len = 0;
+    tb_batch_locate(s, addr, len);
     r = tb_batch_run(&s->cfg, &s->host, cmd, s->batch, count, &ops, &res);
     assert(r == TB_CMD_OK);     /* command and count checked above */
     tb_discard_flush(s);
+    if (s->batch_hit) {
+        tb_discard_drain(s);    /* the statuses land after, not before */
+    }
     if (cmd == TB_CMD_INFLATE) {
         s->stats.inflated_pages += res.ok_pages;
     } else {
