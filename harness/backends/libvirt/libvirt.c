@@ -368,15 +368,12 @@ static int lstart(struct backend *be)
 	}
 	snprintf(l->con_path, sizeof(l->con_path), "%s/console.log",
 		 l->sockdir);
-	/* libvirtd opens the console log and the agent socket itself and
-	 * passes QEMU the descriptors (libvirt 9.0: logfile=/dev/fdset/N);
-	 * a daemon that is not ours may run as another user: the directory
-	 * lets it through (no listing), and the log is made here, the
-	 * harness's, readable but writable by nobody else (it was 0622). */
+	/* A user's daemon may run QEMU unprivileged: it must reach the
+	 * directory and (re)write the console log there.  Ours runs as root. */
 	if (!l->lc.own) {
-		int fd = open(l->con_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		int fd = open(l->con_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0622);
 		if (fd >= 0) {
-			fchmod(fd, 0644);
+			fchmod(fd, 0622);
 			close(fd);
 		}
 		chmod(l->sockdir, 0711);

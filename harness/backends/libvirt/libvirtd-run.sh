@@ -121,12 +121,9 @@ write_config() {
 		"$HERE/libvirtd.conf.in" > "$D/etc/libvirtd.conf"
 	cp "$HERE/qemu.conf.in" "$D/etc/qemu.conf"
 	: > "$D/etc/libvirt.conf"
-	# QEMU runs as qemu.conf's user (tb-qemu, made by scripts/deps.sh).
-	getent passwd tb-qemu >/dev/null ||
-		die "no account tb-qemu for the guests' QEMU (make deps creates it)"
 	# libvirt 9.0 resolves its built-in default account (libvirt-qemu)
 	# before it reads qemu.conf, so the name must exist even though
-	# qemu.conf names tb-qemu.  It exists only inside the namespace.
+	# qemu.conf runs QEMU as root.  It exists only inside the namespace.
 	mkdir -p "$D/ids"
 	cp /etc/passwd "$D/ids/passwd"
 	cp /etc/group "$D/ids/group"
