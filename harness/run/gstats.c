@@ -49,10 +49,8 @@ static void row(struct run *r)
 	if (g->failed)
 		return;
 	if (!g->tsv) {
-		if (!(g->tsv = open_part(r, "guest-stats.tsv"))) {
+		if (!(g->tsv = open_part_or_fail(r, "guest-stats.tsv"))) {
 			g->failed = true;
-			run_fail(r, "results-write", "cannot create "
-				 "guest-stats.tsv: %s", strerror(errno));
 			return;
 		}
 		fprintf(g->tsv, "# scenario %s, backend %s; each report the "

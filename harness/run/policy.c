@@ -68,10 +68,8 @@ static void record(struct run *r, int i, const struct tb_hp_figures *f,
 	if (!r->policy_tsv) {
 		if (r->policy_failed)
 			return;
-		if (!(r->policy_tsv = open_part(r, "policy.tsv"))) {
+		if (!(r->policy_tsv = open_part_or_fail(r, "policy.tsv"))) {
 			r->policy_failed = true;
-			run_fail(r, "results-write", "cannot create policy.tsv: "
-				 "%s", strerror(errno));
 			return;
 		}
 		fprintf(r->policy_tsv, "# scenario %s, backend %s; each host "

@@ -74,6 +74,16 @@ FILE *open_part(struct run *r, const char *name)
 	return fopen(path, "w");
 }
 
+/* open_part(), or the run fails with "results-write" naming the file. */
+FILE *open_part_or_fail(struct run *r, const char *name)
+{
+	FILE *f = open_part(r, name);
+	if (!f)
+		run_fail(r, "results-write", "cannot create %s: %s", name,
+			 strerror(errno));
+	return f;
+}
+
 void close_part(struct run *r, FILE **f, const char *name)
 {
 	char a[PATH_MAX], b[PATH_MAX];

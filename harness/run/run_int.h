@@ -338,6 +338,7 @@ struct json_t *identity_json(struct run *r);
 void close_part(struct run *r, FILE **f, const char *name);
 int finish(struct run *r);
 FILE *open_part(struct run *r, const char *name);
+FILE *open_part_or_fail(struct run *r, const char *name);
 int open_run_dir(struct run *r);
 void point_latest(struct run *r);
 int reserve_summary(struct run *r);

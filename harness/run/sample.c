@@ -72,11 +72,8 @@ static void record_buddyinfo(struct run *r)
 		if (r->buddy_orders)	/* opening it failed once */
 			return;
 		r->buddy_orders = orders;
-		if (!(r->buddy = open_part(r, "buddyinfo.tsv"))) {
-			run_fail(r, "results-write", "cannot create "
-				 "buddyinfo.tsv: %s", strerror(errno));
+		if (!(r->buddy = open_part_or_fail(r, "buddyinfo.tsv")))
 			return;
-		}
 		fprintf(r->buddy, "# scenario %s, backend %s; the guest's free "
 			"blocks of each order (4 KiB << order, /proc/buddyinfo "
 			"summed over zones) when the agent's stats came; "
@@ -116,10 +113,8 @@ static void record_nodes(struct run *r, const struct sample_rec *s)
 	if (!r->nodes) {
 		if (r->nodes_good < 0)		/* opening it failed once */
 			return;
-		if (!(r->nodes = open_part(r, "nodes.tsv"))) {
+		if (!(r->nodes = open_part_or_fail(r, "nodes.tsv"))) {
 			r->nodes_good = -1;
-			run_fail(r, "results-write", "cannot create "
-				 "nodes.tsv: %s", strerror(errno));
 			return;
 		}
 		fprintf(r->nodes, "# scenario %s, backend %s; guest RAM by "
